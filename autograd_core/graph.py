@@ -1,0 +1,356 @@
+"""The computation graph: recording nodes, the iterative topological sort and the
+backward sweep.
+
+A non-leaf Tensor is a node: it records the primitive that made it (``_op``),
+its parents as an ordered tuple (``_parents``) and the primitive's keyword
+settings (``_settings``). Everything that walks a graph — the backward sweep
+here, the drawer in ``viz``, the printers — reads that one record.
+
+Reverse mode, in the notation of the course:
+
+    v̄_N = 1,   v̄_i = Σ_{j ∈ children(i)} v̄_j ∂v_j/∂v_i     (i = N-1, …, 1)
+
+is a loop over the reversed topological order in which every node hands each
+parent its share ``vjp_i(v̄_j)`` and shares are summed out of place.
+
+Forward mode (the R{·} operator) needs no separate sweep: while forward-mode
+AD is active, every primitive evaluation also evaluates its JVP rule on the
+inputs' ``tangent``s (see ``apply``). Running the backward sweep with Tensors
+instead of raw arrays while tangents are present therefore pushes R{·}
+through the backward pass: Pearlmutter's forward-over-reverse Hv.
+"""
+from __future__ import annotations
+
+import threading
+import traceback
+
+import numpy as np
+
+__all__ = [
+    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "detect_anomaly", "forward_ad", "retain_grads", "toposort", "backward",
+    "AnomalyError",
+]
+
+
+class _State(threading.local):
+    """Per-thread switches, read on every primitive evaluation."""
+
+    def __init__(self):
+        self.grad_enabled = True      # record nodes for reverse mode
+        self.forward_ad = False       # evaluate JVP rules on tangents
+        self.anomaly = False          # check every value for NaN/inf
+        self.retain_grads = False     # keep .grad on non-leaf nodes
+
+
+_state = _State()
+
+
+def is_grad_enabled() -> bool:
+    return _state.grad_enabled
+
+
+class _Switch:
+    """A context manager (and decorator) that sets one ``_state`` flag."""
+
+    _flag = ""
+    _value = True
+
+    def __enter__(self):
+        self._saved = getattr(_state, self._flag)
+        setattr(_state, self._flag, self._value)
+        return self
+
+    def __exit__(self, *exc):
+        setattr(_state, self._flag, self._saved)
+        return False
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__(*self._init_args):
+                return fn(*args, **kwargs)
+        return wrapper
+
+    _init_args = ()
+
+
+class no_grad(_Switch):
+    """Evaluate without recording the graph: results have ``requires_grad=False``."""
+    _flag, _value = "grad_enabled", False
+
+
+class enable_grad(_Switch):
+    """Re-enable recording inside a ``no_grad`` block."""
+    _flag, _value = "grad_enabled", True
+
+
+class set_grad_enabled(_Switch):
+    """``with set_grad_enabled(flag):`` — recording on or off by a boolean."""
+    _flag = "grad_enabled"
+
+    def __init__(self, mode: bool):
+        self._value = bool(mode)
+        self._init_args = (mode,)
+
+
+class forward_ad(_Switch):
+    """Evaluate each primitive's JVP rule on the tangents its inputs carry.
+
+    Used by ``functional.jvp``/``hvp``; a teacher may also use it directly::
+
+        x.tangent = Tensor(v)
+        with forward_ad():
+            y = f(x)          # y.tangent == J v, and every node has R{node}
+    """
+    _flag, _value = "forward_ad", True
+
+
+class retain_grads(_Switch):
+    """Keep ``.grad`` on every non-leaf node created inside the block.
+
+    Teaching aid: after ``backward()`` each intermediate v_i shows v̄_i, which
+    ``viz.draw_graph(..., show_grad=True)`` then draws.
+    """
+    _flag, _value = "retain_grads", True
+
+
+class AnomalyError(RuntimeError):
+    """A NaN or infinity appeared while ``detect_anomaly()`` was active."""
+
+
+class detect_anomaly(_Switch):
+    """Raise at the first primitive whose forward or backward output has NaN/inf.
+
+    Inside the block every node remembers where in the user's code it was
+    created, so the error can point there. It slows every op: debug only.
+    """
+    _flag, _value = "anomaly", True
+
+
+# ---------------------------------------------------------------------------
+# Recording
+# ---------------------------------------------------------------------------
+
+Tensor = None  # set by tensor.py once the class exists (graph.py is imported first)
+_new_tensor = object.__new__
+
+_NO_SETTINGS: dict = {}
+
+
+def apply(prim, inputs, settings=_NO_SETTINGS):
+    """Evaluate primitive ``prim`` on Tensors ``inputs`` and record the node.
+
+    The hot path of the engine: keep it free of work that most calls skip.
+    """
+    state = _state
+    out = _new_tensor(Tensor)
+    data = prim.forward(*[t.data for t in inputs], **settings)
+    out.data = data if data.__class__ is np.ndarray else np.asarray(data)
+    out._grad = None
+    out.name = None
+    out.tangent = None
+    out._site = None
+    out._retain = False
+    if state.grad_enabled:
+        for t in inputs:
+            if t._rg:
+                out._rg = True
+                out._op = prim
+                out._parents = inputs
+                out._settings = settings
+                out._retain = state.retain_grads
+                break
+        else:
+            out._rg = False
+            out._op = None
+            out._parents = ()
+            out._settings = None
+    else:
+        out._rg = False
+        out._op = None
+        out._parents = ()
+        out._settings = None
+    if state.forward_ad:
+        _push_tangent(prim, inputs, settings, out)
+    if state.anomaly:
+        _check_forward(prim, out, inputs, settings)
+    return out
+
+
+def _push_tangent(prim, inputs, settings, out):
+    """ẏ = Σ_i ∂y/∂x_i ẋ_i, skipping inputs whose tangent is zero (None)."""
+    tangents = [t.tangent for t in inputs]
+    if all(d is None for d in tangents):
+        return
+    # The rule's own ops must not push second-order tangents.
+    _state.forward_ad = False
+    try:
+        out.tangent = prim.push_tangents(tangents, out, inputs, settings)
+    finally:
+        _state.forward_ad = True
+
+
+def _user_site():
+    """The innermost stack frame outside this package: where the user wrote the op."""
+    import os
+    pkg = os.path.dirname(os.path.abspath(__file__))
+    for frame in reversed(traceback.extract_stack()[:-1]):
+        if not os.path.abspath(frame.filename).startswith(pkg):
+            return f'File "{frame.filename}", line {frame.lineno}, in {frame.name}\n    {frame.line}'
+    return "(inside autograd_core)"
+
+
+def _nonfinite(arr) -> bool:
+    arr = np.asarray(arr)
+    return arr.dtype.kind in "fc" and not np.isfinite(arr).all()
+
+
+def _check_forward(prim, out, inputs, settings):
+    out._site = _user_site()
+    if _nonfinite(out.data):
+        shapes = ", ".join(str(t.shape) for t in inputs)
+        raise AnomalyError(
+            f"detect_anomaly: the forward pass of '{prim.name}' (inputs of shapes {shapes}) "
+            f"produced NaN or inf.\nThe op was created at:\n  {out._site}")
+
+
+def _check_backward(node, parent_index, grad):
+    data = grad.data if hasattr(grad, "_rg") else grad
+    if _nonfinite(data):
+        site = node._site or "(unknown: run the forward pass inside detect_anomaly() too)"
+        raise AnomalyError(
+            f"detect_anomaly: the backward pass of '{node._op.name}' produced NaN or inf in the "
+            f"gradient of its input {parent_index} (shape {np.shape(data)}).\n"
+            f"The op was created at:\n  {site}")
+
+
+# ---------------------------------------------------------------------------
+# Topological order
+# ---------------------------------------------------------------------------
+
+_FREED_MSG = (
+    "Trying to backward through the graph a second time (or to walk it after it was "
+    "freed): the saved intermediate values were released by the first backward(). "
+    "Pass retain_graph=True to the first backward() if you need to go through the graph again.")
+
+
+def toposort(root):
+    """Nodes that lead to ``root`` and require grad, parents before children.
+
+    Iterative depth-first search: a chain of a million ops must not hit
+    Python's recursion limit. The backward pass visits ``reversed(order)``.
+    """
+    order = []
+    seen = {id(root)}
+    # Each stack entry is (node, index of the next parent to visit).
+    stack = [(root, 0)]
+    push, pop = stack.append, stack.pop
+    while stack:
+        node, i = pop()
+        parents = node._parents
+        if parents is None:
+            raise RuntimeError(_FREED_MSG)
+        n = len(parents)
+        while i < n:
+            p = parents[i]
+            i += 1
+            if p._rg and id(p) not in seen:
+                seen.add(id(p))
+                push((node, i))
+                push((p, 0))
+                break
+        else:
+            order.append(node)
+    return order
+
+
+# ---------------------------------------------------------------------------
+# The backward sweep
+# ---------------------------------------------------------------------------
+
+def backward(root, gradient=None, retain_graph=False, create_graph=False):
+    """Accumulate d root / d leaf into every reachable leaf's ``.grad``."""
+    if not root._rg:
+        raise RuntimeError(
+            "backward(): this tensor does not require grad and has no graph "
+            "(make an input with requires_grad=True, and do not compute under no_grad()).")
+    if gradient is None:
+        if root.data.size != 1 or root.data.ndim != 0:
+            raise ValueError(
+                f"backward() without `gradient` needs a scalar (0-d) output, but this tensor "
+                f"has shape {root.shape}. Pass gradient= an array or Tensor of shape {root.shape} "
+                f"(the vector u in uᵀJ), or reduce the output first, e.g. y.sum().backward().")
+        g0 = np.ones_like(root.data)
+    else:
+        g0 = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient, dtype=root.dtype)
+        if g0.shape != root.shape:
+            raise ValueError(
+                f"backward(): `gradient` has shape {g0.shape} but the output has shape "
+                f"{root.shape}; they must match.")
+        if isinstance(gradient, Tensor):
+            g0 = gradient  # keep its graph/tangent if it has one
+    retain_graph = retain_graph or create_graph
+    # Tensor mode: the rules run on Tensors, so tangents flow (R-operator) and,
+    # with create_graph, the backward pass itself is recorded.
+    tensor_mode = create_graph or _state.forward_ad
+    if tensor_mode and not isinstance(g0, Tensor):
+        g0 = Tensor(g0)
+    elif not tensor_mode and isinstance(g0, Tensor):
+        g0 = g0.data
+
+    order = toposort(root)
+    grads = {id(root): g0}
+    anomaly = _state.anomaly
+    saved_grad_mode = _state.grad_enabled
+    _state.grad_enabled = create_graph
+    try:
+        for node in reversed(order):
+            g = grads.pop(id(node), None)
+            if g is None:
+                continue
+            op = node._op
+            if op is None:
+                _accumulate_leaf(node, g, tensor_mode)
+                continue
+            if node._retain:
+                _accumulate_leaf(node, g, tensor_mode)
+            parents = node._parents
+            settings = node._settings
+            if tensor_mode:
+                out, args = node, parents
+            else:
+                out, args = node.data, [p.data for p in parents]
+            rules = op.vjps
+            if rules is None:  # one rule for all inputs (variadic primitives)
+                shares = op.vjp_all(g, out, args, settings)
+            for i, p in enumerate(parents):
+                if not p._rg:
+                    continue
+                share = shares[i] if rules is None else rules[i](g, out, *args, **settings)
+                if anomaly:
+                    _check_backward(node, i, share)
+                key = id(p)
+                prev = grads.get(key)
+                grads[key] = share if prev is None else prev + share
+            if not retain_graph:
+                # Release the saved inputs; _op stays, so a second backward can say why it fails.
+                node._parents = None
+    finally:
+        _state.grad_enabled = saved_grad_mode
+
+
+def _accumulate_leaf(leaf, g, tensor_mode):
+    if tensor_mode:
+        new = g
+    else:
+        # A rule may hand the same array to several inputs (add, reshape views);
+        # a leaf's .grad is the user's to mutate, so it gets its own copy.
+        new = Tensor._wrap(np.array(g, dtype=leaf.data.dtype, copy=True).reshape(leaf.data.shape))
+    prev = leaf._grad
+    if prev is None:
+        leaf._grad = new
+    else:
+        leaf._grad = prev + new if tensor_mode else Tensor._wrap(prev.data + new.data)

@@ -15,7 +15,7 @@ from .ops import (as_tensor, exp, log, sqrt, abs, sin, cos, tanh, sigmoid, relu,
                   matmul, maximum, minimum, where, concatenate, stack)
 from .testing import gradcheck, gradgradcheck, GradcheckError
 # from . import functional, viz
-# from .serialization import save, load, CheckpointError
+from .serialization import save, load, CheckpointError
 
 __version__ = "0.1.0"
 

@@ -21,8 +21,11 @@ through the backward pass: Pearlmutter's forward-over-reverse Hv.
 """
 from __future__ import annotations
 
+import itertools
+import operator
 import threading
 import traceback
+import weakref
 
 import numpy as np
 
@@ -136,39 +139,45 @@ class detect_anomaly(_Switch):
 
 Tensor = None  # set by tensor.py once the class exists (graph.py is imported first)
 _new_tensor = object.__new__
+# Creation order of nodes (see toposort); leaves and constants have 0.
+_next_seq = itertools.count(1).__next__
 
 _NO_SETTINGS: dict = {}
 
 
-def apply(prim, inputs, settings=_NO_SETTINGS):
-    """Evaluate primitive ``prim`` on Tensors ``inputs`` and record the node.
+def apply(prim, inputs, settings, data):
+    """Wrap ``data``, primitive ``prim``'s output on Tensors ``inputs``, in a
+    Tensor and record the node when an input requires grad.
 
-    The hot path of the engine: keep it free of work that most calls skip.
+    The hot path of the engine: callers compute ``data`` themselves (no
+    argument unpacking here), and rare work (tangents, anomaly checks) sits
+    behind one flag test each.
     """
-    state = _state
     out = _new_tensor(Tensor)
-    data = prim.forward(*[t.data for t in inputs], **settings)
-    out.data = data if data.__class__ is np.ndarray else np.asarray(data)
+    out._d = data
     out._grad = None
     out.name = None
     out.tangent = None
-    out._site = None
-    out._retain = False
+    state = _state
     if state.grad_enabled:
         for t in inputs:
             if t._rg:
+                out._seq = _next_seq()
                 out._rg = True
                 out._op = prim
                 out._parents = inputs
                 out._settings = settings
-                out._retain = state.retain_grads
+                if state.retain_grads:
+                    _retained.add(out)
                 break
         else:
+            out._seq = 0
             out._rg = False
             out._op = None
             out._parents = ()
             out._settings = None
     else:
+        out._seq = 0
         out._rg = False
         out._op = None
         out._parents = ()
@@ -178,6 +187,46 @@ def apply(prim, inputs, settings=_NO_SETTINGS):
     if state.anomaly:
         _check_forward(prim, out, inputs, settings)
     return out
+
+
+# Rarely used per-node facts live outside the Tensor so the hot path does not
+# pay for them: nodes whose .grad is kept (retain_grad), and where each node
+# was created (detect_anomaly).
+class _IdWeakMap:
+    """A weak-keyed map by identity. (``weakref.WeakKeyDictionary`` compares
+    keys with ``==``, which on Tensors is elementwise and returns a Tensor.)"""
+
+    def __init__(self):
+        self._items = {}
+
+    def _drop(self, key):
+        return lambda _ref: self._items.pop(key, None)
+
+    def __setitem__(self, obj, value):
+        key = id(obj)
+        self._items[key] = (weakref.ref(obj, self._drop(key)), value)
+
+    def get(self, obj, default=None):
+        entry = self._items.get(id(obj))
+        return entry[1] if entry is not None and entry[0]() is obj else default
+
+    def __contains__(self, obj):
+        entry = self._items.get(id(obj))
+        return entry is not None and entry[0]() is obj
+
+    def add(self, obj):
+        self[obj] = True
+
+    def discard(self, obj):
+        if obj in self:
+            del self._items[id(obj)]
+
+    def __len__(self):
+        return len(self._items)
+
+
+_retained = _IdWeakMap()
+_sites = _IdWeakMap()
 
 
 def _push_tangent(prim, inputs, settings, out):
@@ -209,18 +258,18 @@ def _nonfinite(arr) -> bool:
 
 
 def _check_forward(prim, out, inputs, settings):
-    out._site = _user_site()
-    if _nonfinite(out.data):
+    site = _sites[out] = _user_site()
+    if _nonfinite(out._d):
         shapes = ", ".join(str(t.shape) for t in inputs)
         raise AnomalyError(
             f"detect_anomaly: the forward pass of '{prim.name}' (inputs of shapes {shapes}) "
-            f"produced NaN or inf.\nThe op was created at:\n  {out._site}")
+            f"produced NaN or inf.\nThe op was created at:\n  {site}")
 
 
 def _check_backward(node, parent_index, grad):
-    data = grad.data if hasattr(grad, "_rg") else grad
+    data = grad._d if hasattr(grad, "_rg") else grad
     if _nonfinite(data):
-        site = node._site or "(unknown: run the forward pass inside detect_anomaly() too)"
+        site = _sites.get(node) or "(unknown: run the forward pass inside detect_anomaly() too)"
         raise AnomalyError(
             f"detect_anomaly: the backward pass of '{node._op.name}' produced NaN or inf in the "
             f"gradient of its input {parent_index} (shape {np.shape(data)}).\n"
@@ -240,31 +289,33 @@ _FREED_MSG = (
 def toposort(root):
     """Nodes that lead to ``root`` and require grad, parents before children.
 
-    Iterative depth-first search: a chain of a million ops must not hit
-    Python's recursion limit. The backward pass visits ``reversed(order)``.
+    Every node carries ``_seq``, the order in which the forward pass created
+    it (leaves have 0). A node is always created after its parents, so
+    creation order is a topological order, and the one a student expects:
+    v_1 … v_N as the forward pass evaluated them. The search that collects
+    the nodes is iterative: a chain of a million ops must not hit Python's
+    recursion limit. The backward pass visits ``reversed(order)``.
     """
-    order = []
+    if root._parents is None:
+        raise RuntimeError(_FREED_MSG)
+    nodes = [root]
     seen = {id(root)}
-    # Each stack entry is (node, index of the next parent to visit).
-    stack = [(root, 0)]
-    push, pop = stack.append, stack.pop
+    stack = [root]
     while stack:
-        node, i = pop()
-        parents = node._parents
+        parents = stack.pop()._parents
         if parents is None:
             raise RuntimeError(_FREED_MSG)
-        n = len(parents)
-        while i < n:
-            p = parents[i]
-            i += 1
+        for p in parents:
             if p._rg and id(p) not in seen:
                 seen.add(id(p))
-                push((node, i))
-                push((p, 0))
-                break
-        else:
-            order.append(node)
-    return order
+                nodes.append(p)
+                if p._parents != ():
+                    stack.append(p)
+    nodes.sort(key=_creation_order)
+    return nodes
+
+
+_creation_order = operator.attrgetter("_seq")
 
 
 # ---------------------------------------------------------------------------
@@ -278,14 +329,14 @@ def backward(root, gradient=None, retain_graph=False, create_graph=False):
             "backward(): this tensor does not require grad and has no graph "
             "(make an input with requires_grad=True, and do not compute under no_grad()).")
     if gradient is None:
-        if root.data.size != 1 or root.data.ndim != 0:
+        if root._d.size != 1 or root._d.ndim != 0:
             raise ValueError(
                 f"backward() without `gradient` needs a scalar (0-d) output, but this tensor "
                 f"has shape {root.shape}. Pass gradient= an array or Tensor of shape {root.shape} "
                 f"(the vector u in uᵀJ), or reduce the output first, e.g. y.sum().backward().")
-        g0 = np.ones_like(root.data)
+        g0 = np.ones_like(root._d)
     else:
-        g0 = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient, dtype=root.dtype)
+        g0 = gradient._d if isinstance(gradient, Tensor) else np.asarray(gradient, dtype=root.dtype)
         if g0.shape != root.shape:
             raise ValueError(
                 f"backward(): `gradient` has shape {g0.shape} but the output has shape "
@@ -299,42 +350,43 @@ def backward(root, gradient=None, retain_graph=False, create_graph=False):
     if tensor_mode and not isinstance(g0, Tensor):
         g0 = Tensor(g0)
     elif not tensor_mode and isinstance(g0, Tensor):
-        g0 = g0.data
+        g0 = g0._d
 
     order = toposort(root)
     grads = {id(root): g0}
+    pop, get = grads.pop, grads.get
+    retained = _retained if len(_retained) else None
     anomaly = _state.anomaly
     saved_grad_mode = _state.grad_enabled
     _state.grad_enabled = create_graph
     try:
         for node in reversed(order):
-            g = grads.pop(id(node), None)
+            g = pop(id(node), None)
             if g is None:
                 continue
             op = node._op
             if op is None:
                 _accumulate_leaf(node, g, tensor_mode)
                 continue
-            if node._retain:
+            if retained is not None and node in retained:
                 _accumulate_leaf(node, g, tensor_mode)
             parents = node._parents
             settings = node._settings
             if tensor_mode:
                 out, args = node, parents
             else:
-                out, args = node.data, [p.data for p in parents]
+                out, args = node._d, [p._d for p in parents]
             rules = op.vjps
             if rules is None:  # one rule for all inputs (variadic primitives)
-                shares = op.vjp_all(g, out, args, settings)
-            for i, p in enumerate(parents):
-                if not p._rg:
-                    continue
-                share = shares[i] if rules is None else rules[i](g, out, *args, **settings)
-                if anomaly:
-                    _check_backward(node, i, share)
-                key = id(p)
-                prev = grads.get(key)
-                grads[key] = share if prev is None else prev + share
+                rules = [lambda *_, share=share, **__: share
+                         for share in op.vjp_all(g, out, args, settings)]
+            for p, rule in zip(parents, rules):
+                if p._rg:
+                    share = rule(g, out, *args, **settings) if settings else rule(g, out, *args)
+                    if anomaly:
+                        _check_backward(node, parents.index(p), share)
+                    prev = get(id(p))
+                    grads[id(p)] = share if prev is None else prev + share
             if not retain_graph:
                 # Release the saved inputs; _op stays, so a second backward can say why it fails.
                 node._parents = None
@@ -348,9 +400,9 @@ def _accumulate_leaf(leaf, g, tensor_mode):
     else:
         # A rule may hand the same array to several inputs (add, reshape views);
         # a leaf's .grad is the user's to mutate, so it gets its own copy.
-        new = Tensor._wrap(np.array(g, dtype=leaf.data.dtype, copy=True).reshape(leaf.data.shape))
+        new = Tensor._wrap(np.array(g, dtype=leaf._d.dtype, copy=True).reshape(leaf._d.shape))
     prev = leaf._grad
     if prev is None:
         leaf._grad = new
     else:
-        leaf._grad = prev + new if tensor_mode else Tensor._wrap(prev.data + new.data)
+        leaf._grad = prev + new if tensor_mode else Tensor._wrap(prev._d + new._d)

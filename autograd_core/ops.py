@@ -45,8 +45,8 @@ def div(x, y):
     """x / y = x · (1/y). True division: integer operands give a float result."""
     x, y = _pair(x, y, "div")
     _check_broadcast("div", x, y)
-    if y.data.dtype.kind != "f":
-        y = y.astype(x.data.dtype if x.data.dtype.kind == "f" else np.float64)
+    if y._d.dtype.kind != "f":
+        y = y.astype(x._d.dtype if x._d.dtype.kind == "f" else np.float64)
     return P.mul(x, P.reciprocal(y))
 
 
@@ -63,7 +63,7 @@ def mean(x, axis=None, keepdims=False):
     x = as_tensor(x)
     total = x.sum(axis, keepdims)
     # (no builtin max/sum here: this module defines ag.max and ag.sum)
-    count = x.data.size // total.data.size if total.data.size else 0
+    count = x._d.size // total._d.size if total._d.size else 0
     if count == 0:
         raise ValueError(f"mean: cannot average over an empty selection of a tensor of shape {x.shape}")
     return total * (1.0 / count)
@@ -73,14 +73,14 @@ def maximum(a, b):
     """Elementwise max; at ties the gradient goes to ``a``."""
     a, b = _pair(a, b, "maximum")
     _check_broadcast("maximum", a, b)
-    return P.where2(a, b, cond=a.data >= b.data)
+    return P.where2(a, b, cond=a._d >= b._d)
 
 
 def minimum(a, b):
     """Elementwise min; at ties the gradient goes to ``a``."""
     a, b = _pair(a, b, "minimum")
     _check_broadcast("minimum", a, b)
-    return P.where2(a, b, cond=a.data <= b.data)
+    return P.where2(a, b, cond=a._d <= b._d)
 
 
 def _pair(a, b, name):
@@ -93,7 +93,7 @@ def _pair(a, b, name):
 
 def where(cond, a, b):
     """``a`` where ``cond`` is true, else ``b`` (NumPy broadcasting). ``cond`` is a constant."""
-    cond = cond.data if isinstance(cond, Tensor) else np.asarray(cond)
+    cond = cond._d if isinstance(cond, Tensor) else np.asarray(cond)
     if cond.dtype != bool:
         raise TypeError(f"where: cond must be boolean, got dtype {cond.dtype}")
     a, b = _pair(a, b, "where")

@@ -28,6 +28,8 @@ shape.
 """
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from .graph import apply, _NO_SETTINGS
@@ -74,7 +76,7 @@ class Primitive:
 class Unary(Primitive):
     def __call__(self, x, **settings):
         if isinstance(x, Tensor):
-            return apply(self, (x,), settings or _NO_SETTINGS)
+            return apply(self, (x,), settings or _NO_SETTINGS, self.forward(x._d, **settings))
         return self.forward(x, **settings)
 
 
@@ -105,23 +107,23 @@ class Linear(Unary):
 class Binary(Primitive):
     """Two operands, broadcast to one shape by explicit ``broadcast_to`` nodes."""
 
-    def __call__(self, x, y, **settings):
+    def __call__(self, x, y):
         xt, yt = isinstance(x, Tensor), isinstance(y, Tensor)
         if not (xt or yt):
-            return self.forward(x, y, **settings)
+            return self.forward(x, y)
         if not xt:
             x = lift(x, y, self.name)
         elif not yt:
             y = lift(y, x, self.name)
-        if x.data.shape != y.data.shape:
+        if x._d.shape != y._d.shape:
             x, y = broadcast_operands(self.name, (x, y))
-        return apply(self, (x, y), settings or _NO_SETTINGS)
+        return apply(self, (x, y), _NO_SETTINGS, self.forward(x._d, y._d))
 
 
 def broadcast_operands(opname, operands, extra_shape=()):
     """Broadcast Tensors to their common shape; only operands that carry
     derivatives get an explicit node (a constant is broadcast by NumPy)."""
-    shapes = [t.data.shape for t in operands]
+    shapes = [t._d.shape for t in operands]
     try:
         target = np.broadcast_shapes(*shapes, *([extra_shape] if extra_shape != () else []))
     except ValueError:
@@ -129,13 +131,13 @@ def broadcast_operands(opname, operands, extra_shape=()):
         raise ValueError(f"{opname}: shapes {described} cannot be broadcast together") from None
     return tuple(
         broadcast_to(t, shape=target)
-        if t.data.shape != target and (t._rg or t.tangent is not None) else t
+        if t._d.shape != target and (t._rg or t.tangent is not None) else t
         for t in operands)
 
 
 def data_of(a):
     """The raw array behind a Tensor (rules use it for constants such as masks)."""
-    return a.data if isinstance(a, Tensor) else a
+    return a._d if isinstance(a, Tensor) else a
 
 
 # ---------------------------------------------------------------------------
@@ -183,7 +185,7 @@ def normalized_index(index):
     out = []
     for item in index:
         if isinstance(item, Tensor):
-            item = item.data
+            item = item._d
         if isinstance(item, list):
             item = np.asarray(item)
         if isinstance(item, np.ndarray) and item.dtype == bool:
@@ -201,7 +203,7 @@ def _is_advanced(index):
 # Elementwise primitives
 # ---------------------------------------------------------------------------
 
-neg = Linear("neg", np.negative, lambda g, out, x: neg(g))
+neg = Linear("neg", operator.neg, lambda g, out, x: neg(g))
 exp = Elementwise("exp", np.exp, lambda out, x: out)
 log = Elementwise("log", np.log, lambda out, x: reciprocal(x))
 reciprocal = Elementwise("reciprocal", np.reciprocal, lambda out, x: -(out * out))
@@ -243,13 +245,13 @@ clip = Elementwise("clip", lambda x, lo, hi: np.clip(x, lo, hi),
 # Binary primitives
 # ---------------------------------------------------------------------------
 
-add = Binary("add", np.add,
+add = Binary("add", operator.add,
              vjp=(lambda g, out, x, y: g,
                   lambda g, out, x, y: g),
              jvp=(lambda d, out, x, y: d,
                   lambda d, out, x, y: d))
 
-mul = Binary("mul", np.multiply,
+mul = Binary("mul", operator.mul,
              vjp=(lambda g, out, x, y: g * y,
                   lambda g, out, x, y: g * x),
              jvp=(lambda d, out, x, y: d * y,
@@ -270,7 +272,8 @@ class Matmul(Binary):
     def __call__(self, a, b):
         if not (isinstance(a, Tensor) or isinstance(b, Tensor)):
             return np.matmul(a, b)
-        return apply(self, (lift(a, b, "matmul"), lift(b, a, "matmul")))
+        a, b = lift(a, b, "matmul"), lift(b, a, "matmul")
+        return apply(self, (a, b), _NO_SETTINGS, np.matmul(a._d, b._d))
 
 
 matmul2 = Matmul("matmul", np.matmul,
@@ -293,7 +296,7 @@ class Where(Primitive):
             b = lift(b, a, "where")
         cond = np.asarray(cond, dtype=bool)
         a, b = broadcast_operands("where", (a, b), cond.shape)
-        return apply(self, (a, b), {"cond": cond})
+        return apply(self, (a, b), {"cond": cond}, np.where(cond, a._d, b._d))
 
 
 where2 = Where("where", lambda a, b, cond: np.where(cond, a, b),
@@ -367,7 +370,7 @@ class Concatenate(Primitive):
         if like is None:
             return np.concatenate(xs, axis=axis)
         xs = tuple(lift(x, like, "concatenate") for x in xs)
-        return apply(self, xs, {"axis": axis})
+        return apply(self, xs, {"axis": axis}, np.concatenate([x._d for x in xs], axis=axis))
 
 
 concatenate = Concatenate("concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis),

@@ -36,11 +36,15 @@ def lift(value, like, opname="op"):
     """Make ``value`` an operand of a Tensor op whose other operand is ``like``."""
     if isinstance(value, Tensor):
         return value
+    kind = value.__class__
+    if (kind is float or kind is int) and like._d.dtype.kind == "f":  # the common case, fast
+        return Tensor._wrap(like._d.dtype.type(value))
     if _weak_scalar(value) and not isinstance(value, complex):
-        dt = like.data.dtype
+        dt = like._d.dtype
         if dt.kind != "f" or isinstance(value, (bool, np.bool_)):
             dt = np.result_type(dt, value.item() if isinstance(value, np.generic) else value)
-        return Tensor._wrap(np.asarray(value, dtype=dt))
+        # A NumPy scalar, not a 0-d array: arithmetic on it is much cheaper.
+        return Tensor._wrap(dt.type(value))
     if isinstance(value, (np.ndarray, list, tuple)):
         arr = np.asarray(value)
         if arr.dtype.kind not in "biuf":
@@ -106,8 +110,8 @@ class Tensor:
     array stays float32.
     """
 
-    __slots__ = ("data", "_grad", "_rg", "_op", "_parents", "_settings",
-                 "name", "tangent", "_site", "_retain", "__weakref__")
+    __slots__ = ("_d", "_grad", "_rg", "_op", "_parents", "_settings",
+                 "name", "tangent", "_seq", "__weakref__")
 
     # NumPy must hand `ndarray <op> Tensor` to our reflected operators
     # instead of broadcasting over the Tensor as an object.
@@ -115,7 +119,7 @@ class Tensor:
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
         if isinstance(data, Tensor):
-            data = data.data
+            data = data._d
         try:
             arr = np.array(data, dtype=dtype)
         except (TypeError, ValueError) as e:
@@ -128,7 +132,8 @@ class Tensor:
             _check_can_require_grad(arr.dtype, "Tensor(requires_grad=True)")
         if name is not None and not isinstance(name, str):
             raise TypeError(f"Tensor: name must be a str, got {type(name).__name__}")
-        self.data = arr
+        # 0-d values are held as NumPy scalars (see the ``data`` property).
+        self._d = arr if arr.ndim else arr[()]
         self._grad = None
         self._rg = bool(requires_grad)
         self._op = None
@@ -136,14 +141,13 @@ class Tensor:
         self._settings = None
         self.name = name
         self.tangent = None
-        self._site = None
-        self._retain = False
+        self._seq = 0
 
     @classmethod
     def _wrap(cls, arr):
         """A constant Tensor around ``arr`` without copying or checks."""
         t = object.__new__(cls)
-        t.data = arr if arr.__class__ is np.ndarray else np.asarray(arr)
+        t._d = arr
         t._grad = None
         t._rg = False
         t._op = None
@@ -151,27 +155,51 @@ class Tensor:
         t._settings = None
         t.name = None
         t.tangent = None
-        t._site = None
-        t._retain = False
+        t._seq = 0
         return t
 
     # -- attributes ---------------------------------------------------------
 
     @property
+    def data(self):
+        """The value, a NumPy array.
+
+        Internally a 0-d result may be held as a NumPy scalar (arithmetic on
+        those is several times faster than on 0-d arrays, which matters for
+        scalar graphs); it becomes a 0-d array the first time it is read here.
+        """
+        d = self._d
+        if d.__class__ is not np.ndarray:
+            d = self._d = np.asarray(d)
+        return d
+
+    @data.setter
+    def data(self, value):
+        if isinstance(value, Tensor):
+            value = value.data
+        if not isinstance(value, np.ndarray):
+            value = np.asarray(value)
+        if value.dtype.kind not in "biufc":
+            raise TypeError(f"data: must be a numeric array, got dtype {value.dtype}")
+        if self._rg and value.dtype.kind != "f":
+            _check_can_require_grad(value.dtype, "data")
+        self._d = value
+
+    @property
     def shape(self):
-        return self.data.shape
+        return self._d.shape
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self._d.ndim
 
     @property
     def size(self):
-        return self.data.size
+        return self._d.size
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._d.dtype
 
     @property
     def is_leaf(self):
@@ -192,7 +220,7 @@ class Tensor:
 
     def requires_grad_(self, flag=True):
         if flag:
-            _check_can_require_grad(self.data.dtype, "requires_grad_()")
+            _check_can_require_grad(self._d.dtype, "requires_grad_()")
         elif not self.is_leaf:
             raise RuntimeError(
                 "requires_grad_(False): only leaf tensors can stop requiring grad; "
@@ -221,8 +249,21 @@ class Tensor:
 
     def retain_grad(self):
         """Keep ``.grad`` on this non-leaf tensor after ``backward()``."""
-        self._retain = not self.is_leaf
+        if not self.is_leaf:
+            graph._retained.add(self)
         return self
+
+    @property
+    def retains_grad(self):
+        """True for a non-leaf tensor whose ``.grad`` is kept (see retain_grad)."""
+        return self in graph._retained
+
+    @retains_grad.setter
+    def retains_grad(self, flag):
+        if flag:
+            self.retain_grad()
+        else:
+            graph._retained.discard(self)
 
     # -- conversion ---------------------------------------------------------
 
@@ -234,15 +275,15 @@ class Tensor:
         return self.data
 
     def item(self):
-        if self.data.size != 1:
+        if self._d.size != 1:
             raise ValueError(f"item(): only a tensor with one element can be converted to a "
                              f"Python scalar, this one has shape {self.shape}")
-        return self.data.item()
+        return self._d.item()
 
     def __array__(self, dtype=None, copy=None):
         if copy:
-            return np.array(self.data, dtype=dtype, copy=True)
-        return np.asarray(self.data, dtype=dtype)
+            return np.array(self._d, dtype=dtype, copy=True)
+        return np.asarray(self._d, dtype=dtype)
 
     def astype(self, dtype):
         """A differentiable cast (gradients are cast back)."""
@@ -258,28 +299,28 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self):
-        if self.data.size != 1:
+        if self._d.size != 1:
             raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
                              f"use .any() / .all() on .data")
-        return bool(self.data)
+        return bool(self._d)
 
     def __len__(self):
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._d.shape[0]
 
     def __iter__(self):
         if self.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self._d.shape[0]))
 
     __hash__ = object.__hash__
 
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        body = np.array2string(self._d, separator=", ", prefix="Tensor(")
         extras = []
-        if self.data.dtype not in (np.float64, np.int64, np.bool_):
-            extras.append(f"dtype={self.data.dtype}")
+        if self._d.dtype not in (np.float64, np.int64, np.bool_):
+            extras.append(f"dtype={self._d.dtype}")
         if self._op is not None:
             extras.append(f"grad_fn=<{self._op.name}>")
         elif self._rg:
@@ -350,9 +391,9 @@ class Tensor:
     # -- comparisons and logic: constants, never differentiable -------------
 
     def _compare(self, other, fn, name):
-        other = lift(other, self, name).data
+        other = lift(other, self, name)._d
         try:
-            return Tensor._wrap(fn(self.data, other))
+            return Tensor._wrap(fn(self._d, other))
         except ValueError:
             raise ValueError(f"{name}: shapes {self.shape} and {np.shape(other)} "
                              f"cannot be broadcast together") from None
@@ -366,7 +407,7 @@ class Tensor:
     def __and__(self, other): return self._compare(other, np.logical_and, "and")
     def __or__(self, other): return self._compare(other, np.logical_or, "or")
     def __xor__(self, other): return self._compare(other, np.logical_xor, "xor")
-    def __invert__(self): return Tensor._wrap(np.logical_not(self.data))
+    def __invert__(self): return Tensor._wrap(np.logical_not(self._d))
 
     # -- elementwise --------------------------------------------------------
 
@@ -397,7 +438,7 @@ class Tensor:
         return ops.mean(self, axis, keepdims)
 
     def max(self, axis=None, keepdims=False):
-        if self.data.size == 0:
+        if self._d.size == 0:
             raise ValueError(f"max: cannot reduce an empty tensor of shape {self.shape}")
         return P.max_(self, axis=_axes(axis, self.ndim, "max"), keepdims=bool(keepdims))
 
@@ -418,10 +459,10 @@ class Tensor:
     def reshape(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        new = _resolve_shape(shape, self.data.size)
+        new = _resolve_shape(shape, self._d.size)
         if new is None:
             raise ValueError(f"reshape: cannot reshape a tensor of shape {self.shape} "
-                             f"({self.data.size} elements) into shape {shape}")
+                             f"({self._d.size} elements) into shape {shape}")
         return P.reshape(self, shape=new) if new != self.shape else self
 
     def transpose(self, *axes):
@@ -455,7 +496,7 @@ class Tensor:
     def __getitem__(self, index):
         index = P.normalized_index(index)
         try:
-            self.data[index]
+            self._d[index]
         except (IndexError, ValueError, TypeError) as e:
             raise IndexError(f"getitem: invalid index for a tensor of shape {self.shape}: {e}") from None
         return P.getitem(self, index=index)

@@ -12,9 +12,9 @@ from .graph import (no_grad, enable_grad, set_grad_enabled, is_grad_enabled,
 from .ops import (as_tensor, exp, log, sqrt, abs, sin, cos, tanh, sigmoid, relu,
                   sum, mean, max, min, clip, softmax, log_softmax, logsumexp,
                   reshape, transpose, broadcast_to, reciprocal, detach,
-                  matmul, maximum, minimum, where, concatenate, stack)
+                  matmul, linear, maximum, minimum, where, concatenate, stack)
 from .testing import gradcheck, gradgradcheck, GradcheckError
-# from . import functional, viz
+from . import functional
 from .serialization import save, load, CheckpointError
 
 __version__ = "0.1.0"
@@ -25,7 +25,7 @@ __all__ = [
     "as_tensor", "exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu",
     "sum", "mean", "max", "min", "clip", "softmax", "log_softmax", "logsumexp",
     "reshape", "transpose", "broadcast_to", "reciprocal", "detach",
-    "matmul", "maximum", "minimum", "where", "concatenate", "stack",
+    "matmul", "linear", "maximum", "minimum", "where", "concatenate", "stack",
     "gradcheck", "gradgradcheck", "GradcheckError", "functional", "viz",
     "save", "load", "CheckpointError",
 ]

@@ -355,6 +355,7 @@ def backward(root, gradient=None, retain_graph=False, create_graph=False):
     order = toposort(root)
     grads = {id(root): g0}
     pop, get = grads.pop, grads.get
+    handed_out = {id(g0)}
     retained = _retained if len(_retained) else None
     anomaly = _state.anomaly
     saved_grad_mode = _state.grad_enabled
@@ -366,10 +367,10 @@ def backward(root, gradient=None, retain_graph=False, create_graph=False):
                 continue
             op = node._op
             if op is None:
-                _accumulate_leaf(node, g, tensor_mode)
+                _accumulate_leaf(node, g, tensor_mode, handed_out)
                 continue
             if retained is not None and node in retained:
-                _accumulate_leaf(node, g, tensor_mode)
+                _accumulate_leaf(node, g, tensor_mode, handed_out)
             parents = node._parents
             settings = node._settings
             if tensor_mode:
@@ -394,13 +395,22 @@ def backward(root, gradient=None, retain_graph=False, create_graph=False):
         _state.grad_enabled = saved_grad_mode
 
 
-def _accumulate_leaf(leaf, g, tensor_mode):
+def _accumulate_leaf(leaf, g, tensor_mode, handed_out):
+    """leaf.grad += g, out of place.
+
+    ``handed_out`` holds the ids of arrays already given to the user in this
+    pass (the initial gradient, earlier leaves' grads): a rule may pass the
+    same array to several inputs (add) or return a view, and a leaf's .grad
+    is the user's to mutate, so such arrays are copied; fresh ones are not.
+    """
     if tensor_mode:
         new = g
     else:
-        # A rule may hand the same array to several inputs (add, reshape views);
-        # a leaf's .grad is the user's to mutate, so it gets its own copy.
-        new = Tensor._wrap(np.array(g, dtype=leaf._d.dtype, copy=True).reshape(leaf._d.shape))
+        if (g.__class__ is not np.ndarray or id(g) in handed_out or g.base is not None
+                or g.dtype != leaf._d.dtype or not g.flags.writeable):
+            g = np.array(g, dtype=leaf._d.dtype)
+        handed_out.add(id(g))
+        new = Tensor._wrap(g)
     prev = leaf._grad
     if prev is None:
         leaf._grad = new

@@ -131,6 +131,27 @@ def matmul(a, b):
     return out
 
 
+def linear(x, weight, bias=None):
+    """x Wᵀ + b, W of shape (out_features, in_features), x of shape (..., in_features),
+    as ``torch.nn.functional.linear``."""
+    w = as_tensor(weight, "linear: weight")
+    x = x if isinstance(x, Tensor) else lift(x, w, "linear")
+    if w.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {w.shape}")
+    if x.ndim == 0 or x.shape[-1] != w.shape[1]:
+        raise ValueError(f"linear: input of shape {x.shape} does not match weight of shape {w.shape} "
+                         f"(the last input dimension must be in_features = {w.shape[1]})")
+    if bias is None:
+        return matmul(x, w.T)
+    b = bias if isinstance(bias, Tensor) else lift(bias, w, "linear")
+    if b.shape != (w.shape[0],):
+        raise ValueError(f"linear: bias must have shape ({w.shape[0]},), got {b.shape}")
+    if x.ndim == 2:
+        return P.affine(x, w, b)
+    lead = x.shape[:-1]
+    return P.affine(x.reshape(-1, w.shape[1]), w, b).reshape(lead + (w.shape[0],))
+
+
 def concatenate(tensors, axis=0):
     tensors = [as_tensor(t, "concatenate: tensors") for t in tensors]
     if not tensors:

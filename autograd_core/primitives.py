@@ -283,6 +283,41 @@ matmul2 = Matmul("matmul", np.matmul,
                       lambda d, out, a, b: matmul2(a, d)))
 
 
+def _t2(a):
+    return transpose(a, axes=(1, 0))
+
+
+class Affine(Primitive):
+    """y = x Wᵀ + b for a batch x (N, in), W (out, in), b (out,): the layer
+    of every MLP, fused for speed, as PyTorch's addmm: one BLAS call and no
+    transpose or broadcast nodes. x̄ = ȳ W, W̄ = ȳᵀ x, b̄ = Σ_n ȳ_n;
+    ẏ = ẋ Wᵀ + x Ẇᵀ + ḃ. ``ops.linear`` checks shapes and reshapes other
+    batch layouts to 2-D."""
+
+    def __call__(self, x, w, b):
+        if not (isinstance(x, Tensor) or isinstance(w, Tensor) or isinstance(b, Tensor)):
+            return _affine_forward(x, w, b)
+        like = next(t for t in (x, w, b) if isinstance(t, Tensor))
+        x, w, b = (lift(t, like, "linear") for t in (x, w, b))
+        return apply(self, (x, w, b), _NO_SETTINGS, _affine_forward(x._d, w._d, b._d))
+
+
+def _affine_forward(x, w, b):
+    out = np.matmul(x, w.T)
+    out += b  # in place on our own fresh product
+    return out
+
+
+affine = Affine(
+    "linear", _affine_forward,
+    vjp=(lambda g, out, x, w, b: matmul2(g, w),
+         lambda g, out, x, w, b: matmul2(_t2(g), x),
+         lambda g, out, x, w, b: sum_(g, axis=(0,), keepdims=False)),
+    jvp=(lambda d, out, x, w, b: matmul2(d, _t2(w)),
+         lambda d, out, x, w, b: matmul2(x, _t2(d)),
+         lambda d, out, x, w, b: broadcast_to(d, shape=out.shape)))
+
+
 class Where(Primitive):
     """out = a where cond else b; ``cond`` is a constant setting."""
 

@@ -496,10 +496,9 @@ class Tensor:
     def __getitem__(self, index):
         index = P.normalized_index(index)
         try:
-            self._d[index]
+            return P.getitem(self, index=index)
         except (IndexError, ValueError, TypeError) as e:
             raise IndexError(f"getitem: invalid index for a tensor of shape {self.shape}: {e}") from None
-        return P.getitem(self, index=index)
 
     def __setitem__(self, index, value):
         if self._rg or self._op is not None:

@@ -107,8 +107,8 @@ class EngineMLP:
 
     def sgd_step(self, x, y, lr):
         W1, b1, W2, b2 = self.params
-        h = (x @ W1.T + b1).relu()
-        logits = h @ W2.T + b2
+        h = ag.linear(x, W1, b1).relu()
+        logits = ag.linear(h, W2, b2)
         loss = -logits.log_softmax(axis=1)[np.arange(len(y)), y].mean()
         for p in self.params:
             p.grad = None

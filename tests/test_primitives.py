@@ -114,6 +114,21 @@ def test_matmul(sa, sb):
     np.testing.assert_allclose((a @ b).data, a.data @ b.data)
 
 
+@pytest.mark.parametrize("xshape", [(5, 3), (2, 4, 3), (3,)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear(xshape, bias):
+    rng = np.random.default_rng(1)
+    x, w, b = rng.standard_normal(xshape), rng.standard_normal((2, 3)), rng.standard_normal(2)
+    if bias:
+        check(ag.linear, x, w, b)
+        np.testing.assert_allclose(ag.linear(x, w, b).data, x @ w.T + b)
+    else:
+        check(ag.linear, x, w)
+        np.testing.assert_allclose(ag.linear(x, w).data, x @ w.T)
+    with pytest.raises(ValueError, match=r"linear.*\(4, 4\)"):
+        ag.linear(x, np.ones((4, 4)))
+
+
 # -- reductions, with and without keepdims, over every axis choice ---------------
 
 REDUCTIONS = {

@@ -1,0 +1,95 @@
+"""Run every benchmark, write the figures to benchmarks/results/latest.json and
+a table to docs/benchmarks.md.
+
+    python -m benchmarks              # everything (several minutes)
+    python -m benchmarks --quick      # a smoke run with small sizes
+    python -m benchmarks engine hvp   # only some suites
+
+Each suite is a module ``benchmarks.bench_<name>`` with ``run(quick) -> dict``
+and ``report(dict) -> str`` (a Markdown table). Figures are ratios against a
+baseline measured in the same run, so they survive a noisy, shared machine
+better than absolute times; the absolute times are recorded too.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+SUITES = ["engine", "hvp", "training"]
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _machine():
+    info = {"python": platform.python_version(), "numpy": np.__version__,
+            "cpus": os.cpu_count(), "platform": platform.platform()}
+    try:
+        info["load_average"] = os.getloadavg()
+    except OSError:
+        pass
+    try:
+        from threadpoolctl import threadpool_info
+        info["blas"] = [{k: d.get(k) for k in ("internal_api", "num_threads", "architecture")}
+                        for d in threadpool_info()]
+    except ImportError:
+        pass
+    return info
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("suites", nargs="*", default=SUITES, help=f"any of {SUITES}")
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "latest.json"))
+    parser.add_argument("--doc", default=str(ROOT / "docs" / "benchmarks.md"))
+    args = parser.parse_args(argv)
+    unknown = [s for s in args.suites if s not in SUITES]
+    if unknown:
+        parser.error(f"unknown suite(s) {unknown}; choose from {SUITES}")
+
+    results = {"date": datetime.datetime.now().isoformat(timespec="seconds"),
+               "command": "python -m benchmarks " + " ".join(argv if argv is not None else sys.argv[1:]),
+               "machine": _machine(), "quick": args.quick, "suites": {}}
+    sections = []
+    for name in args.suites:
+        module = importlib.import_module(f"benchmarks.bench_{name}")
+        t0 = time.perf_counter()
+        print(f"== {name} ...", file=sys.stderr, flush=True)
+        res = module.run(quick=args.quick)
+        res["wall_seconds"] = time.perf_counter() - t0
+        results["suites"][name] = res
+        table = module.report(res)
+        print(table, flush=True)
+        sections.append(f"## {name}\n\n{table}\n")
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1, default=float))
+    if not args.quick:
+        doc = Path(args.doc)
+        doc.parent.mkdir(parents=True, exist_ok=True)
+        header = (
+            "# Benchmark results\n\n"
+            f"Produced by `{results['command'].strip()}` (or `bash scripts/bench.sh`) on "
+            f"{results['date']}; machine: {results['machine'].get('cpus')} CPUs, Python "
+            f"{results['machine']['python']}, NumPy {results['machine']['numpy']}, load average "
+            f"at start {results['machine'].get('load_average')}. Raw figures: "
+            f"`{out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}`.\n\n"
+            "Ratios compare against a baseline timed in the same run (interleaved, best of "
+            "several repeats). The machines are shared: absolute times drift, ratios less so.\n\n")
+        doc.write_text(header + "\n".join(sections))
+        print(f"wrote {out} and {doc}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

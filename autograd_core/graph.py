@@ -404,6 +404,12 @@ def _accumulate_leaf(leaf, g, tensor_mode, handed_out):
     is the user's to mutate, so such arrays are copied; fresh ones are not.
     """
     if tensor_mode:
+        d = g._d
+        if (id(g) in handed_out or d.__class__ is not np.ndarray or d.base is not None
+                or d.dtype != leaf._d.dtype or not d.flags.writeable):
+            from .primitives import astype  # a differentiable copy keeps create_graph's graph
+            g = astype(g, dtype=leaf._d.dtype)
+        handed_out.add(id(g))
         new = g
     else:
         if (g.__class__ is not np.ndarray or id(g) in handed_out or g.base is not None

@@ -345,14 +345,14 @@ where2 = Where("where", lambda a, b, cond: np.where(cond, a, b),
 # ---------------------------------------------------------------------------
 
 sum_ = Linear(
-    "sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
+    "sum", lambda x, axis, keepdims: x.sum(axis=axis, keepdims=keepdims),
     lambda g, out, x, axis, keepdims: broadcast_to(
         reshape(g, shape=keep_shape(x.shape, axis)), shape=x.shape))
 
-reshape = Linear("reshape", lambda x, shape: np.reshape(x, shape),
+reshape = Linear("reshape", lambda x, shape: x.reshape(shape),
                  lambda g, out, x, shape: reshape(g, shape=x.shape))
 
-transpose = Linear("transpose", lambda x, axes: np.transpose(x, axes),
+transpose = Linear("transpose", lambda x, axes: x.transpose(axes),
                    lambda g, out, x, axes: transpose(g, axes=tuple(np.argsort(axes))))
 
 broadcast_to = Linear("broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
@@ -368,7 +368,8 @@ def _scatter_forward(v, index, shape):
     return z
 
 
-astype = Linear("astype", lambda x, dtype: x.astype(dtype, copy=False),
+# astype always copies: the engine also uses it to give a leaf its own .grad.
+astype = Linear("astype", lambda x, dtype: np.array(x, dtype=dtype),
                 lambda g, out, x, dtype: astype(g, dtype=x.dtype))
 
 getitem = Linear("getitem", lambda x, index: x[index],
@@ -424,7 +425,7 @@ def _max_weights(x, out, axis):
 
 
 max_ = Unary(
-    "max", lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
+    "max", lambda x, axis, keepdims: x.max(axis=axis, keepdims=keepdims),
     vjp=(lambda g, out, x, axis, keepdims:
          reshape(g, shape=keep_shape(x.shape, axis)) * _max_weights(x, out, axis),),
     jvp=(lambda d, out, x, axis, keepdims:
@@ -437,10 +438,12 @@ max_ = Unary(
 
 
 def _logsumexp_forward(x, axis, keepdims):
-    m = np.max(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
-    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
-    return out if keepdims else np.reshape(out, reduced_shape(x.shape, axis))
+    m = x.max(axis=axis, keepdims=True)
+    if not np.isfinite(m).all():  # all -inf (or inf) along an axis: shift by 0 there
+        m = np.where(np.isfinite(m), m, 0)
+    out = np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
+    out += m
+    return out if keepdims else out.reshape(reduced_shape(x.shape, axis))
 
 
 def _softmax_of(x, out, axis):
@@ -467,8 +470,9 @@ log_softmax = Unary(
 
 
 def _softmax_forward(x, axis):
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
 
 
 softmax = Unary(

@@ -379,3 +379,14 @@ def test_repr_and_conversions():
     assert len(x) == 2 and [t.item() for t in x] == [1.0, 2.0]
     assert x.T is x and Tensor(np.ones((2, 3))).T.shape == (3, 2)
     assert x.ndim == 1 and x.size == 2 and x.shape == (2,) and x.dtype == np.float64
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_leaf_grads_are_own_writable_arrays_of_the_leaf_dtype(create_graph):
+    x = Tensor(np.ones(3, np.float32), requires_grad=True)
+    y = Tensor(np.ones(3, np.float32), requires_grad=True)
+    A = Tensor(np.eye(3))  # float64: the product is float64
+    ((x + y) @ (A @ x)).backward(create_graph=create_graph)
+    assert x.grad is not y.grad and x.grad.dtype == np.float32 and y.grad.dtype == np.float32
+    x.grad.data *= 0.5  # writable, and y's grad is untouched
+    np.testing.assert_allclose(y.grad.data, np.ones(3))

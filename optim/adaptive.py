@@ -1,0 +1,305 @@
+"""Adaptive first-order methods: Adagrad, Adadelta, RMSprop, Adam, AdamW.
+
+Each follows PyTorch's single-tensor implementation operation by operation
+(same defaults, same order of floating-point operations where it matters), so
+the same start gives the same trajectory. In every formula g is the gradient,
+negated if ``maximize``, and t the step count starting at 1.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .optimizer import Optimizer, check_nonneg, check_range
+
+__all__ = ["Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW"]
+
+
+def _grad(p, group):
+    g = np.asarray(p.grad.data, dtype=p.data.dtype)
+    return -g if group.get("maximize", False) else g
+
+
+def _lerp_(a, b, w):
+    """a ← a + w (b − a) in place, with PyTorch's two-sided formula (exact at w = 1)."""
+    if w < 0.5:
+        a += w * (b - a)
+    else:
+        a[...] = b - (b - a) * (1 - w)
+
+
+def _check_betas(betas):
+    try:
+        b1, b2 = betas
+    except (TypeError, ValueError):
+        raise ValueError(f"Invalid betas: {betas!r} (expected a pair (beta1, beta2))") from None
+    check_range(b1, "beta parameter at index 0", 0.0, 1.0)
+    check_range(b2, "beta parameter at index 1", 0.0, 1.0)
+
+
+class Adagrad(Optimizer):
+    r"""``Adagrad(params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, *, maximize=False)``
+
+    Duchi, Hazan & Singer (2011), as in PyTorch::
+
+        g ← g + λ θ
+        clr = lr / (1 + (t − 1) · lr_decay)
+        s ← s + g²                       (s starts at initial_accumulator_value)
+        θ ← θ − clr · g / (√s + eps)
+    """
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0,
+                 initial_accumulator_value=0, eps=1e-10, *, maximize=False):
+        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value,
+                        maximize=maximize)
+        super().__init__(params, defaults)
+        # As PyTorch, the accumulators exist from construction on (add_param_group
+        # creates them for every group, including the constructor's).
+
+    def add_param_group(self, param_group):
+        super().add_param_group(param_group)
+        self._init_state(self.param_groups[-1])
+
+    def _init_state(self, group):
+        for p in group["params"]:
+            state = self.state[p]
+            if not state:
+                state["step"] = 0
+                state["sum"] = np.full_like(p.data, group["initial_accumulator_value"])
+
+    def _validate_group(self, group):
+        check_nonneg(group["lr"], "learning rate")
+        check_nonneg(group["lr_decay"], "lr_decay value")
+        check_nonneg(group["weight_decay"], "weight_decay value")
+        check_nonneg(group["initial_accumulator_value"], "initial_accumulator_value value")
+        check_nonneg(group["eps"], "epsilon value")
+
+    def step(self, closure=None):
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            lr, lr_decay = group["lr"], group["lr_decay"]
+            wd, eps = group["weight_decay"], group["eps"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    self._init_state(group)
+                state["step"] += 1
+                step = state["step"]
+                g = _grad(p, group)
+                if wd != 0:
+                    g = g + wd * p.data
+                clr = lr / (1 + (step - 1) * lr_decay)
+                s = state["sum"]
+                s += g * g
+                std = np.sqrt(s) + eps
+                p.data -= clr * (g / std)
+        return loss
+
+
+class Adadelta(Optimizer):
+    r"""``Adadelta(params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False)``
+
+    Zeiler (2012), as in PyTorch::
+
+        g ← g + λ θ
+        v ← ρ v + (1 − ρ) g²
+        Δ = √(u + eps) / √(v + eps) · g
+        u ← ρ u + (1 − ρ) Δ²
+        θ ← θ − lr · Δ
+    """
+
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False):
+        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _validate_group(self, group):
+        check_nonneg(group["lr"], "learning rate")
+        check_range(group["rho"], "rho value", 0.0, 1.0, hi_closed=True)
+        check_nonneg(group["eps"], "epsilon value")
+        check_nonneg(group["weight_decay"], "weight_decay value")
+
+    def step(self, closure=None):
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            lr, rho, eps, wd = group["lr"], group["rho"], group["eps"], group["weight_decay"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state["step"] = 0
+                    state["square_avg"] = np.zeros_like(p.data)
+                    state["acc_delta"] = np.zeros_like(p.data)
+                state["step"] += 1
+                g = _grad(p, group)
+                if wd != 0:
+                    g = g + wd * p.data
+                v, u = state["square_avg"], state["acc_delta"]
+                v *= rho
+                v += (1 - rho) * (g * g)
+                std = np.sqrt(v + eps)
+                delta = np.sqrt(u + eps)
+                delta /= std
+                delta *= g
+                u *= rho
+                u += (1 - rho) * (delta * delta)
+                p.data -= lr * delta
+        return loss
+
+
+class RMSprop(Optimizer):
+    r"""``RMSprop(params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, *, maximize=False)``
+
+    Hinton's lecture 6e; centred variant from Graves (2013); as in PyTorch::
+
+        g ← g + λ θ
+        v ← α v + (1 − α) g²
+        m ← m + (1 − α)(g − m)                    (centered: running mean of g)
+        a = √(v − m²) + eps   (centered)    or    √v + eps
+        b ← μ b + g / a ;  θ ← θ − lr · b         (momentum μ > 0)
+        θ ← θ − lr · g / a                         (otherwise)
+
+    eps is added after the square root (TensorFlow adds it inside).
+    """
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+                 centered=False, *, maximize=False):
+        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                        momentum=momentum, centered=centered, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _validate_group(self, group):
+        check_nonneg(group["lr"], "learning rate")
+        check_nonneg(group["eps"], "epsilon value")
+        check_nonneg(group["momentum"], "momentum value")
+        check_nonneg(group["weight_decay"], "weight_decay value")
+        check_nonneg(group["alpha"], "alpha value")
+
+    def step(self, closure=None):
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
+            wd, mu, centered = group["weight_decay"], group["momentum"], group["centered"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state["step"] = 0
+                    state["square_avg"] = np.zeros_like(p.data)
+                    if mu > 0:
+                        state["momentum_buffer"] = np.zeros_like(p.data)
+                    if centered:
+                        state["grad_avg"] = np.zeros_like(p.data)
+                state["step"] += 1
+                g = _grad(p, group)
+                if wd != 0:
+                    g = g + wd * p.data
+                v = state["square_avg"]
+                v *= alpha
+                v += (1 - alpha) * (g * g)
+                if centered:
+                    m = state["grad_avg"]
+                    _lerp_(m, g, 1 - alpha)
+                    avg = np.sqrt(v - m * m)
+                else:
+                    avg = np.sqrt(v)
+                avg += eps
+                if mu > 0:
+                    buf = state["momentum_buffer"]
+                    buf *= mu
+                    buf += g / avg
+                    p.data -= lr * buf
+                else:
+                    p.data -= lr * (g / avg)
+        return loss
+
+
+class Adam(Optimizer):
+    r"""``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *, maximize=False)``
+
+    Kingma & Ba (2015); AMSGrad from Reddi, Kale & Kumar (2018); as PyTorch::
+
+        g ← g + λ θ                 (L2 penalty; AdamW decays θ instead)
+        m ← β₁ m + (1 − β₁) g
+        v ← β₂ v + (1 − β₂) g²
+        v̂ ← max(v̂, v)              (amsgrad; then v̂ replaces v below)
+        θ ← θ − lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + eps)
+
+    which equals the paper's θ ← θ − lr · m̂ / (√v̂ + eps) with bias-corrected
+    m̂ = m/(1 − β₁ᵗ) and v̂ = v/(1 − β₂ᵗ).
+    """
+
+    _decoupled = False
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 amsgrad=False, *, maximize=False):
+        defaults = dict(lr=lr, betas=tuple(betas) if isinstance(betas, list) else betas,
+                        eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                        maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _validate_group(self, group):
+        check_nonneg(group["lr"], "learning rate")
+        check_nonneg(group["eps"], "epsilon value")
+        _check_betas(group["betas"])
+        check_nonneg(group["weight_decay"], "weight_decay value")
+
+    def step(self, closure=None):
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            lr, eps, wd, amsgrad = group["lr"], group["eps"], group["weight_decay"], group["amsgrad"]
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state["step"] = 0
+                    state["exp_avg"] = np.zeros_like(p.data)
+                    state["exp_avg_sq"] = np.zeros_like(p.data)
+                    if amsgrad:
+                        state["max_exp_avg_sq"] = np.zeros_like(p.data)
+                state["step"] += 1
+                step = state["step"]
+                g = _grad(p, group)
+                if self._decoupled:
+                    p.data *= 1 - lr * wd
+                elif wd != 0:
+                    g = g + wd * p.data
+                m, v = state["exp_avg"], state["exp_avg_sq"]
+                _lerp_(m, g, 1 - beta1)
+                v *= beta2
+                v += (1 - beta2) * (g * g)
+                bias_correction1 = 1 - beta1 ** step
+                bias_correction2 = 1 - beta2 ** step
+                step_size = lr / bias_correction1
+                bias_correction2_sqrt = math.sqrt(bias_correction2)
+                if amsgrad:
+                    vmax = state["max_exp_avg_sq"]
+                    np.maximum(vmax, v, out=vmax)
+                    denom = np.sqrt(vmax) / bias_correction2_sqrt + eps
+                else:
+                    denom = np.sqrt(v) / bias_correction2_sqrt + eps
+                p.data -= step_size * (m / denom)
+        return loss
+
+
+class AdamW(Adam):
+    r"""``AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *, maximize=False)``
+
+    Loshchilov & Hutter (2019): Adam with decoupled weight decay, as PyTorch::
+
+        θ ← θ (1 − lr · λ)            then the Adam update without the L2 term
+    """
+
+    _decoupled = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False, *, maximize=False):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         amsgrad=amsgrad, maximize=maximize)

@@ -1,0 +1,239 @@
+"""Damped Newton's method with exact Hessian-vector products.
+
+Hessian-vector products come from the engine's forward-over-reverse mode
+(Pearlmutter's R-operator): with a tangent v_p set on every parameter p, the
+closure is evaluated inside ``autograd_core.forward_ad()``; its backward pass
+then runs on Tensors carrying tangents, and ``p.grad.tangent`` is (H v)_p.
+No finite differences, no H formed unless asked for.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from autograd_core import Tensor, enable_grad, forward_ad, no_grad
+
+from .line_search import backtracking, strong_wolfe
+from .optimizer import (_FlatStateOptimizer, add_flat_, call_closure, check_choice,
+                        check_nonneg, check_positive_int, flat_dtype, gather_flat_grad,
+                        set_flat_)
+
+__all__ = ["Newton", "closure_hvp", "conjugate_gradient"]
+
+
+def _with_tangents(params, vec, fn):
+    """Call ``fn()`` with ``p.tangent`` = the slice of ``vec`` for each p,
+    inside ``forward_ad`` and ``enable_grad``; tangents are removed after."""
+    saved = [p.tangent for p in params]
+    offset = 0
+    try:
+        for p in params:
+            n = p.data.size
+            p.tangent = Tensor(np.asarray(vec[offset:offset + n], dtype=p.data.dtype)
+                               .reshape(p.data.shape))
+            offset += n
+        with enable_grad(), forward_ad():
+            return fn()
+    finally:
+        for p, t in zip(params, saved):
+            p.tangent = t
+
+
+def _flat_grad_tangent(params, dtype):
+    """(flat ∇f, flat R{∇f}) read from ``p.grad`` and ``p.grad.tangent``; the
+    gradients are then replaced by plain tangent-free copies."""
+    gs, hvs = [], []
+    for p in params:
+        g = p.grad
+        if g is None:
+            gs.append(np.zeros(p.data.size, dtype=dtype))
+            hvs.append(np.zeros(p.data.size, dtype=dtype))
+            continue
+        gs.append(np.asarray(g.data, dtype=dtype).reshape(-1))
+        tan = g.tangent
+        hvs.append(np.zeros(p.data.size, dtype=dtype) if tan is None
+                   else np.asarray(tan.data, dtype=dtype).reshape(-1))
+        p.grad = np.array(g.data, dtype=p.data.dtype, copy=True)
+    return np.concatenate(gs), np.concatenate(hvs)
+
+
+def closure_hvp(closure, params, vec):
+    """``(loss, flat_grad, flat_Hv)`` at the current parameters.
+
+    ``closure`` is the usual one (zero the gradients, compute the loss, call
+    ``backward()``, return the loss); ``vec`` a flat vector over ``params``.
+    One closure call in forward-over-reverse mode: the cost of about two
+    gradients. Afterwards ``p.grad`` holds the plain gradient.
+    """
+    params = list(params)
+    loss = _with_tangents(params, vec, closure)
+    g, hv = _flat_grad_tangent(params, flat_dtype(params))
+    return float(loss), g, hv
+
+
+def conjugate_gradient(matvec, b, x0=None, max_iter=None, tol=1e-8, stop_on_negative=True):
+    """Solve A x = b for symmetric A given as ``matvec`` (Hestenes–Stiefel CG).
+
+    Stops when ‖r‖ ≤ tol·‖b‖, after ``max_iter`` iterations (default: len(b)),
+    or — if ``stop_on_negative`` — at a direction of non-positive curvature
+    pᵀAp ≤ 0 (N&W Algorithm 7.1: then the iterate so far is returned, or b
+    itself if that happens at the first iteration). Returns (x, iterations,
+    hit_negative_curvature).
+    """
+    n = b.size
+    max_iter = n if max_iter is None else max_iter
+    x = np.zeros_like(b) if x0 is None else np.array(x0, dtype=b.dtype, copy=True)
+    r = b - matvec(x) if x0 is not None and np.any(x0) else b.copy()
+    p = r.copy()
+    rr = r.dot(r)
+    bnorm = np.sqrt(b.dot(b))
+    if np.sqrt(rr) <= tol * bnorm or bnorm == 0:
+        return x, 0, False
+    for it in range(1, max_iter + 1):
+        Ap = matvec(p)
+        pAp = p.dot(Ap)
+        if stop_on_negative and pAp <= 0:
+            if it == 1 and not np.any(x):
+                return b.copy(), it, True
+            return x, it, True
+        alpha = rr / pAp
+        x = x + alpha * p
+        r = r - alpha * Ap
+        rr_new = r.dot(r)
+        if np.sqrt(rr_new) <= tol * bnorm:
+            return x, it, False
+        p = r + (rr_new / rr) * p
+        rr = rr_new
+    return x, max_iter, False
+
+
+class Newton(_FlatStateOptimizer):
+    r"""``Newton(params, lr=1.0, damping=1e-3, solver='exact', cg_max_iter=None, cg_tol=1e-8, line_search_fn=None)``
+
+    One damped Newton iteration per ``step(closure)``::
+
+        x ← x − t · (H + αI)⁻¹ g        (α = ``damping``, t = lr or line search)
+
+    ``solver='exact'`` forms H column by column from n Hessian-vector
+    products (n closure calls in forward-over-reverse mode: small models only)
+    and solves by Cholesky; if H + αI is not positive definite, α is raised
+    (×2 from max(α, 1e-3·max|Hᵢᵢ|)) until it is (N&W Algorithm 3.3), so the
+    step is a descent direction. ``solver='cg'`` runs conjugate gradient on
+    Hessian-vector products (one closure call each), at most ``cg_max_iter``
+    (default n) iterations to relative residual ``cg_tol``, stopping at
+    negative curvature (Newton-CG, N&W Algorithm 7.1).
+    ``line_search_fn``: None (step lr), ``'backtracking'`` (Armijo from lr) or
+    ``'strong_wolfe'``.
+
+    The closure is the usual one (zero grads, loss, ``backward()``, return
+    loss). ``state`` records ``n_iter``, ``func_evals``, ``last_damping`` (the
+    α actually used) and ``cg_iters``.
+    """
+
+    def __init__(self, params, lr=1.0, damping=1e-3, solver="exact", cg_max_iter=None,
+                 cg_tol=1e-8, line_search_fn=None):
+        defaults = dict(lr=lr, damping=damping, solver=solver, cg_max_iter=cg_max_iter,
+                        cg_tol=cg_tol, line_search_fn=line_search_fn)
+        super().__init__(params, defaults)
+
+    def _validate_group(self, group):
+        check_nonneg(group["lr"], "learning rate")
+        check_nonneg(group["damping"], "damping value")
+        check_choice(group["solver"], "solver", ("exact", "cg"))
+        if group["cg_max_iter"] is not None:
+            check_positive_int(group["cg_max_iter"], "cg_max_iter")
+        check_nonneg(group["cg_tol"], "cg_tol")
+        check_choice(group["line_search_fn"], "line_search_fn",
+                     (None, "backtracking", "strong_wolfe"))
+
+    def hessian(self, closure):
+        """The n×n Hessian of the closure's loss over the flattened parameters
+        (n Hessian-vector products), symmetrised."""
+        params = self._params
+        n = self._numel()
+        dt = flat_dtype(params)
+        H = np.empty((n, n), dtype=dt)
+        e = np.zeros(n, dtype=dt)
+        for i in range(n):
+            e[i] = 1
+            _, _, H[:, i] = closure_hvp(closure, params, e)
+            e[i] = 0
+        return 0.5 * (H + H.T)
+
+    def step(self, closure=None):
+        """One damped Newton iteration; returns the loss before it."""
+        self._require_closure(closure)
+        group = self.param_groups[0]
+        params = self._params
+        state = self.state[params[0]]
+        state.setdefault("n_iter", 0)
+        state.setdefault("func_evals", 0)
+        alpha = group["damping"]
+
+        loss = call_closure(closure)
+        f0 = float(loss)
+        g = gather_flat_grad(params)
+        evals = 1
+        n = g.size
+        if not np.any(g):
+            state["n_iter"] += 1
+            state["func_evals"] += evals
+            return loss
+
+        if group["solver"] == "exact":
+            H = self.hessian(closure)
+            evals += n
+            d, alpha = self._damped_solve(H, g, alpha)
+            cg_iters = 0
+        else:
+            def matvec(v):
+                return closure_hvp(closure, params, v)[2] + alpha * v
+            d, cg_iters, _ = conjugate_gradient(matvec, -g, max_iter=group["cg_max_iter"],
+                                                tol=group["cg_tol"])
+            evals += cg_iters
+            if g.dot(d) >= 0:        # not a descent direction: fall back to −g
+                d = -g
+        d = d.astype(g.dtype, copy=False)
+
+        t = group["lr"]
+        kind = group["line_search_fn"]
+        with no_grad():
+            if kind is None:
+                add_flat_(params, t, d)
+            else:
+                x0 = [p.data.copy() for p in params]
+
+                def obj_func(x, t_, d_):
+                    add_flat_(params, t_, d_)
+                    f = float(call_closure(closure))
+                    gr = gather_flat_grad(params)
+                    set_flat_(params, x)
+                    return f, gr
+
+                search = backtracking if kind == "backtracking" else strong_wolfe
+                _, _, t, ls_evals = search(obj_func, x0, t, d, f0, g, g.dot(d))
+                evals += ls_evals
+                add_flat_(params, t, d)
+        state["n_iter"] += 1
+        state["func_evals"] += evals
+        state["last_damping"] = float(alpha)
+        state["last_step_size"] = float(t)
+        state["cg_iters"] = int(cg_iters)
+        return loss
+
+    @staticmethod
+    def _damped_solve(H, g, alpha):
+        """d = −(H + αI)⁻¹ g, raising α until the Cholesky factorisation exists."""
+        n = g.size
+        Hd = H.astype(np.float64)
+        beta = 1e-3 * max(1.0, np.abs(np.diag(Hd)).max())
+        tau = alpha
+        for _ in range(200):
+            try:
+                L = np.linalg.cholesky(Hd + tau * np.eye(n))
+            except np.linalg.LinAlgError:
+                tau = max(2 * tau, beta)
+                continue
+            z = np.linalg.solve(L, -g.astype(np.float64))
+            return np.linalg.solve(L.T, z), tau
+        raise FloatingPointError("Newton: could not make H + damping·I positive definite "
+                                 "(does the Hessian contain NaN or inf?)")

@@ -1,0 +1,475 @@
+"""The ``Optimizer`` base class: parameter groups, per-parameter state, and
+state dicts that load into an optimiser built over new parameter objects.
+
+An optimiser only reads ``p.data`` and ``p.grad`` and writes ``p.data`` in
+place (so a float32 parameter stays float32 and every other reference to the
+array sees the update). Everything else -- hyper-parameters, moment buffers,
+quasi-Newton memories -- lives here, with PyTorch's layout::
+
+    opt.param_groups == [{'params': [p0, p1], 'lr': 0.1, ...}, ...]
+    opt.state[p0]    == {'step': 3, 'exp_avg': ndarray, ...}
+    opt.state_dict() == {'state': {0: {...}, 1: {...}},
+                         'param_groups': [{'lr': 0.1, ..., 'params': [0, 1]}]}
+
+In a state dict parameters are numbered by their position across all groups,
+so it can be loaded into a fresh optimiser over fresh parameters of the same
+shapes (e.g. after a restart), and saved with ``autograd_core.save`` (no
+pickle: every value is an array, a number, a string, None or a container).
+"""
+from __future__ import annotations
+
+import copy
+import math
+import numbers
+from collections import defaultdict
+
+import numpy as np
+
+from autograd_core import Tensor, enable_grad
+
+__all__ = ["Optimizer", "required"]
+
+
+class _RequiredParameter:
+    """Marks a hyper-parameter that has no default: every group must give it."""
+
+    def __repr__(self):
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
+# ---------------------------------------------------------------------------
+# Validation helpers shared by the optimisers (messages follow PyTorch's)
+# ---------------------------------------------------------------------------
+
+def _is_real(x):
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def check_nonneg(value, what):
+    """``ValueError("Invalid <what>: <value>")`` unless ``0 <= value``."""
+    if not _is_real(value) or not (0.0 <= value) or math.isnan(value):
+        raise ValueError(f"Invalid {what}: {value}")
+
+
+def check_range(value, what, lo, hi, hi_closed=False):
+    """``ValueError`` unless ``lo <= value < hi`` (``<= hi`` if ``hi_closed``)."""
+    ok = _is_real(value) and (lo <= value <= hi if hi_closed else lo <= value < hi)
+    if not ok:
+        raise ValueError(f"Invalid {what}: {value}")
+
+
+def check_positive_int(value, name):
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral,)) or value < 1:
+        raise ValueError(f"Invalid {name}: {value} (expected a positive integer)")
+
+
+def check_choice(value, name, choices):
+    if value not in choices:
+        opts = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"Invalid {name}: {value!r} (expected one of {opts})")
+
+
+# ---------------------------------------------------------------------------
+# Flat-vector helpers for the quasi-Newton and second-order optimisers
+# ---------------------------------------------------------------------------
+
+def flat_dtype(params):
+    return np.result_type(*[p.data.dtype for p in params])
+
+
+def gather_flat_grad(params):
+    """All gradients as one vector (zeros for a parameter without ``.grad``)."""
+    dt = flat_dtype(params)
+    views = []
+    for p in params:
+        if p.grad is None:
+            views.append(np.zeros(p.data.size, dtype=dt))
+        else:
+            views.append(np.asarray(p.grad.data, dtype=dt).reshape(-1))
+    return np.concatenate(views) if len(views) > 1 else views[0].copy()
+
+
+def gather_flat_params(params):
+    dt = flat_dtype(params)
+    return np.concatenate([np.asarray(p.data, dtype=dt).reshape(-1) for p in params])
+
+
+def add_flat_(params, step, direction):
+    """p ← p + step · direction[slice of p], in place."""
+    offset = 0
+    for p in params:
+        n = p.data.size
+        upd = direction[offset:offset + n].reshape(p.data.shape)
+        p.data += (upd * step).astype(p.data.dtype, copy=False)
+        offset += n
+
+
+def set_flat_(params, values):
+    """Copy a flat vector (or a list of arrays) into the parameters, in place."""
+    if isinstance(values, (list, tuple)):
+        for p, v in zip(params, values):
+            p.data[...] = v
+        return
+    offset = 0
+    for p in params:
+        n = p.data.size
+        p.data[...] = values[offset:offset + n].reshape(p.data.shape)
+        offset += n
+
+
+def split_flat(params, vec):
+    """A flat vector as a list of arrays shaped (and typed) like ``params``."""
+    out, offset = [], 0
+    for p in params:
+        n = p.data.size
+        out.append(np.asarray(vec[offset:offset + n], dtype=p.data.dtype).reshape(p.data.shape))
+        offset += n
+    return out
+
+
+def call_closure(closure):
+    """Evaluate a closure with gradient recording on (it may run inside no_grad)."""
+    with enable_grad():
+        return closure()
+
+
+def _copy_value(v):
+    """Deep copy of a state value: arrays copied, containers rebuilt."""
+    if isinstance(v, np.ndarray):
+        return v.copy()
+    if isinstance(v, np.generic):
+        return v.copy()
+    if isinstance(v, Tensor):
+        return v.data.copy()
+    if isinstance(v, dict):
+        return {k: _copy_value(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_copy_value(x) for x in v]
+    if isinstance(v, tuple):
+        return tuple(_copy_value(x) for x in v)
+    return copy.deepcopy(v)
+
+
+def _cast_value(v, dtype):
+    """A loaded state value, floating arrays cast to the parameter's dtype."""
+    if isinstance(v, Tensor):
+        v = v.data
+    if isinstance(v, np.ndarray):
+        if v.dtype.kind == "f" and dtype is not None:
+            return v.astype(dtype, copy=True)
+        return v.copy()
+    if isinstance(v, np.generic):
+        if v.dtype.kind == "f" and dtype is not None:
+            return v.astype(dtype)
+        return v.copy()
+    if isinstance(v, dict):
+        return {k: _cast_value(x, dtype) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_cast_value(x, dtype) for x in v]
+    if isinstance(v, tuple):
+        return tuple(_cast_value(x, dtype) for x in v)
+    return copy.deepcopy(v)
+
+
+# ---------------------------------------------------------------------------
+# The base class
+# ---------------------------------------------------------------------------
+
+class Optimizer:
+    """``Optimizer(params, defaults)``: the base of every optimiser.
+
+    ``params`` is an iterable of Tensors, or of dicts each holding a
+    ``'params'`` list and hyper-parameters that override ``defaults`` for that
+    group. Subclasses implement ``step`` and ``_validate_group`` (called on
+    every group, including those added later with ``add_param_group``).
+
+    Per-parameter state lives in ``self.state[p]`` (a dict, keyed by the
+    parameter object itself, hashed by identity).
+    """
+
+    # Per-parameter state arrays must have their parameter's shape (first-order
+    # optimisers); quasi-Newton optimisers keep flat global state and override.
+    _state_shapes_follow_params = True
+
+    def __init__(self, params, defaults):
+        self.defaults = dict(defaults)
+        self.state = defaultdict(dict)
+        self.param_groups = []
+        if isinstance(params, Tensor):
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors "
+                "or dicts, but got a Tensor; wrap it in a list: [x]")
+        if isinstance(params, (set, frozenset)):
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but the "
+                "ordering of tensors in sets changes between runs; use a list instead")
+        if isinstance(params, dict):
+            params = [params]
+        try:
+            param_groups = list(params)
+        except TypeError:
+            raise TypeError(
+                f"params argument given to the optimizer should be an iterable of Tensors or "
+                f"dicts, but got {type(params).__name__}") from None
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for group in param_groups:
+            self.add_param_group(group)
+
+    # -- groups ---------------------------------------------------------------
+
+    def add_param_group(self, param_group):
+        """Add a group of parameters (a dict with ``'params'`` and optional
+        hyper-parameters; the optimiser's defaults fill in the rest)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, got {type(param_group).__name__}")
+        if "params" not in param_group:
+            raise ValueError("param_group must have a 'params' entry (the list of tensors)")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, (set, frozenset)):
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but the "
+                "ordering of tensors in sets changes between runs; use a list instead")
+        else:
+            params = list(params)
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor):
+                raise TypeError(
+                    f"optimizer can only optimize Tensors, but parameter {i} of the group is "
+                    f"a {type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError(
+                    f"can't optimize a non-leaf Tensor (parameter {i} of the group was made "
+                    f"by an operation); optimise the leaf it came from, or use .detach()")
+            if p.data.dtype.kind != "f":
+                raise TypeError(
+                    f"optimizer can only optimize floating-point Tensors, but parameter {i} "
+                    f"has dtype {p.data.dtype}")
+        ids = [id(p) for p in params]
+        if len(set(ids)) != len(ids):
+            raise ValueError(
+                "a parameter group contains the same tensor more than once; "
+                "each parameter must appear once")
+        group = dict(param_group)
+        group["params"] = params
+        for name, default in self.defaults.items():
+            if default is required and name not in group:
+                raise ValueError(
+                    f"parameter group didn't specify a value of required optimization "
+                    f"parameter {name}")
+            group.setdefault(name, default)
+        existing = {id(p) for g in self.param_groups for p in g["params"]}
+        if existing.intersection(ids):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self._validate_group(group)
+        self.param_groups.append(group)
+
+    def _validate_group(self, group):
+        """Raise ValueError naming the argument if a hyper-parameter is invalid."""
+
+    # -- gradients --------------------------------------------------------------
+
+    def zero_grad(self, set_to_none=True):
+        """Reset the gradients of all optimised parameters.
+
+        ``set_to_none=True`` (the default, as PyTorch) sets ``p.grad = None``;
+        otherwise gradients are zeroed in place.
+        """
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p.grad
+                if g is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                elif (g.is_leaf and not g.requires_grad and g.tangent is None
+                      and g.data.flags.writeable):
+                    g.data[...] = 0
+                else:
+                    # A gradient with a graph or tangent (create_graph / forward_ad),
+                    # or a read-only view: replace it by fresh zeros.
+                    p.grad = np.zeros_like(g.data)
+
+    def step(self, closure=None):
+        raise NotImplementedError
+
+    def _eval_closure(self, closure):
+        return None if closure is None else call_closure(closure)
+
+    def _all_params(self):
+        return [p for g in self.param_groups for p in g["params"]]
+
+    # -- state dicts ------------------------------------------------------------
+
+    def state_dict(self):
+        """``{'state': {index: {...}}, 'param_groups': [{..., 'params': [indices]}]}``.
+
+        Parameters are numbered by position across groups; arrays are copies.
+        """
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: _copy_value(v) for k, v in group.items() if k != "params"}
+            ids = []
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+                ids.append(index[id(p)])
+            packed["params"] = ids
+            groups.append(packed)
+        state = {}
+        for p, s in self.state.items():
+            if id(p) in index and s:
+                state[index[id(p)]] = {k: _copy_value(v) for k, v in s.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Load a state dict made by ``state_dict()`` (maybe of another optimiser
+        object over other parameter objects with the same shapes).
+
+        Groups must match in number and size; per-parameter arrays must match
+        their parameter's shape. Values are copied, floating arrays cast to the
+        parameter's dtype.
+        """
+        if not isinstance(state_dict, dict) or "state" not in state_dict \
+                or "param_groups" not in state_dict:
+            raise ValueError(
+                "load_state_dict: expected a dict with keys 'state' and 'param_groups' "
+                "(as returned by Optimizer.state_dict())")
+        saved_groups = state_dict["param_groups"]
+        if not isinstance(saved_groups, (list, tuple)):
+            raise ValueError("load_state_dict: 'param_groups' must be a list of dicts")
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(
+                f"loaded state dict has a different number of parameter groups "
+                f"({len(saved_groups)}) than the optimizer ({len(self.param_groups)})")
+        for i, (mine, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            if not isinstance(saved, dict) or "params" not in saved:
+                raise ValueError(f"load_state_dict: param_groups[{i}] is not a dict with 'params'")
+            if len(saved["params"]) != len(mine["params"]):
+                raise ValueError(
+                    f"loaded state dict contains a parameter group that doesn't match the size "
+                    f"of optimizer's group: group {i} has {len(saved['params'])} parameters in "
+                    f"the state dict but {len(mine['params'])} in the optimizer")
+        id_map = {}
+        for mine, saved in zip(self.param_groups, saved_groups):
+            for idx, p in zip(saved["params"], mine["params"]):
+                id_map[idx] = p
+        saved_state = state_dict["state"]
+        if not isinstance(saved_state, dict):
+            raise ValueError("load_state_dict: 'state' must be a dict keyed by parameter index")
+        new_state = defaultdict(dict)
+        for key, value in saved_state.items():
+            if key not in id_map:
+                raise ValueError(
+                    f"load_state_dict: state for parameter index {key!r}, but the param groups "
+                    f"only list indices {sorted(id_map)}")
+            p = id_map[key]
+            if not isinstance(value, dict):
+                raise ValueError(f"load_state_dict: state[{key!r}] must be a dict")
+            self._check_loaded_state(key, p, value)
+            new_state[p] = {k: (v if k == "step" and not isinstance(v, np.ndarray)
+                                else _cast_value(v, p.data.dtype))
+                            for k, v in value.items()}
+        new_groups = []
+        for mine, saved in zip(self.param_groups, saved_groups):
+            g = {k: _copy_value(v) for k, v in saved.items() if k != "params"}
+            g["params"] = mine["params"]
+            self._validate_group(g)
+            new_groups.append(g)
+        self.param_groups = new_groups
+        self.state = new_state
+
+    def _check_loaded_state(self, index, param, state):
+        """Shape check: a per-parameter array must have its parameter's shape."""
+        if not self._state_shapes_follow_params:
+            return
+        for k, v in state.items():
+            arr = v.data if isinstance(v, Tensor) else v
+            if isinstance(arr, np.ndarray) and arr.ndim > 0 and arr.shape != param.data.shape:
+                raise ValueError(
+                    f"load_state_dict: state '{k}' of parameter {index} has shape {arr.shape}, "
+                    f"but the parameter has shape {param.data.shape}")
+
+    # -- display ----------------------------------------------------------------
+
+    def __repr__(self):
+        lines = [self.__class__.__name__ + " ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for key in sorted(group):
+                if key != "params":
+                    lines.append(f"    {key}: {group[key]}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+class _FlatStateOptimizer(Optimizer):
+    """Base for optimisers that keep one global state over the flattened
+    parameters (stored, as in PyTorch's LBFGS, under the first parameter).
+
+    They allow a single parameter group; loaded flat arrays must have the total
+    number of parameter elements.
+    """
+
+    _state_shapes_follow_params = False
+
+    def __init__(self, params, defaults):
+        super().__init__(params, defaults)
+        if len(self.param_groups) != 1:
+            raise ValueError(
+                f"{type(self).__name__} doesn't support per-parameter options "
+                f"(parameter groups)")
+        self._params = self.param_groups[0]["params"]
+
+    def add_param_group(self, param_group):
+        if self.param_groups:
+            raise ValueError(
+                f"{type(self).__name__} doesn't support per-parameter options "
+                f"(parameter groups)")
+        super().add_param_group(param_group)
+
+    def load_state_dict(self, state_dict):
+        super().load_state_dict(state_dict)
+        self._params = self.param_groups[0]["params"]
+
+    def _numel(self):
+        return sum(p.data.size for p in self._params)
+
+    def _check_loaded_state(self, index, param, state):
+        n = self._numel()
+        square = getattr(self, "_square_state_keys", ())
+
+        def check(k, arr):
+            if not isinstance(arr, np.ndarray) or arr.ndim == 0:
+                return
+            if k in square:
+                ok = arr.shape == (n, n)
+                want = (n, n)
+            else:
+                ok = arr.ndim == 1 and arr.shape[0] == n
+                want = (n,)
+            if not ok:
+                raise ValueError(
+                    f"load_state_dict: state '{k}' of {type(self).__name__} has shape "
+                    f"{arr.shape}, but the parameters have {n} elements in all "
+                    f"(expected {want})")
+
+        for k, v in state.items():
+            if isinstance(v, (list, tuple)):
+                for x in v:
+                    check(k, x.data if isinstance(x, Tensor) else x)
+            else:
+                check(k, v.data if isinstance(v, Tensor) else v)
+
+    def _require_closure(self, closure):
+        if closure is None or not callable(closure):
+            raise TypeError(
+                f"{type(self).__name__}.step() needs a closure: a function that zeroes the "
+                f"gradients, recomputes the loss, calls loss.backward() and returns the loss")

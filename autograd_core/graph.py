@@ -48,6 +48,12 @@ class _State(threading.local):
 
 _state = _State()
 
+# How many special-mode blocks (forward_ad, retain_grads, detect_anomaly) are
+# open in any thread. While none is, apply() skips reading those per-thread
+# flags altogether: one global test instead of three thread-local lookups.
+_specials = 0
+_specials_lock = threading.Lock()
+
 
 def is_grad_enabled() -> bool:
     return _state.grad_enabled
@@ -58,14 +64,23 @@ class _Switch:
 
     _flag = ""
     _value = True
+    _special = False  # a mode that apply() must look at (see _specials)
 
     def __enter__(self):
+        global _specials
         self._saved = getattr(_state, self._flag)
         setattr(_state, self._flag, self._value)
+        if self._special:
+            with _specials_lock:
+                _specials += 1
         return self
 
     def __exit__(self, *exc):
+        global _specials
         setattr(_state, self._flag, self._saved)
+        if self._special:
+            with _specials_lock:
+                _specials -= 1
         return False
 
     def __call__(self, fn):
@@ -108,7 +123,7 @@ class forward_ad(_Switch):
         with forward_ad():
             y = f(x)          # y.tangent == J v, and every node has R{node}
     """
-    _flag, _value = "forward_ad", True
+    _flag, _value, _special = "forward_ad", True, True
 
 
 class retain_grads(_Switch):
@@ -117,7 +132,7 @@ class retain_grads(_Switch):
     Teaching aid: after ``backward()`` each intermediate v_i shows v̄_i, which
     ``viz.draw_graph(..., show_grad=True)`` then draws.
     """
-    _flag, _value = "retain_grads", True
+    _flag, _value, _special = "retain_grads", True, True
 
 
 class AnomalyError(RuntimeError):
@@ -130,7 +145,7 @@ class detect_anomaly(_Switch):
     Inside the block every node remembers where in the user's code it was
     created, so the error can point there. It slows every op: debug only.
     """
-    _flag, _value = "anomaly", True
+    _flag, _value, _special = "anomaly", True, True
 
 
 # ---------------------------------------------------------------------------
@@ -167,8 +182,6 @@ def apply(prim, inputs, settings, data):
                 out._op = prim
                 out._parents = inputs
                 out._settings = settings
-                if state.retain_grads:
-                    _retained.add(out)
                 break
         else:
             out._seq = 0
@@ -182,10 +195,13 @@ def apply(prim, inputs, settings, data):
         out._op = None
         out._parents = ()
         out._settings = None
-    if state.forward_ad:
-        _push_tangent(prim, inputs, settings, out)
-    if state.anomaly:
-        _check_forward(prim, out, inputs, settings)
+    if _specials:
+        if state.retain_grads and out._rg:
+            _retained.add(out)
+        if state.forward_ad:
+            _push_tangent(prim, inputs, settings, out)
+        if state.anomaly:
+            _check_forward(prim, out, inputs, settings)
     return out
 
 
@@ -301,21 +317,23 @@ def toposort(root):
     nodes = [root]
     seen = {id(root)}
     stack = [root]
+    push, pop, add, visit = stack.append, stack.pop, seen.add, nodes.append
     while stack:
-        parents = stack.pop()._parents
+        parents = pop()._parents
         if parents is None:
             raise RuntimeError(_FREED_MSG)
         for p in parents:
             if p._rg and id(p) not in seen:
-                seen.add(id(p))
-                nodes.append(p)
-                if p._parents != ():
-                    stack.append(p)
+                add(id(p))
+                visit(p)
+                if p._op is not None:
+                    push(p)
     nodes.sort(key=_creation_order)
     return nodes
 
 
 _creation_order = operator.attrgetter("_seq")
+_value_of = operator.attrgetter("_d")
 
 
 # ---------------------------------------------------------------------------
@@ -376,7 +394,7 @@ def backward(root, gradient=None, retain_graph=False, create_graph=False):
             if tensor_mode:
                 out, args = node, parents
             else:
-                out, args = node._d, [p._d for p in parents]
+                out, args = node._d, list(map(_value_of, parents))  # no comprehension frame
             rules = op.vjps
             if rules is None:  # one rule for all inputs (variadic primitives)
                 rules = [lambda *_, share=share, **__: share

@@ -360,12 +360,17 @@ broadcast_to = Linear("broadcast_to", lambda x, shape: np.broadcast_to(x, shape)
 
 
 def _scatter_forward(v, index, shape):
-    z = np.zeros(shape, dtype=v.dtype)
-    if _is_advanced(index):
-        np.add.at(z, index, v)  # repeated indices accumulate
-    else:
+    if not _is_advanced(index):  # basic indexing: no position repeats
+        z = np.zeros(shape, dtype=v.dtype)
         z[index] = v
-    return z
+        return z
+    # Repeated positions must accumulate. np.add.at is slow on N-d indices;
+    # summing by flat position with bincount is the same sum, done in C.
+    size = int(np.prod(shape))
+    pos = np.arange(size).reshape(shape)[index]
+    weights = np.broadcast_to(v, pos.shape).ravel()
+    total = np.bincount(pos.ravel(), weights=weights, minlength=size)
+    return total.astype(v.dtype, copy=False).reshape(shape)
 
 
 # astype always copies: the engine also uses it to give a leaf its own .grad.
@@ -460,7 +465,9 @@ logsumexp = Unary(
 
 
 def _log_softmax_forward(x, axis):
-    return x - _logsumexp_forward(x, axis=(axis,), keepdims=True)
+    # (x - m) - log Σ exp(x - m): subtracting m first keeps float32 exact at ±1000
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 log_softmax = Unary(

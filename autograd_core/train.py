@@ -698,6 +698,9 @@ class Run:
         self.loader.load_state_dict(state["loader"])
         _set_rng_state(self.model, state["rng"])
         self.iteration, self.epoch = state["iteration"], state["epoch"]
+        if self.loader.epoch != self.epoch:
+            raise UsageError(f"inconsistent checkpoint: epoch {self.epoch} but the data "
+                             f"loader is at epoch {self.loader.epoch}")
         self.finished = state["finished"]
         self.win = dict(state["window"])
         self.ep = dict(state["epoch_sums"])
@@ -822,7 +825,9 @@ class Run:
                                     force=done == self.iters_per_epoch)
                 if hook is not None and self.iteration == hook:
                     stop.request()
-                if stop.requested:
+                # After the last batch of an epoch, the epoch's own bookkeeping and
+                # checkpoint come first (below); the stop is honoured after them.
+                if stop.requested and self.loader.state_dict()["batch"] != 0:
                     progress.close()
                     self.ep["steps_time"] += seg_steps
                     self.ep["wall_time"] += time.perf_counter() - seg_start

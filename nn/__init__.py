@@ -1,0 +1,31 @@
+"""nn: neural-network building blocks on autograd_core, with PyTorch's API.
+
+    >>> import nn
+    >>> model = nn.Sequential(nn.Linear(784, 200), nn.ReLU(), nn.Linear(200, 10))
+    >>> loss = nn.CrossEntropyLoss()(model(x), y)
+    >>> loss.backward()
+
+``nn.functional`` holds the same operations as functions, ``nn.init`` the
+initialisers (``nn.init.manual_seed(seed)`` makes model construction
+reproducible), ``nn.DataLoader`` mini-batches NumPy arrays and ``nn.datasets``
+reads Fashion-MNIST.
+"""
+from .module import (Module, Parameter, Sequential, ModuleList, StateDictError,
+                     IncompatibleKeys)
+from .layers import (Linear, ReLU, LeakyReLU, Tanh, Sigmoid, Softmax, LogSoftmax, Softplus,
+                     Identity, Flatten, Dropout, BatchNorm1d)
+from .conv import Conv2d, MaxPool2d
+from .losses import (MSELoss, L1Loss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss,
+                     KLDivLoss, MultiMarginLoss, HingeLoss)
+from . import functional, init
+from .data import DataLoader
+from . import datasets
+
+__all__ = [
+    "Module", "Parameter", "Sequential", "ModuleList", "StateDictError", "IncompatibleKeys",
+    "Linear", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Softplus",
+    "Identity", "Flatten", "Dropout", "BatchNorm1d", "Conv2d", "MaxPool2d",
+    "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
+    "KLDivLoss", "MultiMarginLoss", "HingeLoss",
+    "functional", "init", "DataLoader", "datasets",
+]

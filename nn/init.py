@@ -1,0 +1,226 @@
+"""Parameter initialisation, in place, with PyTorch's names, signatures and formulas.
+
+Every function fills ``tensor`` (a Tensor or Parameter — its ``.data`` is
+overwritten in place — or a floating ndarray) and returns it. Values are drawn
+in float64 and rounded to the tensor's dtype.
+
+Random numbers come from one global ``numpy.random.Generator`` (like PyTorch's
+default generator), reseeded with ``manual_seed(seed)``; every function also
+takes ``generator=`` (a ``numpy.random.Generator``) to use instead. As in
+PyTorch, the global generator starts from a fixed seed, so a script that builds
+the same model twice in a fresh process gets the same weights. Layers
+(``nn.Linear``, ``nn.Conv2d``) and ``nn.Dropout`` draw from it too.
+
+Fans (``_calculate_fan_in_and_fan_out``): for a weight of shape
+``(out, in, *kernel)`` the receptive field is ``prod(kernel)``,
+``fan_in = in · receptive`` and ``fan_out = out · receptive``.
+
+=====================  ============================================
+``xavier_uniform_``    U(−a, a),  a = gain · √(6 / (fan_in + fan_out))
+``xavier_normal_``     N(0, σ²),  σ = gain · √(2 / (fan_in + fan_out))
+``kaiming_uniform_``   U(−b, b),  b = gain · √(3 / fan)
+``kaiming_normal_``    N(0, σ²),  σ = gain / √fan
+=====================  ============================================
+
+with ``fan`` = fan_in or fan_out (``mode``) and ``gain = calculate_gain(nonlinearity, a)``.
+PyTorch's default for ``Linear`` and ``Conv2d`` weights is
+``kaiming_uniform_(w, a=√5)``, which gives U(±1/√fan_in).
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from autograd_core import Tensor
+
+__all__ = [
+    "manual_seed", "get_generator", "default_seed",
+    "calculate_gain", "_calculate_fan_in_and_fan_out", "_calculate_correct_fan",
+    "uniform_", "normal_", "constant_", "zeros_", "ones_", "eye_",
+    "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
+    "orthogonal_",
+]
+
+default_seed = 0
+_generator = np.random.default_rng(default_seed)
+
+
+def manual_seed(seed):
+    """Reseed the global generator used by ``nn.init``, the layers' default
+    initialisation and ``nn.Dropout``. Returns the new generator."""
+    global _generator
+    if isinstance(seed, bool) or not isinstance(seed, (numbers.Integral, np.integer)) or seed < 0:
+        raise TypeError(f"manual_seed: seed must be a non-negative int, got {seed!r}")
+    _generator = np.random.default_rng(int(seed))
+    return _generator
+
+
+def get_generator(generator=None):
+    """``generator`` if given (checked), else the global generator."""
+    if generator is None:
+        return _generator
+    if not isinstance(generator, np.random.Generator):
+        raise TypeError(f"generator must be a numpy.random.Generator, got {type(generator).__name__}")
+    return generator
+
+
+# ---------------------------------------------------------------- helpers
+
+def _array_of(tensor, fn):
+    """The ndarray to fill in place."""
+    arr = tensor.data if isinstance(tensor, Tensor) else tensor
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"{fn}: expected a Tensor, Parameter or ndarray, got {type(tensor).__name__}")
+    if arr.dtype.kind != "f":
+        raise TypeError(f"{fn}: can only fill a floating-point tensor, got dtype {arr.dtype}")
+    return arr
+
+
+def _fill(tensor, values, fn):
+    arr = _array_of(tensor, fn)
+    arr[...] = values
+    return tensor
+
+
+def _shape(tensor):
+    return tuple(np.shape(tensor.data if isinstance(tensor, Tensor) else tensor))
+
+
+def _calculate_fan_in_and_fan_out(tensor):
+    """(fan_in, fan_out) of a weight shaped (out, in, *kernel), as PyTorch."""
+    shape = _shape(tensor)
+    if len(shape) < 2:
+        raise ValueError(f"_calculate_fan_in_and_fan_out: fan in and fan out can not be computed "
+                         f"for a tensor with fewer than 2 dimensions (shape {shape})")
+    receptive = math.prod(shape[2:]) if len(shape) > 2 else 1
+    return shape[1] * receptive, shape[0] * receptive
+
+
+def _calculate_correct_fan(tensor, mode):
+    if not isinstance(mode, str) or mode.lower() not in ("fan_in", "fan_out"):
+        raise ValueError(f"mode {mode!r} not supported, please use one of 'fan_in', 'fan_out'")
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return fan_in if mode.lower() == "fan_in" else fan_out
+
+
+_LINEAR_GAIN_1 = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+                  "conv_transpose2d", "conv_transpose3d", "sigmoid")
+
+
+def calculate_gain(nonlinearity, param=None):
+    """The recommended gain for ``nonlinearity`` (PyTorch's table).
+
+    linear, conv*, sigmoid: 1;  tanh: 5/3;  relu: √2;
+    leaky_relu: √(2 / (1 + slope²)) with slope = ``param`` (default 0.01);  selu: 3/4.
+    """
+    if nonlinearity in _LINEAR_GAIN_1:
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        if param is None:
+            slope = 0.01
+        elif isinstance(param, bool) or not isinstance(param, numbers.Real):
+            raise ValueError(f"calculate_gain: negative_slope {param!r} is not a valid number")
+        else:
+            slope = float(param)
+        return math.sqrt(2.0 / (1 + slope ** 2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
+
+
+# ---------------------------------------------------------------- fillers
+
+def uniform_(tensor, a=0.0, b=1.0, generator=None):
+    """Fill with U(a, b)."""
+    if not a <= b:
+        raise ValueError(f"uniform_: expects a <= b, got a={a}, b={b}")
+    rng = get_generator(generator)
+    return _fill(tensor, rng.uniform(a, b, size=_shape(tensor)), "uniform_")
+
+
+def normal_(tensor, mean=0.0, std=1.0, generator=None):
+    """Fill with N(mean, std²)."""
+    if std < 0:
+        raise ValueError(f"normal_: std must be non-negative, got {std}")
+    rng = get_generator(generator)
+    return _fill(tensor, rng.normal(mean, std, size=_shape(tensor)), "normal_")
+
+
+def constant_(tensor, val):
+    """Fill with ``val``."""
+    return _fill(tensor, val, "constant_")
+
+
+def zeros_(tensor):
+    return _fill(tensor, 0.0, "zeros_")
+
+
+def ones_(tensor):
+    return _fill(tensor, 1.0, "ones_")
+
+
+def eye_(tensor):
+    """Fill a 2-D tensor with the identity matrix."""
+    shape = _shape(tensor)
+    if len(shape) != 2:
+        raise ValueError(f"eye_: only 2-D tensors are supported, got shape {shape}")
+    return _fill(tensor, np.eye(*shape), "eye_")
+
+
+def xavier_uniform_(tensor, gain=1.0, generator=None):
+    """Glorot & Bengio (2010): U(±gain·√(6/(fan_in+fan_out)))."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def xavier_normal_(tensor, gain=1.0, generator=None):
+    """Glorot & Bengio (2010): N(0, σ²), σ = gain·√(2/(fan_in+fan_out))."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    std = gain * math.sqrt(2.0 / (fan_in + fan_out))
+    return normal_(tensor, 0.0, std, generator)
+
+
+def _kaiming_std(tensor, a, mode, nonlinearity):
+    fan = _calculate_correct_fan(tensor, mode)
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+
+
+def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    """He et al. (2015): U(±gain·√(3/fan)); ``a`` is the leaky-ReLU slope.
+    A tensor with no elements is left alone (as PyTorch, which only warns)."""
+    if 0 in _shape(tensor):
+        return tensor
+    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    """He et al. (2015): N(0, σ²), σ = gain/√fan."""
+    if 0 in _shape(tensor):
+        return tensor
+    std = _kaiming_std(tensor, a, mode, nonlinearity)
+    return normal_(tensor, 0.0, std, generator)
+
+
+def orthogonal_(tensor, gain=1.0, generator=None):
+    """Saxe et al. (2013): a (semi-)orthogonal matrix (rows flattened past dim 0), times gain."""
+    shape = _shape(tensor)
+    if len(shape) < 2:
+        raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, "
+                         f"got shape {shape}")
+    rows, cols = shape[0], math.prod(shape[1:])
+    flat = get_generator(generator).normal(size=(rows, cols))
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q = q * np.sign(np.diag(r))  # makes the distribution uniform (Haar)
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, gain * q.reshape(shape), "orthogonal_")

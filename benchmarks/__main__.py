@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _machine():
     info = {"python": platform.python_version(), "numpy": np.__version__,
-            "cpus": os.cpu_count(), "platform": platform.platform()}
+            "cpus": os.cpu_count(), "platform": platform.platform(),
+            "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS")}
     try:
         info["load_average"] = os.getloadavg()
     except OSError:
@@ -81,7 +82,8 @@ def main(argv=None):
             "# Benchmark results\n\n"
             f"Produced by `{results['command'].strip()}` (or `bash scripts/bench.sh`) on "
             f"{results['date']}; machine: {results['machine'].get('cpus')} CPUs, Python "
-            f"{results['machine']['python']}, NumPy {results['machine']['numpy']}, load average "
+            f"{results['machine']['python']}, NumPy {results['machine']['numpy']}, "
+            f"OPENBLAS_NUM_THREADS={results['machine']['OPENBLAS_NUM_THREADS']}, load average "
             f"at start {results['machine'].get('load_average')}. Raw figures: "
             f"`{out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}`.\n\n"
             "Ratios compare against a baseline timed in the same run (interleaved, best of "

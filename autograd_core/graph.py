@@ -247,8 +247,8 @@ _sites = _IdWeakMap()
 
 def _push_tangent(prim, inputs, settings, out):
     """ẏ = Σ_i ∂y/∂x_i ẋ_i, skipping inputs whose tangent is zero (None)."""
-    tangents = [t.tangent for t in inputs]
-    if all(d is None for d in tangents):
+    tangents = list(map(_tangent_of, inputs))
+    if tangents.count(None) == len(tangents):
         return
     # The rule's own ops must not push second-order tangents.
     _state.forward_ad = False
@@ -334,6 +334,7 @@ def toposort(root):
 
 _creation_order = operator.attrgetter("_seq")
 _value_of = operator.attrgetter("_d")
+_tangent_of = operator.attrgetter("tangent")
 
 
 # ---------------------------------------------------------------------------
@@ -404,8 +405,9 @@ def backward(root, gradient=None, retain_graph=False, create_graph=False):
                     share = rule(g, out, *args, **settings) if settings else rule(g, out, *args)
                     if anomaly:
                         _check_backward(node, parents.index(p), share)
-                    prev = get(id(p))
-                    grads[id(p)] = share if prev is None else prev + share
+                    key = id(p)
+                    prev = get(key)
+                    grads[key] = share if prev is None else prev + share
             if not retain_graph:
                 # Release the saved inputs; _op stays, so a second backward can say why it fails.
                 node._parents = None

@@ -174,6 +174,8 @@ def sum_to(g, shape):
 def swap_last(a):
     """Swap the last two axes (matrix transpose of a stack of matrices)."""
     nd = a.ndim
+    if nd == 2:
+        return transpose(a, axes=(1, 0))
     return transpose(a, axes=tuple(range(nd - 2)) + (nd - 1, nd - 2))
 
 

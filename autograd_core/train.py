@@ -90,6 +90,8 @@ PUBLISHED_BENCHMARKS = {
     ),
 }
 MODEL_FAMILY = {"logreg": "logreg", "mlp": "mlp", "mlp-deep": "mlp", "cnn": "cnn"}
+MODEL_SHORT = {"logreg": "logistic regression", "mlp": "MLP 784-200-10 (ReLU)",
+               "mlp-deep": "MLP 784-512-256-10", "cnn": "CNN, 2 conv + pooling"}
 MODEL_DESCRIPTION = {
     "logreg": "logistic regression (one linear layer + softmax)",
     "mlp": "two-layer network, 200 ReLU hidden units",
@@ -107,7 +109,7 @@ PRESETS = {
                    eval_every=100, hidden=(), dropout=0.0, weight_decay=0.0),
     "mlp": dict(optimizer="sgd", lr=0.5, lr_schedule="none", epochs=15, batch_size=100,
                 eval_every=100, hidden=(200,), dropout=0.0, weight_decay=0.0),
-    "mlp-deep": dict(optimizer="adam", lr=1e-3, lr_schedule="cosine", epochs=12, batch_size=128,
+    "mlp-deep": dict(optimizer="adam", lr=1e-3, lr_schedule="cosine", epochs=10, batch_size=128,
                      eval_every=200, hidden=(512, 256), dropout=0.2, weight_decay=0.0),
     "cnn": dict(optimizer="adam", lr=2e-3, lr_schedule="cosine", epochs=8, batch_size=64,
                 eval_every=300, channels=(16, 32), hidden=(), dropout=0.0, weight_decay=0.0),
@@ -1274,7 +1276,7 @@ def run_textbook(args, explicit, resume_dir=None):
         val_err = evals[-1]["val_error"] if evals else None
         published = PUBLISHED_BENCHMARKS[MODEL_FAMILY[model]][0][1]
         per_epoch = res["time"]["epoch_wall_mean"]
-        _say(f"  {MODEL_DESCRIPTION[model][:33]:<34}"
+        _say(f"  {MODEL_SHORT[model]:<34}"
              + (f"{100 * val_err:>9.2f}%" if val_err is not None else f"{'-':>10}")
              + f"{res['test']['accuracy']:>11.4f}{published:>11.4f}"
              + (f"{per_epoch:>9.1f}" if per_epoch else f"{'-':>9}"))

@@ -248,7 +248,10 @@ _sites = _IdWeakMap()
 def _push_tangent(prim, inputs, settings, out):
     """ẏ = Σ_i ∂y/∂x_i ẋ_i, skipping inputs whose tangent is zero (None)."""
     tangents = list(map(_tangent_of, inputs))
-    if tangents.count(None) == len(tangents):
+    for d in tangents:
+        if d is not None:
+            break
+    else:
         return
     # The rule's own ops must not push second-order tangents.
     _state.forward_ad = False

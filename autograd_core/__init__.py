@@ -14,7 +14,7 @@ from .ops import (as_tensor, exp, log, sqrt, abs, sin, cos, tanh, sigmoid, relu,
                   reshape, transpose, broadcast_to, reciprocal, detach,
                   matmul, linear, maximum, minimum, where, concatenate, stack)
 from .testing import gradcheck, gradgradcheck, GradcheckError
-from . import functional
+from . import functional, viz
 from .serialization import save, load, CheckpointError
 
 __version__ = "0.1.0"

@@ -174,21 +174,18 @@ def apply(prim, inputs, settings, data):
     out.name = None
     out.tangent = None
     state = _state
+    record = False
     if state.grad_enabled:
         for t in inputs:
             if t._rg:
-                out._seq = _next_seq()
-                out._rg = True
-                out._op = prim
-                out._parents = inputs
-                out._settings = settings
+                record = True
                 break
-        else:
-            out._seq = 0
-            out._rg = False
-            out._op = None
-            out._parents = ()
-            out._settings = None
+    if record:
+        out._seq = _next_seq()
+        out._rg = True
+        out._op = prim
+        out._parents = inputs
+        out._settings = settings
     else:
         out._seq = 0
         out._rg = False

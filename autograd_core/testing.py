@@ -114,7 +114,7 @@ def _forward_jacobian(f, inputs, checked):
     return blocks
 
 
-def _compare(mode, analytic, numerical, inputs, atol, rtol):
+def _compare(mode, analytic, numerical, inputs, atol, rtol, out_shape, who="gradcheck"):
     for i, J_num in numerical.items():
         J = analytic[i]
         err = np.abs(J - J_num)
@@ -123,21 +123,22 @@ def _compare(mode, analytic, numerical, inputs, atol, rtol):
         if J.size and (np.isnan(J).any() or bad.max() > 0):
             m, k = np.unravel_index(np.nanargmax(np.where(np.isnan(J), np.inf, bad)), J.shape)
             return (
-                f"gradcheck: {mode} disagrees with central differences for input {i} "
+                f"{who}: {mode} disagrees with central differences for input {i} "
                 f"(shape {inputs[i].shape}).\n"
-                f"  worst element: d output{_pos(m)} / d input{i}{_pos(k, inputs[i].shape)}\n"
+                f"  worst element: d output{_pos(m, out_shape)} / d input{i}{_pos(k, inputs[i].shape)}\n"
                 f"  analytic  {J[m, k]:.10g}\n  numerical {J_num[m, k]:.10g}\n"
                 f"  |difference| {err[m, k]:.3g} > atol + rtol·|numerical| = {tol[m, k]:.3g}\n"
                 f"  ({int((bad > 0).sum())} of {J.size} elements disagree)")
     return None
 
 
-def _pos(flat, shape=None):
-    return f"[flat {flat}]" if shape is None else str(list(np.unravel_index(flat, shape))) if shape else "[]"
+def _pos(flat, shape):
+    """A flat index as the element's index in ``shape``: [1, 2], or [] for a scalar."""
+    return str([int(i) for i in np.unravel_index(flat, shape)]) if shape else "[]"
 
 
 def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
-              check_forward=True):
+              check_forward=True, _who="gradcheck"):
     """Check ``f``'s VJPs (and JVPs) against central differences at ``inputs``.
 
     ``inputs`` is a Tensor or a tuple; the ones with ``requires_grad`` are
@@ -148,11 +149,12 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
     inputs = _as_inputs(inputs)
     checked = _checked_indices(inputs)
     numerical = numerical_jacobian(f, inputs, eps)
+    out_shape = _call(f, _fresh(inputs, checked)).shape
     failure = _compare("reverse mode (VJP)", _reverse_jacobian(f, inputs, checked),
-                       numerical, inputs, atol, rtol)
+                       numerical, inputs, atol, rtol, out_shape, _who)
     if failure is None and check_forward:
         failure = _compare("forward mode (JVP)", _forward_jacobian(f, inputs, checked),
-                           numerical, inputs, atol, rtol)
+                           numerical, inputs, atol, rtol, out_shape, _who)
     if failure is not None:
         if raise_exception:
             raise GradcheckError(failure)
@@ -184,4 +186,5 @@ def gradgradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tru
                 t.grad = g
         return concatenate([g.reshape(-1) for g in grads])
 
-    return gradcheck(vjp_of_f, inputs, eps, atol, rtol, raise_exception)
+    return gradcheck(vjp_of_f, inputs, eps, atol, rtol, raise_exception,
+                     _who="gradgradcheck (second derivatives: the gradient of x ↦ Jᵀu)")

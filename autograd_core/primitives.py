@@ -366,8 +366,13 @@ def _scatter_forward(v, index, shape):
         z = np.zeros(shape, dtype=v.dtype)
         z[index] = v
         return z
-    # Repeated positions must accumulate. np.add.at is slow on N-d indices;
-    # summing by flat position with bincount is the same sum, done in C.
+    # Repeated positions must accumulate. np.add.at is fast when the index is
+    # made of 1-D integer arrays only (e.g. picking one class per row), slow
+    # otherwise; then summing by flat position with bincount is the same sum.
+    if all(isinstance(i, np.ndarray) and i.ndim == 1 for i in index):
+        z = np.zeros(shape, dtype=v.dtype)
+        np.add.at(z, index, v)
+        return z
     size = int(np.prod(shape))
     pos = np.arange(size).reshape(shape)[index]
     weights = np.broadcast_to(v, pos.shape).ravel()

@@ -1,7 +1,7 @@
 """Train and evaluate networks on Fashion-MNIST from one command.
 
-    python -m autograd_core.train                      # the textbook recipe, quick version
-    python -m autograd_core.train --textbook --full    # ... all 15 epochs
+    python -m autograd_core.train                      # the textbook recipe, both models
+    python -m autograd_core.train --textbook --epochs 3   # ... a shorter version
     python -m autograd_core.train --model mlp-deep     # the best-MLP preset
     python -m autograd_core.train --model cnn --epochs 2 --compare-numpy
     python -m autograd_core.train --resume             # continue the latest run in runs/
@@ -9,8 +9,9 @@
 
 Models (``--model``): ``logreg`` (one Linear layer, softmax in the loss),
 ``mlp`` (the textbook's 784-200(ReLU)-10), ``mlp-deep`` (784-512-256-10 with
-dropout, the best-MLP preset), ``cnn`` (two conv3x3-ReLU-maxpool2 blocks and a
-linear layer, the architecture of ``benchmarks/numpy_baselines.NumpyCNN``).
+dropout, the best-MLP preset), ``cnn`` (two conv3x3-ReLU-maxpool2 blocks of 16
+and 32 channels, then 1568-128(ReLU)-10; ``--hidden none`` leaves the single
+linear layer of ``benchmarks/numpy_baselines.NumpyCNN``).
 Every option left unset takes the model's preset (``PRESETS``).
 
 A run folder (``--out``, default ``runs/<model>-<timestamp>``) receives
@@ -31,6 +32,11 @@ middle of an update): the current iteration finishes, a checkpoint is written,
 and the program exits with status 130 and says how to resume. A second Ctrl-C
 aborts at once, without saving.
 
+Speed: for the duration of a run NumPy's OpenBLAS is limited to one thread
+(``--blas-threads``; not when OPENBLAS_NUM_THREADS / OMP_NUM_THREADS is set).
+On a shared 2-core machine two BLAS threads made an MLP epoch 8-17x slower
+(docs/results.md).
+
 Test hook: with the environment variable ``AUTOGRAD_TRAIN_INTERRUPT_AFTER=k``
 the program sends itself SIGINT after iteration k (exactly what Ctrl-C does).
 
@@ -40,7 +46,9 @@ the program sends itself SIGINT after iteration k (exactly what Ctrl-C does).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import ctypes
 import json
 import math
 import os
@@ -52,7 +60,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["main", "PRESETS", "PUBLISHED_BENCHMARKS", "TEXTBOOK", "QUICK_TEXTBOOK_EPOCHS"]
+__all__ = ["main", "PRESETS", "PUBLISHED_BENCHMARKS", "TEXTBOOK"]
 
 PROG = "autograd-train"
 CHECKPOINT_FORMAT = "autograd_core.train/1"
@@ -91,12 +99,12 @@ PUBLISHED_BENCHMARKS = {
 }
 MODEL_FAMILY = {"logreg": "logreg", "mlp": "mlp", "mlp-deep": "mlp", "cnn": "cnn"}
 MODEL_SHORT = {"logreg": "logistic regression", "mlp": "MLP 784-200-10 (ReLU)",
-               "mlp-deep": "MLP 784-512-256-10", "cnn": "CNN, 2 conv + pooling"}
+               "mlp-deep": "MLP 784-512-256-10", "cnn": "CNN, 2 conv + pooling + FC"}
 MODEL_DESCRIPTION = {
     "logreg": "logistic regression (one linear layer + softmax)",
     "mlp": "two-layer network, 200 ReLU hidden units",
     "mlp-deep": "MLP 784-512-256-10, ReLU, dropout",
-    "cnn": "CNN: 2 x [conv3x3 -> ReLU -> maxpool2] -> linear",
+    "cnn": "CNN: 2 x [conv3x3 -> ReLU -> maxpool2] -> linear layers",
 }
 
 # ---------------------------------------------------------------------------
@@ -109,18 +117,17 @@ PRESETS = {
                    eval_every=100, hidden=(), dropout=0.0, weight_decay=0.0),
     "mlp": dict(optimizer="sgd", lr=0.5, lr_schedule="none", epochs=15, batch_size=100,
                 eval_every=100, hidden=(200,), dropout=0.0, weight_decay=0.0),
-    "mlp-deep": dict(optimizer="adam", lr=1e-3, lr_schedule="cosine", epochs=10, batch_size=128,
+    "mlp-deep": dict(optimizer="adam", lr=1e-3, lr_schedule="cosine", epochs=20, batch_size=128,
                      eval_every=200, hidden=(512, 256), dropout=0.2, weight_decay=0.0),
-    "cnn": dict(optimizer="adam", lr=2e-3, lr_schedule="cosine", epochs=8, batch_size=64,
-                eval_every=300, channels=(16, 32), hidden=(), dropout=0.0, weight_decay=0.0),
+    "cnn": dict(optimizer="adam", lr=2e-3, lr_schedule="cosine", epochs=10, batch_size=64,
+                eval_every=300, channels=(16, 32), hidden=(128,), dropout=0.0, weight_decay=0.0),
 }
 
-# The textbook's worked example, and the default of the main-job command.
+# The textbook's worked example, and the default of the main-job command: all
+# 15 epochs of it take about 35 s on a shared 2-core machine (one BLAS thread),
+# so the default is the full recipe; --epochs N gives a shorter one.
 TEXTBOOK = dict(models=("logreg", "mlp"), optimizer="sgd", lr=0.5, batch_size=100,
                 epochs=15, eval_every=100)
-# The quick version run by default: 3 of the 15 epochs, so that
-# `bash scripts/main.sh` finishes in about two minutes on 2 cores.
-QUICK_TEXTBOOK_EPOCHS = 3
 
 # Learning rate used when --optimizer differs from the preset and --lr is unset.
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adam": 1e-3, "adamw": 1e-3,
@@ -190,7 +197,8 @@ class Progress:
         if not self.enabled:
             return
         now = time.perf_counter()
-        if not force and now - self._last < (0.1 if self.tty else self.log_every):
+        # In a log, the epoch's summary line follows anyway: no forced lines.
+        if now - self._last < (0.1 if self.tty else self.log_every) and not (force and self.tty):
             return
         self._last = now
         frac = done / self.total if self.total else 1.0
@@ -332,11 +340,9 @@ def build_parser():
                    help="logreg | mlp (784-200-10, the textbook's) | mlp-deep (best-MLP preset) "
                         "| cnn (two conv layers with pooling)")
     g.add_argument("--textbook", action="store_true",
-                   help="the textbook recipe for logreg and mlp (SGD, lr 0.5, batch 100, eval "
-                        f"every 100 iterations); {QUICK_TEXTBOOK_EPOCHS} epochs unless --full "
-                        "or --epochs; the default when --model is not given")
-    g.add_argument("--full", action="store_true",
-                   help=f"with --textbook: all {TEXTBOOK['epochs']} epochs of the recipe")
+                   help="the textbook recipe for logreg and mlp (SGD, lr 0.5, batch 100, "
+                        f"{TEXTBOOK['epochs']} epochs unless --epochs, eval every 100 "
+                        "iterations); the default when --model is not given")
     g.add_argument("--resume", nargs="?", const="", default=None, metavar="DIR",
                    help="continue the run in DIR from its last checkpoint (default: the most "
                         f"recent run under {RUNS_ROOT}/); --epochs may extend it")
@@ -361,8 +367,8 @@ def build_parser():
     g.add_argument("--seed", type=_nonneg_int, help="seed of the initialisation, the data "
                    "order and dropout (default 0)")
     g.add_argument("--hidden", type=_int_list,
-                   help="hidden layer sizes, e.g. 512,256 (mlp, mlp-deep; a hidden linear "
-                        "layer after the convolutions for cnn)")
+                   help="hidden layer sizes, e.g. 512,256, or none (mlp, mlp-deep; linear "
+                        "layers after the convolutions for cnn, preset 128)")
     g.add_argument("--channels", type=_int_list, help="cnn: channels of the two conv layers, "
                    "e.g. 16,32")
     g.add_argument("--dropout", type=_probability, help="dropout probability before each "
@@ -386,6 +392,11 @@ def build_parser():
     g.add_argument("--keep-checkpoints", type=_nonneg_int, default=None, metavar="K",
                    help="keep the last K epoch checkpoints besides last.ckpt (default 3; "
                         "0 keeps all)")
+    g.add_argument("--blas-threads", type=_nonneg_int, metavar="N",
+                   help="threads of NumPy's OpenBLAS during the run (default 1, unless "
+                        "OPENBLAS_NUM_THREADS or OMP_NUM_THREADS is set; 0 leaves it alone). "
+                        "On a shared 2-core machine one thread is both faster and steadier "
+                        "for these matrix sizes")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
     g.add_argument("--no-graph", action="store_true", help="do not draw graph.svg")
     g.add_argument("--compare-numpy", action="store_true",
@@ -448,7 +459,62 @@ def _resolve(args, model):
     cfg["progress"] = not args.no_progress
     cfg["graph"] = not args.no_graph
     cfg["compare_numpy"] = args.compare_numpy
+    cfg["blas_threads"] = _default_blas_threads(args)
     return cfg
+
+
+def _default_blas_threads(args):
+    if args.blas_threads is not None:
+        return args.blas_threads
+    if os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS"):
+        return 0
+    return 1
+
+
+def _openblas_thread_functions():
+    """(get, set) for the OpenBLAS loaded by NumPy, found through /proc/self/maps
+    (Linux), or None.  NumPy's wheels bundle it as libscipy_openblas64_."""
+    try:
+        with open("/proc/self/maps") as f:
+            maps = f.read()
+    except OSError:
+        return None
+    paths = sorted({line.split()[-1] for line in maps.splitlines()
+                    if "openblas" in line.lower() and line.split()[-1].startswith("/")})
+    for path in paths:
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for get_name, set_name in (
+                ("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"),
+                ("openblas_get_num_threads64_", "openblas_set_num_threads64_"),
+                ("openblas_get_num_threads", "openblas_set_num_threads")):
+            get, set_ = getattr(lib, get_name, None), getattr(lib, set_name, None)
+            if get is not None and set_ is not None:
+                get.restype, get.argtypes = ctypes.c_int, []
+                set_.restype, set_.argtypes = None, [ctypes.c_int]
+                return get, set_
+    return None
+
+
+@contextlib.contextmanager
+def blas_threads(n):
+    """Run the block with NumPy's OpenBLAS limited to n threads (0/None: unchanged);
+    the previous count is restored afterwards."""
+    funcs = _openblas_thread_functions() if n else None
+    if funcs is None:
+        if n and n != 1:
+            _warn("--blas-threads: could not find NumPy's OpenBLAS; thread count unchanged")
+        yield None
+        return
+    get, set_ = funcs
+    previous = get()
+    set_(n)
+    try:
+        yield n
+    finally:
+        set_(previous)
 
 
 def _new_run_dir(stem):
@@ -633,6 +699,12 @@ EVAL_FIELDS = ("iteration", "epoch", "train_cost", "train_error", "val_cost", "v
                "lr", "elapsed")
 
 
+def _new_epoch_sums():
+    # steps_time: wall-clock seconds in training steps; steps_cpu: CPU seconds of
+    # this process in them (all threads), much less sensitive to other load.
+    return dict(cost=0.0, err=0.0, n=0, steps_time=0.0, steps_cpu=0.0, wall_time=0.0, images=0)
+
+
 def _interrupt_hook():
     """The iteration after which to simulate Ctrl-C (test hook), or None."""
     value = os.environ.get(INTERRUPT_ENV, "").strip()
@@ -667,7 +739,7 @@ class Run:
         self.evals, self.epochs = [], []
         # running sums: evaluation window and current epoch
         self.win = dict(cost=0.0, err=0.0, n=0)
-        self.ep = dict(cost=0.0, err=0.0, n=0, steps_time=0.0, wall_time=0.0, images=0)
+        self.ep = _new_epoch_sums()
         self.elapsed_before = 0.0       # training time of earlier sessions (resume)
         self.session_start = None
 
@@ -796,9 +868,9 @@ class Run:
                                 f"{self.label} epoch {self.epoch + 1}/{total_epochs}",
                                 enabled=cfg["progress"])
             seg_start = time.perf_counter()
-            seg_steps, seg_images, seg_iters = 0.0, 0, 0
+            seg_steps, seg_cpu, seg_images, seg_iters = 0.0, 0.0, 0, 0
             for xb, yb in self.loader:
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 logits = self.model(xb)
                 loss = self.loss_fn(logits, yb)
                 self.optimizer.zero_grad()
@@ -807,6 +879,7 @@ class Run:
                 if self.schedule_when == "iteration":
                     self.scheduler.step()
                 seg_steps += time.perf_counter() - t0
+                seg_cpu += time.process_time() - c0
                 seg_images += len(yb)
                 seg_iters += 1
                 cost = float(loss.item())
@@ -832,6 +905,7 @@ class Run:
                 if stop.requested and self.loader.state_dict()["batch"] != 0:
                     progress.close()
                     self.ep["steps_time"] += seg_steps
+                    self.ep["steps_cpu"] += seg_cpu
                     self.ep["wall_time"] += time.perf_counter() - seg_start
                     self.ep["images"] += seg_images
                     path = self.save_checkpoint(epoch_end=False)
@@ -840,6 +914,7 @@ class Run:
             progress.close()
             # ---- end of epoch
             self.ep["steps_time"] += seg_steps
+            self.ep["steps_cpu"] += seg_cpu
             self.ep["wall_time"] += time.perf_counter() - seg_start
             self.ep["images"] += seg_images
             self.epoch += 1
@@ -853,11 +928,12 @@ class Run:
                    "val_cost": last.get("val_cost"), "val_error": last.get("val_error"),
                    "lr": float(self.optimizer.param_groups[0]["lr"]),
                    "steps_time": round(self.ep["steps_time"], 3),
+                   "steps_cpu": round(self.ep["steps_cpu"], 3),
                    "wall_time": round(self.ep["wall_time"], 3),
                    "images_per_s": round(self.ep["images"] / self.ep["steps_time"], 1)
                    if self.ep["steps_time"] else None}
             self.epochs.append(row)
-            self.ep = dict(cost=0.0, err=0.0, n=0, steps_time=0.0, wall_time=0.0, images=0)
+            self.ep = _new_epoch_sums()
             if self.schedule_when == "epoch":
                 self.scheduler.step()
             self.finished = self.epoch >= total_epochs
@@ -872,6 +948,7 @@ class Run:
             if stop.requested:     # Ctrl-C during the evaluation or the checkpoint
                 raise Interrupted(self.dir, _last_checkpoint(self.dir), self.iteration)
         self.finished = True
+        self.elapsed_before, self.session_start = self.elapsed(), None
 
     # ---- final report ---------------------------------------------------------
     def report(self):
@@ -886,7 +963,7 @@ class Run:
                             "confusion_matrix": cm.tolist()},
                    "time": {"epoch_steps_mean": float(np.mean(steps)) if steps else None,
                             "epoch_wall_mean": float(np.mean(walls)) if walls else None,
-                            "training_total": round(self.elapsed_before, 3)},
+                            "training_total": round(self.elapsed(), 3)},
                    "published": [{"name": n, "accuracy": a}
                                  for n, a in PUBLISHED_BENCHMARKS[MODEL_FAMILY[cfg["model"]]]]}
         if cfg["compare_numpy"]:
@@ -1028,18 +1105,24 @@ def compare_numpy(run):
     order = run.loader.order(0)
     bs = cfg["batch_size"]
     lr = cfg["lr"] if cfg["optimizer"] == "sgd" else 0.01
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for i in range(0, len(order), bs):
         idx = order[i:i + bs]
         base.sgd_step(x[idx], y[idx], lr)
-    numpy_time = time.perf_counter() - t0
-    steps = [e["steps_time"] for e in run.epochs if e.get("steps_time")]
-    engine_time = float(np.mean(steps)) if steps else None
-    ratio = engine_time / numpy_time if engine_time and numpy_time else None
-    return {"numpy_epoch_time": round(numpy_time, 3),
-            "engine_epoch_time": None if engine_time is None else round(engine_time, 3),
-            "ratio": None if ratio is None else round(ratio, 3),
-            "baseline": type(base).__name__, "notes": notes}
+    numpy_wall, numpy_cpu = time.perf_counter() - t0, time.process_time() - c0
+    walls = [e["steps_time"] for e in run.epochs if e.get("steps_time")]
+    cpus = [e["steps_cpu"] for e in run.epochs if e.get("steps_cpu")]
+    if not walls:
+        return None
+    engine_wall, engine_cpu = float(np.mean(walls)), float(np.mean(cpus)) if cpus else None
+    return {"baseline": type(base).__name__, "notes": notes,
+            "numpy_epoch_wall": round(numpy_wall, 3), "numpy_epoch_cpu": round(numpy_cpu, 3),
+            "engine_epoch_wall": round(engine_wall, 3),
+            "engine_epoch_wall_min": round(float(min(walls)), 3),
+            "engine_epoch_cpu": None if engine_cpu is None else round(engine_cpu, 3),
+            "engine_epochs": len(walls),
+            "ratio_wall": round(engine_wall / numpy_wall, 3) if numpy_wall else None,
+            "ratio_cpu": round(engine_cpu / numpy_cpu, 3) if engine_cpu and numpy_cpu else None}
 
 
 # ---------------------------------------------------------------------------
@@ -1073,9 +1156,12 @@ def _print_single_result(run, results):
              f"({len(run.data['y_train']):,} images, batch {cfg['batch_size']})")
     cmp_ = results.get("numpy_comparison")
     if cmp_:
-        _say(f"Hand-written NumPy baseline ({cmp_['baseline']}, plain SGD): one epoch "
-             f"{cmp_['numpy_epoch_time']:.1f} s; engine {cmp_['engine_epoch_time']:.1f} s "
-             f"-> the engine takes {cmp_['ratio']:.2f}x the baseline's time"
+        _say(f"Hand-written NumPy baseline ({cmp_['baseline']}, plain SGD), one epoch: "
+             f"{cmp_['numpy_epoch_wall']:.1f} s wall, {cmp_['numpy_epoch_cpu']:.1f} s CPU; "
+             f"engine (training steps, mean of {cmp_['engine_epochs']} epoch(s)): "
+             f"{cmp_['engine_epoch_wall']:.1f} s wall, {cmp_['engine_epoch_cpu']:.1f} s CPU "
+             f"-> engine / baseline = {cmp_['ratio_wall']:.2f}x wall, "
+             f"{cmp_['ratio_cpu']:.2f}x CPU"
              + (f"  [{'; '.join(cmp_['notes'])}]" if cmp_["notes"] else ""))
     _say("Published Fashion-MNIST figures for the same model family "
          "(sources: PUBLISHED_BENCHMARKS in autograd_core/train.py):")
@@ -1106,9 +1192,11 @@ def _describe(cfg, n_train, n_val, iters):
     return (f"{cfg['model']}: {arch}" + (f", dropout {cfg['dropout']:g}" if cfg["dropout"] else "")
             + f" | {opt}, lr {cfg['lr']:g}, schedule {sched}"
             + (f", weight decay {cfg['weight_decay']:g}" if cfg["weight_decay"] else "")
-            + f" | batch {cfg['batch_size']}, {cfg['epochs']} epochs x {iters} iterations"
+            + f" | batch {cfg['batch_size']}, {cfg['epochs']} epoch{'s' if cfg['epochs'] > 1 else ''}"
+            f" x {iters} iterations"
             + f" | {n_train:,} training / {n_val:,} validation images, eval every "
-              f"{cfg['eval_every']} iterations | seed {cfg['seed']}")
+              f"{cfg['eval_every']} iterations | seed {cfg['seed']}"
+            + (f" | BLAS threads {cfg['blas_threads']}" if cfg.get("blas_threads") else ""))
 
 
 def train_one(cfg, run_dir, resume=False, label=None):
@@ -1133,10 +1221,11 @@ def train_one(cfg, run_dir, resume=False, label=None):
         _say(f"Run folder: {run_dir}")
         if cfg["graph"]:
             run.draw_graph()
-    if not run.finished:
-        with _StopRequest() as stop:
-            run.train(stop)
-    results = run.report()
+    with blas_threads(cfg.get("blas_threads", 1)):
+        if not run.finished:
+            with _StopRequest() as stop:
+                run.train(stop)
+        results = run.report()
     _print_single_result(run, results)
     return run, results
 
@@ -1179,6 +1268,9 @@ def _merge_resume_args(cfg, args, explicit):
         cfg["keep_checkpoints"] = args.keep_checkpoints
     cfg["progress"] = not args.no_progress
     cfg["compare_numpy"] = args.compare_numpy or cfg.get("compare_numpy", False)
+    if args.blas_threads is not None:
+        cfg["blas_threads"] = args.blas_threads
+    cfg.setdefault("blas_threads", 1)
     cfg.setdefault("keep_checkpoints", 3)
     cfg.setdefault("graph", True)
     return cfg
@@ -1227,9 +1319,7 @@ def run_textbook(args, explicit, resume_dir=None):
             raise UsageError("--textbook fixes the recipe (SGD, lr 0.5, batch 100, eval every "
                              "100 iterations); not allowed with it: "
                              + ", ".join("--" + k.replace("_", "-") for k in forbidden))
-        if args.full and args.epochs is not None:
-            raise UsageError("give either --full or --epochs, not both")
-        epochs = args.epochs or (TEXTBOOK["epochs"] if args.full else QUICK_TEXTBOOK_EPOCHS)
+        epochs = args.epochs or TEXTBOOK["epochs"]
         out = Path(args.out) if args.out else _new_run_dir("textbook")
         base_cfgs = {}
         for model in TEXTBOOK["models"]:
@@ -1244,12 +1334,16 @@ def run_textbook(args, explicit, resume_dir=None):
     if epochs == TEXTBOOK["epochs"]:
         scope = f"the full recipe, {epochs} epochs"
     else:
-        scope = (f"QUICK VERSION: {epochs} of the recipe's {TEXTBOOK['epochs']} epochs, to finish "
-                 f"in about two minutes on 2 cores; add --full for all {TEXTBOOK['epochs']}")
+        scope = (f"SHORTENED: {epochs} of the recipe's {TEXTBOOK['epochs']} epochs "
+                 "(--epochs); without --epochs the full recipe runs")
     _say("=" * 78)
     _say("The textbook recipe on Fashion-MNIST: logistic regression vs. a two-layer network "
          "with 200 ReLU units,")
     _say(f"mini-batch SGD, learning rate 0.5, batch 100, validation every 100 iterations ({scope}).")
+    _say("The textbook trains on all 60,000 images (600 iterations per epoch, 9,000 in all); "
+         "here the validation")
+    _say("images (--val-size, default 5,000) are held out of the training set, and the test "
+         "set is used only at the end.")
     _say(f"Run folder: {out}")
     _say("=" * 78)
     summary = {}
@@ -1259,6 +1353,8 @@ def run_textbook(args, explicit, resume_dir=None):
         cfg["compare_numpy"] = args.compare_numpy or cfg.get("compare_numpy", False)
         if args.data is not None:
             cfg["data"] = args.data
+        if args.blas_threads is not None:
+            cfg["blas_threads"] = args.blas_threads
         sub = out / model
         resume = resume_dir is not None and _last_checkpoint(sub).is_file()
         _say("")
@@ -1299,7 +1395,7 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     explicit = {k for k, v in vars(args).items()
-                if v is not None and k not in ("textbook", "full", "no_progress", "no_graph",
+                if v is not None and k not in ("textbook", "no_progress", "no_graph",
                                                "compare_numpy", "resume")}
     try:
         if args.resume is not None:
@@ -1315,8 +1411,6 @@ def main(argv=None):
             return 0
         if args.textbook or args.model is None:
             return run_textbook(args, explicit)
-        if args.full:
-            raise UsageError("--full only applies to --textbook")
         cfg = _resolve(args, args.model)
         run_dir = Path(args.out) if args.out else _new_run_dir(args.model)
         if _last_checkpoint(run_dir).is_file():

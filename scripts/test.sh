@@ -6,6 +6,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 
+# pytest runs two workers on this 2-core class of machine; two BLAS threads
+# each would oversubscribe the cores (OpenBLAS then slows down many-fold).
+export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}" OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
+
 rc=0
 "$ROOT/.venv/bin/python" -m pytest -n 2 -q "$@" || rc=$?
 if [[ "$rc" -eq 5 ]]; then

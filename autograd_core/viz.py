@@ -115,6 +115,10 @@ def _tensor_label(g, t, show_data, show_grad, show_tangent, backward_order, max_
         rows.append(f"<TR><TD ALIGN='LEFT'>grad {html.escape(_fmt_array(t.grad._d, max_elements, precision))}</TD></TR>")
     if show_tangent and t.tangent is not None:
         rows.append(f"<TR><TD ALIGN='LEFT'>R{{·}} {html.escape(_fmt_array(t.tangent._d, max_elements, precision))}</TD></TR>")
+    if show_tangent and show_grad and t.grad is not None and t.grad.tangent is not None:
+        # forward-over-reverse: R{v̄}, e.g. R{∂E/∂w} = (H v)_w on a parameter
+        rows.append(f"<TR><TD ALIGN='LEFT'>R{{grad}} "
+                    f"{html.escape(_fmt_array(t.grad.tangent._d, max_elements, precision))}</TD></TR>")
     return "<<TABLE BORDER='0' CELLBORDER='1' CELLSPACING='0' CELLPADDING='3'>" + "".join(rows) + "</TABLE>>"
 
 
@@ -123,7 +127,8 @@ def draw_graph(root, *, show_data=True, show_grad=True, show_tangent=False, back
     """The computation graph that produced ``root`` as a ``graphviz.Digraph``.
 
     ``show_data`` / ``show_grad`` / ``show_tangent``: print values, ``.grad``
-    and the forward-mode tangent R{·} (small tensors in full, larger ones as
+    and the forward-mode tangent R{·}, and with both of the last two R{grad}
+    after a forward-over-reverse pass (small tensors in full, larger ones as
     mean/std/min/max, above ``max_elements`` elements). ``backward_order``:
     number tensors by the step at which the backward pass reaches them.
     ``max_nodes``: draw at most this many tensors (the ones nearest the root).

@@ -106,6 +106,16 @@ def test_tangents_are_drawn_when_asked():
     assert "R{·} 2" in src  # d/dε Σ (x + εv)² = 2 x·v = 2
 
 
+def test_r_values_of_gradients_are_drawn_after_forward_over_reverse():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True, name="x")
+    x.tangent = Tensor(np.array([1.0, 0.0]))
+    with ag.forward_ad():
+        y = (x ** 3).sum()
+        y.backward(retain_graph=True)
+    src = viz.draw_graph(y, show_tangent=True).source
+    assert "R{grad} [6., 0.]" in src  # H v with H = diag(6x)
+
+
 def test_freed_graph_says_to_retain_it():
     x = Tensor(2.0, requires_grad=True)
     y = ag.exp(x) * x

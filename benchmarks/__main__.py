@@ -45,6 +45,25 @@ def _machine():
     return info
 
 
+def _targets_table(suites):
+    """The issues' targets next to this run's figures."""
+    rows = []
+    engine, hvp = suites.get("engine"), suites.get("hvp")
+    if engine:
+        for name, (value, target) in engine["targets"].items():
+            rows.append((name, value, target))
+    if hvp:
+        m = hvp["mlp_784_200_10"]
+        rows.append(("hvp (forward-over-reverse) / engine gradient", m["hvp_fr_over_grad"], 2.0))
+        rows.append(("hvp (forward-over-reverse) / hand-written R-operator", m["hvp_fr_over_hand_hvp"], 1.3))
+    if not rows:
+        return ""
+    lines = ["## Targets\n", "| figure | this run | target | |", "|---|---|---|---|"]
+    for name, value, target in rows:
+        lines.append(f"| {name} | {value:.3g} | ≤ {target:g} | {'met' if value <= target else 'missed'} |")
+    return "\n".join(lines) + "\n\n"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -88,7 +107,7 @@ def main(argv=None):
             f"`{out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}`.\n\n"
             "Ratios compare against a baseline timed in the same run (interleaved, best of "
             "several repeats). The machines are shared: absolute times drift, ratios less so.\n\n")
-        doc.write_text(header + "\n".join(sections))
+        doc.write_text(header + _targets_table(results["suites"]) + "\n".join(sections))
         print(f"wrote {out} and {doc}", file=sys.stderr)
     return 0
 

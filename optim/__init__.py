@@ -12,7 +12,7 @@ from .adaptive import Adagrad, Adadelta, RMSprop, Adam, AdamW
 from .quasi_newton import LBFGS, BFGS, SR1, trust_region_subproblem
 from .newton import Newton, closure_hvp, conjugate_gradient
 from .hessian_free import HessianFree, gauss_newton_product
-from .schedulers import (LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR,
+from .schedulers import (LRScheduler, LambdaLR, StepLR, ExponentialLR, CosineAnnealingLR,
                          ReduceLROnPlateau)
 from .utils import clip_grad_norm_, clip_grad_value_, EarlyStopping
 from . import line_search
@@ -24,7 +24,7 @@ __all__ = [
     "Optimizer", "required",
     "SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW",
     "LBFGS", "BFGS", "SR1", "Newton", "HessianFree",
-    "LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR", "ReduceLROnPlateau",
+    "LRScheduler", "LambdaLR", "StepLR", "ExponentialLR", "CosineAnnealingLR", "ReduceLROnPlateau",
     "lr_scheduler",
     "clip_grad_norm_", "clip_grad_value_", "EarlyStopping",
     "line_search", "backtracking", "strong_wolfe", "cubic_interpolate",

@@ -265,3 +265,29 @@ def test_matches_torch_reduce_on_plateau():
         s.step(m)
         ts.step(m)
         assert s.get_last_lr()[0] == pytest.approx(topt.param_groups[0]["lr"], rel=1e-12)
+
+
+def test_lambda_lr_closed_form_per_group_and_state():
+    import numpy as np
+    import pytest
+    import optim
+    from autograd_core import Tensor
+    a, b = Tensor(np.zeros(2), requires_grad=True), Tensor(np.zeros(2), requires_grad=True)
+    opt = optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1)
+    sched = optim.LambdaLR(opt, [lambda e: 0.9 ** e, lambda e: 1.0 / (1 + e)])
+    for epoch in range(1, 6):
+        opt.step()
+        sched.step()
+        assert sched.get_last_lr() == pytest.approx([0.1 * 0.9 ** epoch, 0.5 / (1 + epoch)])
+    state = sched.state_dict()
+    assert "lr_lambdas" not in state
+    opt2 = optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1)
+    again = optim.LambdaLR(opt2, [lambda e: 0.9 ** e, lambda e: 1.0 / (1 + e)])
+    again.load_state_dict(state)
+    again.step()
+    sched.step()
+    assert again.get_last_lr() == pytest.approx(sched.get_last_lr())
+    with pytest.raises(ValueError, match="one per param group"):
+        optim.LambdaLR(opt, [lambda e: 1.0])
+    with pytest.raises(TypeError, match="callable"):
+        optim.LambdaLR(opt, 3.0)

@@ -40,7 +40,7 @@ __all__ = [
     "calculate_gain", "_calculate_fan_in_and_fan_out", "_calculate_correct_fan",
     "uniform_", "normal_", "constant_", "zeros_", "ones_", "eye_",
     "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
-    "orthogonal_",
+    "orthogonal_", "default_layer_init_",
 ]
 
 default_seed = 0
@@ -224,3 +224,15 @@ def orthogonal_(tensor, gain=1.0, generator=None):
     if rows < cols:
         q = q.T
     return _fill(tensor, gain * q.reshape(shape), "orthogonal_")
+
+
+def default_layer_init_(weight, bias=None):
+    """PyTorch's default for Linear and Conv layers: kaiming_uniform_(a=√5) on the
+    weight, which is U(±1/√fan_in), and U(±1/√fan_in) on the bias."""
+    import math
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        uniform_(bias, -bound, bound)
+    return weight

@@ -19,34 +19,31 @@ Tensor, an ndarray or a number) gives single results; a tuple (or list) of
 inputs makes ``f`` be called as ``f(*x)`` and gives a tuple per input (``grad``,
 ``vjp``, ``hvp``, ``jacobian``), one tensor shaped like f(x) for ``jvp`` (the
 sum of the inputs' effects, ``v`` a matching tuple) and a tuple of tuples for
-``hessian`` (``H[i][j]`` of shape ``x[i].shape + x[j].shape``). Results are
-Tensors, detached from any graph unless ``create_graph=True``.
+``hessian`` (``H[i][j]`` of shape ``x[i].shape + x[j].shape``).
 
-How it works. Every call evaluates ``f`` on *fresh leaves* that share memory
-with the inputs, so the caller's tensors never receive a ``.grad`` or a
-``tangent``; gradients are taken with ``gradients`` (below), which also leaves
-the ``.grad`` of every other tensor ``f`` may close over (model parameters)
-untouched.
+How it works. ``f`` is evaluated on *stand-ins* for the inputs, so the
+caller's tensors never receive a ``.grad`` or a tangent. Gradients are the
+values the engine's sweep returns (``autograd.grad``): no ``.grad`` anywhere
+is read or written. Forward mode opens a new forward level per call, so
+calls nest:
 
-* Forward mode (``jvp``): each fresh leaf carries its direction as
-  ``.tangent``; inside ``forward_ad()`` every primitive also evaluates its JVP
-  rule, so each node v_j gets v̇_j = Σ_i ∂v_j/∂v_i v̇_i — the R{·} of the
-  forward pass — and the output's tangent is J v.
-* Pearlmutter's R-operator (``hvp``): H v = R{∇f} = d/dr ∇f(x + r v) at r=0.
-  Run the forward pass with tangents *and* the backward pass inside
-  ``forward_ad()``: the VJP rules then run on Tensors whose tangents flow, so
+* ``jvp``: the stand-ins carry the direction at the new level; every
+  primitive pushes it (v̇_j = Σ_i ∂v_j/∂v_i v̇_i, the R{·} of the forward
+  pass), and the output's tangent is J v.
+* ``hvp`` (Pearlmutter's R-operator): H v = R{∇f} = d/dr ∇f(x + r v) at r=0.
+  The forward pass carries tangents and the backward pass runs while the
+  level is open: the VJP rules then run on Tensors whose tangents flow, so
   each cotangent v̄_i (the δ's of backpropagation) carries R{v̄_i} and the
-  leaves' gradients carry R{∇f} = H v. Exact, O(W) time and memory, H never
-  formed. ``method='reverse-over-reverse'`` computes instead the gradient of
-  ⟨∇f(x), v⟩ with a recorded (``create_graph``) backward pass.
+  gradients carry H v. Exact, O(W) time and memory, H never formed.
+  ``method='reverse-over-reverse'`` takes instead the gradient of
+  ⟨∇f(x), v⟩ through a recorded backward pass.
 
-Composition: with ``create_graph=True`` results stay differentiable, with
-respect to the inputs too (f is then evaluated on identity nodes of them), so
-``jacobian(lambda x: grad(f, x, create_graph=True), x)`` is the Hessian and
-``grad(lambda x: grad(f, x, create_graph=True).sum(), x)`` a third-order
-quantity. The engine has one tangent slot per tensor, so forward mode cannot
-be nested inside forward mode (``jvp``/``hvp`` inside a forward-mode
-``jacobian``): use ``mode='reverse'`` for the outer one.
+Composition. Results are detached from the caller's graph unless
+``create_graph=True`` — except inside another functional call, where every
+result stays differentiable by the enclosing one (reverse or forward), as
+JAX's transformations compose: ``jvp(lambda x: jvp(f, x, v1)[1], x, v2)`` is
+a second directional derivative, ``jacobian(lambda x: hvp(f, x, v)[1], x)`` a
+third-order tensor contracted with v, and an ``hvp`` inside a ``jvp`` works.
 """
 from __future__ import annotations
 
@@ -55,11 +52,14 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import autograd
 from . import primitives as P
-from .graph import _state, enable_grad, forward_ad, no_grad, retain_grads, set_grad_enabled, toposort
-from .tensor import Tensor
+from .core import TensorBase, open_tangents, set_tangent, tangent_at, wrap
+from .graph import Level, enable_grad, no_grad, retain_grads, set_grad_enabled, state, toposort
 
-__all__ = ["grad", "vjp", "jvp", "hvp", "hessian", "jacobian", "gradients", "r_op", "ROpResult"]
+__all__ = ["grad", "vjp", "jvp", "hvp", "hessian", "jacobian", "gradients", "r_op", "ROpResult",
+           "closure_jvp", "closure_hvp", "closure_jacobian",
+           "HVP_METHODS", "JACOBIAN_MODES"]
 
 
 # ---------------------------------------------------------------------------
@@ -68,14 +68,14 @@ __all__ = ["grad", "vjp", "jvp", "hvp", "hessian", "jacobian", "gradients", "r_o
 
 def _to_tensor(value, fname, argname, allow_list=False):
     """A Tensor for one input or direction; TypeError naming the argument."""
-    if isinstance(value, Tensor):
+    if isinstance(value, TensorBase):
         return value
     if allow_list and isinstance(value, list):
         value = np.asarray(value)
     if isinstance(value, (np.ndarray, np.generic, numbers.Number)) and not isinstance(value, (bool, np.bool_)):
         arr = np.asarray(value)
         if arr.dtype.kind in "biuf":
-            return Tensor._wrap(arr)
+            return wrap(arr)
     raise TypeError(f"{fname}: {argname} must be a Tensor, an ndarray or a number, "
                     f"got {type(value).__name__}"
                     + (f" of dtype {np.asarray(value).dtype}" if isinstance(value, np.ndarray) else ""))
@@ -91,16 +91,32 @@ def _inputs(x, fname):
     for i, item in enumerate(items):
         name = f"x[{i}]" if is_tuple else "x"
         t = _to_tensor(item, fname, name)
-        if t.data.dtype.kind != "f":
-            raise TypeError(f"{fname}: {name} has dtype {t.data.dtype}; only floating-point inputs "
+        if t.dtype.kind != "f":
+            raise TypeError(f"{fname}: {name} has dtype {t.dtype}; only floating-point inputs "
                             f"can be differentiated (convert it, e.g. x.astype(np.float64))")
         out.append(t)
     return tuple(out), is_tuple
 
 
-def _directions(v, xs, is_tuple, fname, argname, keep_graph=False):
-    """Directions matching the inputs one to one, cast to their dtypes (and
-    detached from any graph unless ``keep_graph``)."""
+def _matching(d, like, fname, dname, likename):
+    """``d`` as a Tensor of ``like``'s shape and dtype (ValueError naming both shapes)."""
+    d = _to_tensor(d, fname, dname, allow_list=True)
+    if d.shape != like.shape:
+        raise ValueError(f"{fname}: {dname} has shape {d.shape} but {likename} has shape "
+                         f"{like.shape}; they must match")
+    if d.dtype != like.dtype:
+        d = d.astype(like.dtype)
+    return d
+
+
+def _directions(v, xs, is_tuple, fname, argname):
+    """Directions matching the inputs one to one, cast to their dtypes."""
+    if v is None:
+        if is_tuple or xs[0].size != 1:
+            raise ValueError(f"{fname}: {argname} may only be omitted when x is a single tensor "
+                             f"with one element; x has shape "
+                             f"{tuple(t.shape for t in xs) if is_tuple else xs[0].shape}")
+        return (wrap(np.ones_like(xs[0]._d)),)
     if is_tuple:
         if not isinstance(v, (tuple, list)):
             raise TypeError(f"{fname}: x is a tuple of {len(xs)} inputs, so {argname} must be a "
@@ -110,32 +126,9 @@ def _directions(v, xs, is_tuple, fname, argname, keep_graph=False):
         items = tuple(v)
     else:
         items = (v,)
-    out = []
-    for i, (d, x) in enumerate(zip(items, xs)):
-        dn, xn = (f"{argname}[{i}]", f"x[{i}]") if is_tuple else (argname, "x")
-        d = _matching(d, x, fname, dn, xn)
-        out.append(d if keep_graph or not d.requires_grad else Tensor._wrap(d.data))
-    return tuple(out)
-
-
-def _matching(d, like, fname, dname, likename):
-    """``d`` as a Tensor of ``like``'s shape and dtype (ValueError naming both shapes)."""
-    d = _to_tensor(d, fname, dname, allow_list=True)
-    if d.shape != like.shape:
-        raise ValueError(f"{fname}: {dname} has shape {d.shape} but {likename} has shape "
-                         f"{like.shape}; they must match")
-    if d.data.dtype != like.data.dtype:
-        d = d.astype(like.data.dtype) if d.requires_grad else Tensor._wrap(d.data.astype(like.data.dtype))
-    return d
-
-
-def _default_direction(xs, is_tuple, fname, argname):
-    """``v=None`` is allowed only when there is a single one-element input (as in torch)."""
-    if is_tuple or xs[0].data.size != 1:
-        raise ValueError(f"{fname}: {argname} may only be omitted when x is a single tensor with "
-                         f"one element; x has shape "
-                         f"{tuple(t.shape for t in xs) if is_tuple else xs[0].shape}")
-    return (Tensor._wrap(np.ones_like(xs[0].data)),)
+    return tuple(_matching(d, x, fname, f"{argname}[{i}]" if is_tuple else argname,
+                           f"x[{i}]" if is_tuple else "x")
+                 for i, (d, x) in enumerate(zip(items, xs)))
 
 
 def _check_f(f, fname):
@@ -144,140 +137,97 @@ def _check_f(f, fname):
 
 
 def _call(f, args, fname):
-    out = f(*args)
-    if not isinstance(out, Tensor):
+    state.transforms += 1
+    try:
+        out = f(*args)
+    finally:
+        state.transforms -= 1
+    if not isinstance(out, TensorBase):
         raise TypeError(f"{fname}: f must return a Tensor, got {type(out).__name__}")
     return out
 
 
 def _check_scalar(out, fname):
-    if out.data.size != 1:
+    if out.size != 1:
         raise ValueError(f"{fname}: f must return a scalar (a tensor with one element), but it "
                          f"returned a tensor of shape {out.shape}; reduce it (e.g. .sum()) or "
                          f"use vjp/jacobian")
 
 
-def _fresh_leaves(xs, requires_grad, create_graph):
-    """Stand-ins for the inputs that ``f`` is evaluated on.
-
-    Normally new leaves sharing the inputs' data: nothing reaches the caller's
-    tensors. Under ``create_graph`` an input that requires grad is stood in
-    for by an identity node (a same-shape reshape) whose parent is the input,
-    so results stay differentiable w.r.t. it, and an enclosing forward-mode
-    computation sees through it (its tangent is pushed like any other).
-    """
-    leaves = []
-    for x in xs:
-        if create_graph and x.requires_grad:
-            with enable_grad():
-                leaf = P.reshape(x, shape=x.shape)
-        else:
-            leaf = Tensor._wrap(x.data)
-            if requires_grad:
-                leaf.requires_grad_()
-            if create_graph and x.tangent is not None:
-                leaf.tangent = x.tangent
-        leaves.append(leaf)
-    return leaves
-
-
-def _finish(t, like, create_graph):
-    """A result: zeros for a missing derivative; detached and cast unless create_graph."""
-    if t is None:
-        return Tensor._wrap(np.zeros(like.shape, dtype=like.data.dtype))
+def _keep(create_graph, xs):
+    """Should results stay differentiable with respect to the inputs? When asked,
+    and inside an enclosing functional call whose inputs these depend on."""
     if create_graph:
+        return True
+    return state.transforms > 0 and state.grad_enabled and any(x._rg for x in xs)
+
+
+def _stand_ins(xs, requires_grad, keep):
+    """What ``f`` is evaluated on, one per input.
+
+    With ``keep``, an input that requires grad is stood in for by an alias node
+    (the identity): results stay connected to it. Otherwise a new leaf
+    sharing the input's memory, carrying the input's tangents of the open
+    (enclosing) forward levels, so those still see through the call.
+    """
+    out = []
+    for x in xs:
+        if keep and x._rg:
+            with enable_grad():
+                s = P.alias(x)
+        else:
+            s = wrap(x._d)
+            s._tan = open_tangents(x)
+            if requires_grad:
+                s._rg = True
+        out.append(s)
+    return out
+
+
+def _result(t, like, keep):
+    """A result: zeros for a missing derivative; detached unless ``keep`` (but
+    still carrying the tangents of enclosing forward levels)."""
+    if t is None:
+        return wrap(np.zeros(like.shape, dtype=like.dtype))
+    if keep:
         return t
-    data = t.data
-    if data.dtype != like.data.dtype and like.data.dtype.kind == "f":
-        data = data.astype(like.data.dtype)
-    return Tensor._wrap(data)
+    out = wrap(t._d if t.dtype == like.dtype or like.dtype.kind != "f"
+               else np.asarray(t._d, dtype=like.dtype))
+    out._tan = open_tangents(t)
+    return out
 
 
-def _output(out, create_graph):
-    return out if create_graph else Tensor._wrap(out.data)
+def _output(out, keep):
+    if keep:
+        return out
+    plain = wrap(out._d)
+    plain._tan = open_tangents(out)
+    return plain
 
 
 def _pack(items, is_tuple):
     return tuple(items) if is_tuple else items[0]
 
 
-# ---------------------------------------------------------------------------
-# Gradients of a recorded output, without side effects
-# ---------------------------------------------------------------------------
-
-class _Isolated:
-    """Backward passes from ``root`` that deposit gradients in ``targets`` only.
-
-    The engine's ``backward`` accumulates into every reachable leaf (and every
-    node marked to retain its grad). This saves those ``.grad`` values first and
-    puts them back afterwards, so a closure over model parameters is left as it
-    was. Non-leaf targets are marked to retain their gradient meanwhile. The
-    graph is always retained: it may belong to the caller.
-    """
-
-    def __init__(self, root, targets, restore_intermediate=True):
-        self.root = root
-        self.targets = list(targets)
-        self.live = root.requires_grad
-        ids = {id(t) for t in self.targets}
-        self.saved = []
-        if self.live:
-            for node in toposort(root):
-                if id(node) in ids:
-                    continue
-                if node.is_leaf or (restore_intermediate and node.retains_grad):
-                    self.saved.append((node, node.grad))
-        self.saved_targets = [(t, t.grad, t.retains_grad) for t in self.targets]
-
-    def __enter__(self):
-        for t in self.targets:
-            if not t.is_leaf:
-                t.retain_grad()
-        return self
-
-    def run(self, cotangent=None, create_graph=False):
-        """One backward pass; the targets' gradients (None where unreachable)."""
-        for t in self.targets:
-            t.grad = None
-        if not self.live:
-            return [None] * len(self.targets)
-        self.root.backward(cotangent, retain_graph=True, create_graph=create_graph)
-        return [t.grad for t in self.targets]
-
-    def __exit__(self, *exc):
-        for node, g in self.saved:
-            node.grad = g
-        for t, g, r in self.saved_targets:
-            t.grad = g
-            if not t.is_leaf:
-                t.retains_grad = r
-        return False
+def _grads(out, targets, cotangent, keep, retain=True):
+    """d out / d targets (None where unused), by the sweep."""
+    if not out._rg:
+        return [None] * len(targets)
+    return list(autograd.grad(out, targets, cotangent, retain_graph=retain, create_graph=keep,
+                              allow_unused=True))
 
 
 def gradients(output, inputs, cotangent=None, create_graph=False):
     """d output / d inputs as a list of Tensors (None where ``output`` does not
-    depend on an input) — like ``torch.autograd.grad``.
-
-    Unlike ``output.backward()``, no ``.grad`` anywhere is changed, and the graph
-    is retained. ``cotangent`` (the u of uᵀJ, shaped like ``output``) is needed
-    unless ``output`` has one element. Inside ``forward_ad()`` the returned
-    gradients carry R{·} of themselves as ``.tangent`` (forward-over-reverse).
-    Note that the backward pass still runs through the whole graph behind
-    ``output`` (the engine has no way to stop at ``inputs``).
-    """
-    if not isinstance(output, Tensor):
+    depend on an input): ``autograd.grad`` with ``allow_unused=True`` and the
+    graph retained. No ``.grad`` anywhere is changed."""
+    if not isinstance(output, TensorBase):
         raise TypeError(f"gradients: output must be a Tensor, got {type(output).__name__}")
     inputs = list(inputs)
     for i, t in enumerate(inputs):
-        if not isinstance(t, Tensor):
+        if not isinstance(t, TensorBase):
             raise TypeError(f"gradients: inputs[{i}] must be a Tensor, got {type(t).__name__}")
-    if cotangent is None:
-        if output.data.size != 1:
-            raise ValueError(f"gradients: output has shape {output.shape}; pass cotangent= of "
-                             f"that shape (or reduce the output to a scalar)")
-        cotangent = np.ones_like(output.data)
-    with _Isolated(output, inputs) as scope:
-        return scope.run(cotangent, create_graph)
+    return _grads(output, inputs, cotangent, create_graph)
 
 
 # ---------------------------------------------------------------------------
@@ -292,12 +242,13 @@ def grad(f, x, create_graph=False):
     """
     _check_f(f, "grad")
     xs, is_tuple = _inputs(x, "grad")
-    leaves = _fresh_leaves(xs, True, create_graph)
+    keep = _keep(create_graph, xs)
+    ins = _stand_ins(xs, True, keep)
     with enable_grad():
-        out = _call(f, leaves, "grad")
+        out = _call(f, ins, "grad")
         _check_scalar(out, "grad")
-        gs = gradients(out, leaves, np.ones_like(out.data), create_graph)
-    return _pack([_finish(g, x, create_graph) for g, x in zip(gs, xs)], is_tuple)
+        gs = _grads(out, ins, None, keep, retain=keep)
+    return _pack([_result(g, x_, keep) for g, x_ in zip(gs, xs)], is_tuple)
 
 
 def vjp(f, x, u=None, create_graph=False):
@@ -308,32 +259,23 @@ def vjp(f, x, u=None, create_graph=False):
     """
     _check_f(f, "vjp")
     xs, is_tuple = _inputs(x, "vjp")
-    leaves = _fresh_leaves(xs, True, create_graph)
+    keep = _keep(create_graph, xs)
+    ins = _stand_ins(xs, True, keep)
     with enable_grad():
-        out = _call(f, leaves, "vjp")
+        out = _call(f, ins, "vjp")
         if u is None:
-            if out.data.size != 1:
+            if out.size != 1:
                 raise ValueError(f"vjp: u may only be omitted when f(x) has one element; "
                                  f"f(x) has shape {out.shape}")
-            u = Tensor._wrap(np.ones_like(out.data))
         else:
             u = _matching(u, out, "vjp", "u", "f(x)")
-        gs = gradients(out, leaves, u if create_graph else u.data, create_graph)
-    return _output(out, create_graph), _pack([_finish(g, x, create_graph) for g, x in zip(gs, xs)],
-                                             is_tuple)
+        gs = _grads(out, ins, u, keep, retain=keep)
+    return _output(out, keep), _pack([_result(g, x_, keep) for g, x_ in zip(gs, xs)], is_tuple)
 
 
 # ---------------------------------------------------------------------------
 # Forward mode: jvp
 # ---------------------------------------------------------------------------
-
-def _no_nested_forward(fname):
-    if _state.forward_ad:
-        raise RuntimeError(
-            f"{fname}: called while forward-mode AD is already active. The engine keeps one "
-            f"tangent per tensor, so forward mode cannot be nested; make the outer computation "
-            f"reverse mode (e.g. jacobian(..., mode='reverse')).")
-
 
 def jvp(f, x, v=None, create_graph=False):
     """``(f(x), J v)`` by forward mode: one evaluation of ``f`` in which every
@@ -344,16 +286,17 @@ def jvp(f, x, v=None, create_graph=False):
     No backward pass, no finite differences: cost about 2-3 forward passes.
     """
     _check_f(f, "jvp")
-    _no_nested_forward("jvp")
     xs, is_tuple = _inputs(x, "jvp")
-    vs = (_default_direction(xs, is_tuple, "jvp", "v") if v is None
-          else _directions(v, xs, is_tuple, "jvp", "v", create_graph))
-    leaves = _fresh_leaves(xs, create_graph, create_graph)
-    for leaf, d in zip(leaves, vs):
-        leaf.tangent = d
-    with set_grad_enabled(create_graph), forward_ad():
-        out = _call(f, leaves, "jvp")
-    return _output(out, create_graph), _finish(out.tangent, out, create_graph)
+    vs = _directions(v, xs, is_tuple, "jvp", "v")
+    keep = _keep(create_graph, xs) or _keep(create_graph, vs)
+    ins = _stand_ins(xs, False, keep)
+    with set_grad_enabled(keep and state.grad_enabled or bool(create_graph)), \
+            Level(record=keep) as level:
+        for s, d in zip(ins, vs):
+            set_tangent(s, d, level)
+        out = _call(f, ins, "jvp")
+        jv = tangent_at(out, level)
+    return _output(out, keep), _result(jv, out, keep)
 
 
 # ---------------------------------------------------------------------------
@@ -366,6 +309,29 @@ HVP_METHODS = ("forward-over-reverse", "reverse-over-reverse")
 def _check_method(method, fname):
     if method not in HVP_METHODS:
         raise ValueError(f"{fname}: method must be one of {HVP_METHODS}, got {method!r}")
+
+
+def _hvp(f, ins, vs, keep, method, fname):
+    """(f(ins), [H v per input] or None entries), on stand-ins ``ins``."""
+    if method == "forward-over-reverse":
+        with enable_grad(), Level(record=keep) as level:
+            for s, d in zip(ins, vs):
+                set_tangent(s, d, level)
+            out = _call(f, ins, fname)
+            _check_scalar(out, fname)
+            gs = _grads(out, ins, None, keep, retain=keep)
+            return out, [None if g is None else tangent_at(g, level) for g in gs]
+    with enable_grad():
+        out = _call(f, ins, fname)
+        _check_scalar(out, fname)
+        gs = _grads(out, ins, None, True)
+        inner = None
+        for g, d in zip(gs, vs):
+            if g is not None:
+                term = (g * d).sum()
+                inner = term if inner is None else inner + term
+        hv = [None] * len(ins) if inner is None else _grads(inner, ins, None, keep, retain=keep)
+    return out, hv
 
 
 def hvp(f, x, v=None, method="forward-over-reverse", create_graph=False):
@@ -386,32 +352,103 @@ def hvp(f, x, v=None, method="forward-over-reverse", create_graph=False):
     _check_f(f, "hvp")
     _check_method(method, "hvp")
     xs, is_tuple = _inputs(x, "hvp")
-    vs = (_default_direction(xs, is_tuple, "hvp", "v") if v is None
-          else _directions(v, xs, is_tuple, "hvp", "v", create_graph))
-    leaves = _fresh_leaves(xs, True, create_graph)
-    if method == "forward-over-reverse":
-        _no_nested_forward("hvp")
-        for leaf, d in zip(leaves, vs):
-            leaf.tangent = d
-        with enable_grad(), forward_ad():
-            out = _call(f, leaves, "hvp")
-            _check_scalar(out, "hvp")
-            gs = gradients(out, leaves, np.ones_like(out.data), create_graph)
-        hv = [None if g is None else g.tangent for g in gs]
-    else:
-        with enable_grad():
-            out = _call(f, leaves, "hvp")
-            _check_scalar(out, "hvp")
-            gs = gradients(out, leaves, np.ones_like(out.data), create_graph=True)
-            inner = None
-            for g, d in zip(gs, vs):
-                if g is not None:
-                    term = (g * d).sum()
-                    inner = term if inner is None else inner + term
-            hv = ([None] * len(leaves) if inner is None
-                  else gradients(inner, leaves, None, create_graph))
-    return _output(out, create_graph), _pack([_finish(h, x, create_graph) for h, x in zip(hv, xs)],
-                                             is_tuple)
+    vs = _directions(v, xs, is_tuple, "hvp", "v")
+    keep = _keep(create_graph, xs) or _keep(create_graph, vs)
+    out, hv = _hvp(f, _stand_ins(xs, True, keep), vs, keep, method, "hvp")
+    return _output(out, keep), _pack([_result(h, x_, keep) for h, x_ in zip(hv, xs)], is_tuple)
+
+
+# ---------------------------------------------------------------------------
+# Closures over tensors (a model's parameters)
+# ---------------------------------------------------------------------------
+
+def _closure_params(params, fname):
+    if isinstance(params, TensorBase):
+        raise TypeError(f"{fname}: params must be a sequence of Tensors (e.g. "
+                        f"list(model.parameters())), got a single Tensor; wrap it in a list")
+    params = list(params)
+    if not params:
+        raise ValueError(f"{fname}: params is empty")
+    for i, p in enumerate(params):
+        if not isinstance(p, TensorBase):
+            raise TypeError(f"{fname}: params[{i}] must be a Tensor, got {type(p).__name__}")
+        if not p.requires_grad:
+            raise ValueError(f"{fname}: params[{i}] (shape {p.shape}) does not require grad; "
+                             f"the tensors to differentiate with respect to must require grad")
+    return params
+
+
+def _closure_directions(v, params, fname):
+    if not isinstance(v, (list, tuple)) or len(v) != len(params):
+        raise TypeError(f"{fname}: v must be a list of {len(params)} directions, one per "
+                        f"parameter")
+    return [_matching(d, p, fname, f"v[{i}]", f"params[{i}]") for i, (d, p) in
+            enumerate(zip(v, params))]
+
+
+def closure_jvp(fn, params, v):
+    """``(fn(), J v)`` for a closure ``fn`` over the tensors ``params`` (a model's
+    parameters), J = ∂fn()/∂params: ``jvp`` for a function that reads its
+    inputs from its scope. ``v`` is a list of directions, one per parameter.
+    The parameters carry the directions only while ``fn`` runs."""
+    _check_f(fn, "closure_jvp")
+    params = _closure_params(params, "closure_jvp")
+    vs = _closure_directions(v, params, "closure_jvp")
+    with enable_grad(), Level(record=False) as level:
+        for p, d in zip(params, vs):
+            set_tangent(p, d, level, touched=True)
+        out = _call(lambda: fn(), (), "closure_jvp")
+        jv = tangent_at(out, level)
+    return out, _result(jv, out, False)
+
+
+def closure_hvp(fn, params, v, method="forward-over-reverse"):
+    """``(fn(), [H v per parameter])`` for a closure ``fn`` returning a scalar E of
+    the tensors ``params`` it reads from its scope (a model's parameters).
+
+    The same R-operator as ``hvp``. ``fn`` may also be an optimiser closure that
+    calls ``E.backward()`` itself: the backward pass then runs while the
+    directions are set, so ``p.grad`` is ∇E as usual and H v is read from the
+    R{·} of those gradients (one closure call, ≈ 2 gradients). Otherwise the
+    gradient is taken by the sweep and no ``.grad`` changes.
+    """
+    _check_f(fn, "closure_hvp")
+    _check_method(method, "closure_hvp")
+    params = _closure_params(params, "closure_hvp")
+    vs = _closure_directions(v, params, "closure_hvp")
+    if method == "reverse-over-reverse":
+        out, hv = _hvp(lambda *_: fn(), params, vs, False, method, "closure_hvp")
+        return out, [_result(h, p, False) for h, p in zip(hv, params)]
+    before = [p.grad for p in params]
+    with enable_grad(), Level(record=False) as level:
+        for p, d in zip(params, vs):
+            set_tangent(p, d, level, touched=True)
+        out = _call(lambda: fn(), (), "closure_hvp")
+        _check_scalar(out, "closure_hvp")
+        if any(p.grad is not b for p, b in zip(params, before)):
+            # fn ran backward(): its gradients carry R{∇E} = H v. A gradient
+            # accumulated onto an earlier one carries the same R{·}.
+            hv = [None if p.grad is None else tangent_at(p.grad, level) for p in params]
+        else:
+            hv = [None if g is None else tangent_at(g, level)
+                  for g in _grads(out, params, None, False, retain=False)]
+    return out, [_result(h, p, False) for h, p in zip(hv, params)]
+
+
+def closure_jacobian(fn, params):
+    """``(y, [J_p per parameter])`` for a closure ``fn`` over the tensors
+    ``params``: J_p = ∂y/∂p of shape ``y.shape + p.shape``, by one backward pass
+    per element of y. No ``.grad`` changes."""
+    _check_f(fn, "closure_jacobian")
+    params = _closure_params(params, "closure_jacobian")
+    with enable_grad():
+        y = _call(lambda: fn(), (), "closure_jacobian")
+        rows = [[] for _ in params]
+        for m in range(y.size):
+            for j, g in enumerate(_grads(y, params, wrap(_unit(y.shape, m, y.dtype)), False)):
+                rows[j].append(g)
+    return y, [_assemble(r, y.shape, p.shape, np.result_type(y.dtype, p.dtype), False, False)
+               for r, p in zip(rows, params)]
 
 
 # ---------------------------------------------------------------------------
@@ -423,12 +460,20 @@ JACOBIAN_MODES = ("auto", "forward", "reverse")
 
 def _outputs(out, fname):
     """f's result as (tuple of Tensors, is_tuple)."""
-    if isinstance(out, Tensor):
+    if isinstance(out, TensorBase):
         return (out,), False
-    if isinstance(out, (tuple, list)) and out and all(isinstance(o, Tensor) for o in out):
+    if isinstance(out, (tuple, list)) and out and all(isinstance(o, TensorBase) for o in out):
         return tuple(out), True
     raise TypeError(f"{fname}: f must return a Tensor or a tuple of Tensors, got "
                     f"{type(out).__name__}")
+
+
+def _call_multi(f, args, fname):
+    state.transforms += 1
+    try:
+        return _outputs(f(*args), fname)
+    finally:
+        state.transforms -= 1
 
 
 def _unit(shape, k, dtype):
@@ -437,29 +482,29 @@ def _unit(shape, k, dtype):
     return e.reshape(shape)
 
 
-def _assemble(pieces, lead_shape, trail_shape, dtype, create_graph, along_last):
+def _assemble(pieces, lead_shape, trail_shape, dtype, keep, along_last):
     """Stack per-element derivatives into one block of shape lead + trail.
 
     ``pieces`` are Tensors (or None = zero); reverse mode gives rows (one per
     element of lead, each shaped trail), forward mode gives columns (one per
     element of trail, each shaped lead).
     """
+    from .ops import reshape, stack
     shape = tuple(lead_shape) + tuple(trail_shape)
     piece_shape = trail_shape if not along_last else lead_shape
     if not pieces:
-        return Tensor._wrap(np.zeros(shape, dtype=dtype))
-    if create_graph:
-        from .ops import stack
-        ts = [p if p is not None else Tensor._wrap(np.zeros(piece_shape, dtype=dtype)) for p in pieces]
-        flat = stack([t.reshape(-1) for t in ts], axis=1 if along_last else 0)
-        return flat.reshape(shape)
+        return wrap(np.zeros(shape, dtype=dtype))
+    if keep or any(p is not None and p._tan is not None for p in pieces):
+        ts = [p if p is not None else wrap(np.zeros(piece_shape, dtype=dtype)) for p in pieces]
+        flat = stack([reshape(t, -1) for t in ts], axis=1 if along_last else 0)
+        return _result(reshape(flat, shape), wrap(np.zeros((), dtype)), keep)
     mat = np.zeros((len(pieces), int(np.prod(piece_shape, dtype=np.int64))), dtype=dtype)
     for k, p in enumerate(pieces):
         if p is not None:
-            mat[k] = np.asarray(p.data, dtype=dtype).reshape(-1)
+            mat[k] = np.asarray(p._d, dtype=dtype).reshape(-1)
     if along_last:
         mat = mat.T
-    return Tensor._wrap(np.ascontiguousarray(mat).reshape(shape))
+    return wrap(np.ascontiguousarray(mat).reshape(shape))
 
 
 def jacobian(f, x, mode="auto", create_graph=False):
@@ -478,52 +523,47 @@ def jacobian(f, x, mode="auto", create_graph=False):
     if mode not in JACOBIAN_MODES:
         raise ValueError(f"jacobian: mode must be one of {JACOBIAN_MODES}, got {mode!r}")
     xs, in_tuple = _inputs(x, "jacobian")
-    n_in = sum(t.data.size for t in xs)
-
-    leaves = _fresh_leaves(xs, True, create_graph)
+    keep = _keep(create_graph, xs)
+    n_in = sum(t.size for t in xs)
     outs = None
     if mode != "forward":
+        ins = _stand_ins(xs, True, keep)
         with enable_grad():
-            outs, out_tuple = _outputs(f(*leaves), "jacobian")
-        n_out = sum(o.data.size for o in outs)
+            outs, out_tuple = _call_multi(f, ins, "jacobian")
         if mode == "auto":
-            mode = "forward" if n_in < n_out else "reverse"
+            mode = "forward" if n_in < sum(o.size for o in outs) else "reverse"
 
     if mode == "reverse":
         blocks = [[None] * len(xs) for _ in outs]
         for i, o in enumerate(outs):
             rows = [[] for _ in xs]
-            with enable_grad(), _Isolated(o, leaves) as scope:
-                for m in range(o.data.size):
-                    gs = scope.run(_unit(o.shape, m, o.data.dtype), create_graph)
+            with enable_grad():
+                for m in range(o.size):
+                    gs = _grads(o, ins, wrap(_unit(o.shape, m, o.dtype)), keep)
                     for j, g in enumerate(gs):
                         rows[j].append(g)
             for j, x_ in enumerate(xs):
-                dtype = np.result_type(o.data.dtype, x_.data.dtype)
-                blocks[i][j] = _assemble(rows[j], o.shape, x_.shape, dtype, create_graph, False)
+                dtype = np.result_type(o.dtype, x_.dtype)
+                blocks[i][j] = _assemble(rows[j], o.shape, x_.shape, dtype, keep, False)
     else:
-        _no_nested_forward("jacobian(mode='forward')")
-        cols = None
-        out_tuple = None
+        cols, out_tuple = None, None
         for j, x_ in enumerate(xs):
-            for k in range(x_.data.size):
-                for leaf in leaves:
-                    leaf.tangent = None
-                leaves[j].tangent = Tensor._wrap(_unit(x_.shape, k, x_.data.dtype))
-                with set_grad_enabled(create_graph), forward_ad():
-                    outs, out_tuple = _outputs(f(*leaves), "jacobian")
+            for k in range(x_.size):
+                ins = _stand_ins(xs, False, keep)
+                with set_grad_enabled(keep), Level(record=keep) as level:
+                    set_tangent(ins[j], wrap(_unit(x_.shape, k, x_.dtype)), level)
+                    outs, out_tuple = _call_multi(f, ins, "jacobian")
+                    tans = [tangent_at(o, level) for o in outs]
                 if cols is None:
                     cols = [[[] for _ in xs] for _ in outs]
-                for i, o in enumerate(outs):
-                    cols[i][j].append(o.tangent)
-        for leaf in leaves:
-            leaf.tangent = None
+                for i, t in enumerate(tans):
+                    cols[i][j].append(t)
         if cols is None:  # every input is empty: evaluate once for the output shapes
             with no_grad():
-                outs, out_tuple = _outputs(f(*leaves), "jacobian")
+                outs, out_tuple = _call_multi(f, _stand_ins(xs, False, False), "jacobian")
             cols = [[[] for _ in xs] for _ in outs]
-        blocks = [[_assemble(cols[i][j], o.shape, x_.shape, np.result_type(o.data.dtype, x_.data.dtype),
-                             create_graph, True)
+        blocks = [[_assemble(cols[i][j], o.shape, x_.shape, np.result_type(o.dtype, x_.dtype),
+                             keep, True)
                    for j, x_ in enumerate(xs)] for i, o in enumerate(outs)]
     per_out = [_pack(row, in_tuple) for row in blocks]
     return _pack(per_out, out_tuple)
@@ -543,23 +583,23 @@ def hessian(f, x, method="forward-over-reverse", create_graph=False):
     _check_f(f, "hessian")
     _check_method(method, "hessian")
     xs, is_tuple = _inputs(x, "hessian")
+    keep = _keep(create_graph, xs)
     if method == "reverse-over-reverse":
         def g(*args):
             return grad(f, args, create_graph=True)
-        with enable_grad():
-            J = jacobian(g, xs, mode="reverse", create_graph=create_graph)
+        J = jacobian(g, xs, mode="reverse", create_graph=create_graph)
         blocks = [list(row) for row in J]
     else:
         cols = [[[] for _ in xs] for _ in xs]
         for j, x_ in enumerate(xs):
-            for k in range(x_.data.size):
-                v = [Tensor._wrap(np.zeros(t.shape, dtype=t.data.dtype)) for t in xs]
-                v[j] = Tensor._wrap(_unit(x_.shape, k, x_.data.dtype))
-                _, hv = hvp(f, xs, v, create_graph=create_graph)
+            for k in range(x_.size):
+                v = [wrap(np.zeros(t.shape, dtype=t.dtype)) for t in xs]
+                v[j] = wrap(_unit(x_.shape, k, x_.dtype))
+                _, hv = _hvp(f, _stand_ins(xs, True, keep), v, keep, method, "hessian")
                 for i in range(len(xs)):
                     cols[i][j].append(hv[i])
-        blocks = [[_assemble(cols[i][j], xi.shape, xj.shape, np.result_type(xi.data.dtype, xj.data.dtype),
-                             create_graph, True)
+        blocks = [[_assemble(cols[i][j], xi.shape, xj.shape,
+                             np.result_type(xi.dtype, xj.dtype), keep, True)
                    for j, xj in enumerate(xs)] for i, xi in enumerate(xs)]
     if not is_tuple:
         return blocks[0][0]
@@ -576,15 +616,17 @@ class ROpResult(NamedTuple):
     output  f(x), graph kept. Every node n of the graph has ``n.tangent`` = R{n}
             (its derivative along v) and, after the backward pass, ``n.grad`` =
             ∂E/∂n (the δ of backpropagation) with ``n.grad.tangent`` = R{∂E/∂n}.
-    inputs  the fresh leaves f was evaluated on: ``.tangent`` is v, ``.grad`` is
+    inputs  the leaves f was evaluated on: ``.tangent`` is v, ``.grad`` is
             ∇E and ``.grad.tangent`` is H v (a tuple for a tuple x).
     grad    ∇E (uᵀJ for a non-scalar f), or None without the backward pass.
     hvp     H v = R{∇E} (R{uᵀJ}), or None without the backward pass.
+    level   the forward level that carried the R{·} values.
     """
-    output: Tensor
+    output: TensorBase
     inputs: object
     grad: object
     hvp: object
+    level: Level
 
     def nodes(self):
         """Every node in topological order (inputs first) as a dict with keys
@@ -600,9 +642,9 @@ class ROpResult(NamedTuple):
                 "name": n.name,
                 "shape": n.shape,
                 "value": n.data,
-                "R": arr(n.tangent),
+                "R": arr(tangent_at(n, self.level)),
                 "grad": arr(g),
-                "R_grad": None if g is None else arr(g.tangent),
+                "R_grad": None if g is None else arr(tangent_at(g, self.level)),
             })
         return rows
 
@@ -610,11 +652,12 @@ class ROpResult(NamedTuple):
 def r_op(f, x, v, u=None, backward=True):
     """Pearlmutter's R{·} operator, with every R-value left on the graph.
 
-    Evaluates ``f`` at fresh leaves carrying the direction ``v`` as their
-    ``tangent`` inside ``forward_ad()`` and ``retain_grads()``, then (unless
-    ``backward=False``) runs the backward pass still inside ``forward_ad()``.
-    For a two-layer network E(w) with a_j = Σ_i w_ji x_i, z_j = h(a_j),
-    y_k = Σ_j w_kj z_j, every node then shows, as ``node.tangent``:
+    Evaluates ``f`` at new leaves carrying the direction ``v`` as their tangent
+    at a new forward level, with every node keeping its gradient
+    (``retain_grads``); then (unless ``backward=False``) runs the backward pass
+    while the level is still open. For a two-layer network E(w) with
+    a_j = Σ_i w_ji x_i, z_j = h(a_j), y_k = Σ_j w_kj z_j, every node then shows,
+    as ``node.tangent``:
 
         R{a_j} = Σ_i v_ji x_i,   R{z_j} = h'(a_j) R{a_j},
         R{y_k} = Σ_j w_kj R{z_j} + Σ_j v_kj z_j,
@@ -630,29 +673,25 @@ def r_op(f, x, v, u=None, backward=True):
     graph is retained, so it can be drawn or walked afterwards.
     """
     _check_f(f, "r_op")
-    _no_nested_forward("r_op")
     xs, is_tuple = _inputs(x, "r_op")
     vs = _directions(v, xs, is_tuple, "r_op", "v")
-    leaves = _fresh_leaves(xs, True, False)
-    for leaf, d, x_ in zip(leaves, vs, xs):
-        leaf.tangent = d
-        leaf.name = x_.name
-    with enable_grad(), forward_ad(), retain_grads():
-        out = _call(f, leaves, "r_op")
-    if not backward:
-        return ROpResult(out, _pack(leaves, is_tuple), None, None)
-    if u is None:
-        _check_scalar(out, "r_op")
-        u = np.ones_like(out.data)
-    else:
-        u = _matching(u, out, "r_op", "u", "f(x)").data
-    with forward_ad():
-        # Intermediate nodes keep their gradients (they are the δ's to show);
-        # only pre-existing leaves outside ``x`` are restored.
-        with _Isolated(out, leaves, restore_intermediate=False) as scope:
-            gs = scope.run(u)
-    for leaf, g in zip(leaves, gs):  # the returned leaves show their gradients too
-        leaf.grad = g
-    grads = [_finish(g, x_, True) for g, x_ in zip(gs, xs)]
-    hv = [_finish(None if g is None else g.tangent, x_, True) for g, x_ in zip(gs, xs)]
-    return ROpResult(out, _pack(leaves, is_tuple), _pack(grads, is_tuple), _pack(hv, is_tuple))
+    leaves = _stand_ins(xs, True, False)
+    with enable_grad(), Level() as level:
+        for leaf, d, x_ in zip(leaves, vs, xs):
+            set_tangent(leaf, d, level)
+            leaf.name = x_.name
+        with retain_grads():
+            out = _call(f, leaves, "r_op")
+        if not backward:
+            return ROpResult(out, _pack(leaves, is_tuple), None, None, level)
+        if u is None:
+            _check_scalar(out, "r_op")
+        else:
+            u = _matching(u, out, "r_op", "u", "f(x)")
+        if out.requires_grad:
+            autograd.backward((out,), None if u is None else (u,), retain_graph=True)
+    gs = [leaf.grad for leaf in leaves]
+    grads = [_result(g, x_, True) for g, x_ in zip(gs, xs)]
+    hv = [_result(None if g is None else tangent_at(g, level), x_, True) for g, x_ in zip(gs, xs)]
+    return ROpResult(out, _pack(leaves, is_tuple), _pack(grads, is_tuple), _pack(hv, is_tuple),
+                     level)

@@ -1,28 +1,36 @@
-"""The computation graph: recording nodes, the iterative topological sort and the
-backward sweep.
+"""The computation graph: modes, forward-mode levels, the one topological sort,
+and the backward sweep that *returns* cotangents.
 
-A non-leaf Tensor is a node: it records the primitive that made it (``_op``),
-its parents as an ordered tuple (``_parents``) and the primitive's keyword
-settings (``_settings``). Everything that walks a graph — the backward sweep
-here, the drawer in ``viz``, the printers — reads that one record.
+This module knows nodes, not tensors: it reads the node record that every
+tensor carries (``_op``, ``_parents``, ``_settings``, ``_seq``, ``_rg``, the
+value ``_d``, and the version facts ``_vc``/``_prev``) and never creates one.
+Everything that walks a graph — the sweep here, ``viz``, the compiler — walks
+that one record.
 
 Reverse mode, in the notation of the course:
 
     v̄_N = 1,   v̄_i = Σ_{j ∈ children(i)} v̄_j ∂v_j/∂v_i     (i = N-1, …, 1)
 
-is a loop over the reversed topological order in which every node hands each
-parent its share ``vjp_i(v̄_j)`` and shares are summed out of place.
+is ``sweep``: a loop over the reversed topological order in which every node
+hands each parent its share ``vjp_i(v̄_j)``, shares summed out of place. The
+sweep returns the cotangents of the tensors it is asked for (leaves or
+intermediate nodes) and touches no ``.grad``: ``Tensor.backward`` and
+``autograd.grad`` are two thin users of it.
 
-Forward mode (the R{·} operator) needs no separate sweep: while forward-mode
-AD is active, every primitive evaluation also evaluates its JVP rule on the
-inputs' ``tangent``s (see ``apply``). Running the backward sweep with Tensors
-instead of raw arrays while tangents are present therefore pushes R{·}
-through the backward pass: Pearlmutter's forward-over-reverse Hv.
+Forward mode: tangents are tagged by a *level* (a dual number with a
+perturbation tag). Every open level pushes its own tangents through each
+primitive as it is evaluated (``push_tangents``); a level's rules run with
+only the levels *outside* it open, so an inner derivative is itself
+differentiable by the outer levels and two perturbations are never confused.
+Running the backward sweep on Tensors while a level is open pushes tangents
+through the backward pass: Pearlmutter's R{·}, forward-over-reverse.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import operator
+import os
 import threading
 import traceback
 import weakref
@@ -31,72 +39,89 @@ import numpy as np
 
 __all__ = [
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-    "detect_anomaly", "forward_ad", "retain_grads", "toposort", "backward",
-    "AnomalyError",
+    "detect_anomaly", "is_anomaly_enabled", "retain_grads", "Level", "forward_ad",
+    "toposort", "sweep", "AnomalyError",
 ]
 
+
+# ---------------------------------------------------------------------------
+# Modes
+# ---------------------------------------------------------------------------
 
 class _State(threading.local):
     """Per-thread switches, read on every primitive evaluation."""
 
     def __init__(self):
         self.grad_enabled = True      # record nodes for reverse mode
-        self.forward_ad = False       # evaluate JVP rules on tangents
+        self.levels = ()              # open forward-mode levels, outermost first
         self.anomaly = False          # check every value for NaN/inf
         self.retain_grads = False     # keep .grad on non-leaf nodes
+        self.last_level = None        # the outermost level closed last (see Level)
+        self.transforms = 0           # functional calls being evaluated (see functional)
 
 
-_state = _State()
+state = _State()
 
-# How many special-mode blocks (forward_ad, retain_grads, detect_anomaly) are
-# open in any thread. While none is, apply() skips reading those per-thread
-# flags altogether: one global test instead of three thread-local lookups.
+# How many special-mode blocks (forward levels, retain_grads, detect_anomaly)
+# are open in any thread. While none is, apply() skips those per-thread flags
+# altogether: one global test instead of three thread-local lookups.
 _specials = 0
 _specials_lock = threading.Lock()
 
 
+def _special(delta):
+    global _specials
+    with _specials_lock:
+        _specials += delta
+
+
+def specials_open() -> int:
+    """How many special-mode blocks are open (the hot path tests this first)."""
+    return _specials
+
+
 def is_grad_enabled() -> bool:
-    return _state.grad_enabled
+    """True while operations are recorded for reverse mode."""
+    return state.grad_enabled
 
 
 class _Switch:
-    """A context manager (and decorator) that sets one ``_state`` flag."""
+    """A context manager and decorator that sets one flag of ``state``."""
 
     _flag = ""
     _value = True
     _special = False  # a mode that apply() must look at (see _specials)
 
     def __enter__(self):
-        global _specials
-        self._saved = getattr(_state, self._flag)
-        setattr(_state, self._flag, self._value)
+        self._saved = getattr(state, self._flag)
+        setattr(state, self._flag, self._value)
         if self._special:
-            with _specials_lock:
-                _specials += 1
+            _special(1)
         return self
 
     def __exit__(self, *exc):
-        global _specials
-        setattr(_state, self._flag, self._saved)
+        setattr(state, self._flag, self._saved)
         if self._special:
-            with _specials_lock:
-                _specials -= 1
+            _special(-1)
         return False
 
-    def __call__(self, fn):
-        import functools
+    def _fresh(self):
+        return self.__class__()
 
+    def __call__(self, fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with self.__class__(*self._init_args):
+            with self._fresh():
                 return fn(*args, **kwargs)
         return wrapper
 
-    _init_args = ()
-
 
 class no_grad(_Switch):
-    """Evaluate without recording the graph: results have ``requires_grad=False``."""
+    """Evaluate without recording the graph: results have ``requires_grad=False``.
+
+        >>> with no_grad():
+        ...     w -= lr * w.grad        # an update in place, not recorded
+    """
     _flag, _value = "grad_enabled", False
 
 
@@ -106,24 +131,25 @@ class enable_grad(_Switch):
 
 
 class set_grad_enabled(_Switch):
-    """``with set_grad_enabled(flag):`` — recording on or off by a boolean."""
+    """Recording on or off by a boolean, as ``torch.set_grad_enabled``.
+
+    As a plain call it sets the mode at once (``set_grad_enabled(False)``);
+    as a context manager it also restores the previous mode on exit.
+    """
     _flag = "grad_enabled"
 
     def __init__(self, mode: bool):
+        if not isinstance(mode, (bool, np.bool_)):
+            raise TypeError(f"set_grad_enabled: mode must be a bool, got {type(mode).__name__}")
         self._value = bool(mode)
-        self._init_args = (mode,)
+        self._saved = state.grad_enabled
+        state.grad_enabled = self._value
 
+    def __enter__(self):
+        return self
 
-class forward_ad(_Switch):
-    """Evaluate each primitive's JVP rule on the tangents its inputs carry.
-
-    Used by ``functional.jvp``/``hvp``; a teacher may also use it directly::
-
-        x.tangent = Tensor(v)
-        with forward_ad():
-            y = f(x)          # y.tangent == J v, and every node has R{node}
-    """
-    _flag, _value, _special = "forward_ad", True, True
+    def _fresh(self):
+        return set_grad_enabled(self._value)
 
 
 class retain_grads(_Switch):
@@ -148,64 +174,180 @@ class detect_anomaly(_Switch):
     _flag, _value, _special = "anomaly", True, True
 
 
+def is_anomaly_enabled() -> bool:
+    return state.anomaly
+
+
 # ---------------------------------------------------------------------------
-# Recording
+# Forward-mode levels
 # ---------------------------------------------------------------------------
 
-Tensor = None  # set by tensor.py once the class exists (graph.py is imported first)
-_new_tensor = object.__new__
-# Creation order of nodes (see toposort); leaves and constants have 0.
-_next_seq = itertools.count(1).__next__
-
-_NO_SETTINGS: dict = {}
+_level_ids = itertools.count(1).__next__
 
 
-def apply(prim, inputs, settings, data):
-    """Wrap ``data``, primitive ``prim``'s output on Tensors ``inputs``, in a
-    Tensor and record the node when an input requires grad.
+class Level:
+    """A forward-mode level: a tag for one perturbation ε, with ε² = 0.
 
-    The hot path of the engine: callers compute ``data`` themselves (no
-    argument unpacking here), and rare work (tangents, anomaly checks) sits
-    behind one flag test each.
+    A tensor carries one tangent per level it is perturbed in (``_tan``, a dict
+    from level id to tangent). While a level is open every primitive pushes
+    that level's tangents; the push runs with only the outer levels open, so
+    a tangent is itself a value the outer levels differentiate. Levels nest
+    like the calls that open them (``jvp`` inside ``jvp``); an id is never
+    reused, so a tangent left from a closed level is never mistaken for one of
+    a new level.
+
+    ``record``: whether the tangent computations are recorded for reverse
+    mode (so that a gradient of a jvp can be taken). On by default when grad
+    mode is on, as in PyTorch; ``functional.hvp`` turns it off (its backward
+    pass needs the tangents' values, not their history).
     """
-    out = _new_tensor(Tensor)
-    out._d = data
-    out._grad = None
-    out.name = None
-    out.tangent = None
-    state = _state
-    record = False
-    if state.grad_enabled:
-        for t in inputs:
-            if t._rg:
-                record = True
-                break
-    if record:
-        out._seq = _next_seq()
-        out._rg = True
-        out._op = prim
-        out._parents = inputs
-        out._settings = settings
-    else:
-        out._seq = 0
-        out._rg = False
-        out._op = None
-        out._parents = ()
-        out._settings = None
-    if _specials:
-        if state.retain_grads and out._rg:
-            _retained.add(out)
-        if state.forward_ad:
-            _push_tangent(prim, inputs, settings, out)
-        if state.anomaly:
-            _check_forward(prim, out, inputs, settings)
-    return out
+
+    __slots__ = ("id", "depth", "record", "touched", "_open")
+
+    def __init__(self, record=None):
+        self.id = _level_ids()
+        self.depth = None
+        self.record = record
+        self.touched = []     # tensors whose tangent was set on them in this level
+        self._open = False
+
+    @property
+    def is_open(self):
+        return self._open
+
+    def __enter__(self):
+        if self._open or self.depth is not None:
+            raise RuntimeError("forward_ad: a level can be entered only once")
+        if self.record is None:
+            self.record = state.grad_enabled
+        self.depth = len(state.levels)
+        state.levels = state.levels + (self,)
+        self._open = True
+        _special(1)
+        return self
+
+    def __exit__(self, *exc):
+        levels = state.levels
+        if not levels or levels[-1] is not self:
+            raise RuntimeError("forward_ad: levels must be closed in the reverse order of opening")
+        state.levels = levels[:-1]
+        self._open = False
+        _special(-1)
+        # Tangents set on pre-existing tensors (model parameters, say) belong to
+        # this level only: drop them, so nothing outlives the computation.
+        for t in self.touched:
+            tan = t._tan
+            if tan is not None:
+                tan.pop(self.id, None)
+        self.touched = []
+        if self.depth == 0:
+            state.last_level = self.id
+        return False
+
+    def __repr__(self):
+        return f"<forward level {self.id}, depth {self.depth}{', open' if self._open else ''}>"
 
 
-# Rarely used per-node facts live outside the Tensor so the hot path does not
-# pay for them: nodes whose .grad is kept (retain_grad), and where each node
-# was created (detect_anomaly).
-class _IdWeakMap:
+forward_ad = Level  # ``with ag.forward_ad():`` opens a level
+
+
+def innermost_level():
+    """The innermost open level, or None."""
+    levels = state.levels
+    return levels[-1] if levels else None
+
+
+def tangent_level_id():
+    """The level ``Tensor.tangent`` reads: the innermost open one or, with none
+    open, the outermost level closed last (so a drawing after ``r_op`` shows
+    its R{·} values)."""
+    levels = state.levels
+    return levels[-1].id if levels else state.last_level
+
+
+# ---------------------------------------------------------------------------
+# Version counters
+# ---------------------------------------------------------------------------
+
+class Version:
+    """A version counter shared by a tensor and its views (as in PyTorch).
+
+    ``count`` is the number of in-place changes; ``stamp`` the creation
+    sequence number at the last one. A node whose rule reads a saved value
+    compares that value's ``stamp`` with its own ``_seq``: a later stamp means
+    the value changed after it was saved.
+    """
+
+    __slots__ = ("count", "stamp")
+
+    def __init__(self):
+        self.count = 0
+        self.stamp = 0
+
+
+# Creation order of nodes and in-place changes (one clock for both); leaves
+# and constants have 0.
+next_seq = itertools.count(1).__next__
+
+
+class _Clock:
+    """Process-wide facts that let the sweep skip version work entirely."""
+    last_inplace = 0      # stamp of the latest in-place change anywhere
+    rebased = False       # has any tensor ever been rebased by an in-place op
+
+
+clock = _Clock()
+
+
+def bump_version(t):
+    """Record an in-place change of ``t``'s memory (shared with its views)."""
+    vc = t._vc
+    if vc is None:
+        vc = t._vc = Version()
+    vc.count += 1
+    vc.stamp = clock.last_inplace = next_seq()
+
+
+def resolve(p, seq):
+    """The version of ``p`` that a node created at ``seq`` saw.
+
+    An in-place op on a graph tensor *rebases* it: the tensor object gets a new
+    record and the previous record moves to a hidden object (``_prev``). A
+    node created before the rebase must keep sending gradients to the old
+    record; a parent always has a smaller creation number than its child, so
+    walk back until that holds.
+    """
+    while p._seq >= seq and p._prev is not None:
+        p = p._prev
+    return p
+
+
+def _check_saved(node, parents):
+    """Refuse to differentiate through a value changed in place after it was saved."""
+    op = node._op
+    seq = node._seq
+    for p, reads in zip(parents, op.saves):
+        if not p._rg:
+            continue  # that input's rule does not run
+        for i in reads:
+            t = node if i < 0 else parents[i]
+            vc = t._vc
+            if vc is None or vc.stamp <= seq:
+                continue
+            what = "its output" if i < 0 else f"its input {i}"
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: {what} (a tensor of shape {np.shape(t._d)}) is saved by "
+                f"'{op.name}' and is now at version {vc.count}, changed after '{op.name}' used it. "
+                f"Do the in-place change after backward(), use an out-of-place op (e.g. "
+                f"x = x + 1 instead of x += 1), or .clone() the value before changing it.")
+
+
+# ---------------------------------------------------------------------------
+# Per-node facts kept off the node: retained grads, creation sites
+# ---------------------------------------------------------------------------
+
+class IdWeakMap:
     """A weak-keyed map by identity. (``weakref.WeakKeyDictionary`` compares
     keys with ``==``, which on Tensors is elementwise and returns a Tensor.)"""
 
@@ -238,32 +380,16 @@ class _IdWeakMap:
         return len(self._items)
 
 
-_retained = _IdWeakMap()
-_sites = _IdWeakMap()
+retained = IdWeakMap()   # non-leaf nodes whose .grad is kept (retain_grad)
+sites = IdWeakMap()      # where each node was created (detect_anomaly)
+
+_PKG = os.path.dirname(os.path.abspath(__file__))
 
 
-def _push_tangent(prim, inputs, settings, out):
-    """ẏ = Σ_i ∂y/∂x_i ẋ_i, skipping inputs whose tangent is zero (None)."""
-    tangents = list(map(_tangent_of, inputs))
-    for d in tangents:
-        if d is not None:
-            break
-    else:
-        return
-    # The rule's own ops must not push second-order tangents.
-    _state.forward_ad = False
-    try:
-        out.tangent = prim.push_tangents(tangents, out, inputs, settings)
-    finally:
-        _state.forward_ad = True
-
-
-def _user_site():
+def user_site():
     """The innermost stack frame outside this package: where the user wrote the op."""
-    import os
-    pkg = os.path.dirname(os.path.abspath(__file__))
     for frame in reversed(traceback.extract_stack()[:-1]):
-        if not os.path.abspath(frame.filename).startswith(pkg):
+        if not os.path.abspath(frame.filename).startswith(_PKG):
             return f'File "{frame.filename}", line {frame.lineno}, in {frame.name}\n    {frame.line}'
     return "(inside autograd_core)"
 
@@ -273,19 +399,20 @@ def _nonfinite(arr) -> bool:
     return arr.dtype.kind in "fc" and not np.isfinite(arr).all()
 
 
-def _check_forward(prim, out, inputs, settings):
-    site = _sites[out] = _user_site()
+def check_forward(prim, out, inputs):
+    """detect_anomaly's forward check, called by apply for every new node."""
+    site = sites[out] = user_site()
     if _nonfinite(out._d):
-        shapes = ", ".join(str(t.shape) for t in inputs)
+        shapes = ", ".join(str(np.shape(t._d)) for t in inputs)
         raise AnomalyError(
             f"detect_anomaly: the forward pass of '{prim.name}' (inputs of shapes {shapes}) "
             f"produced NaN or inf.\nThe op was created at:\n  {site}")
 
 
 def _check_backward(node, parent_index, grad):
-    data = grad._d if hasattr(grad, "_rg") else grad
+    data = getattr(grad, "_d", grad)
     if _nonfinite(data):
-        site = _sites.get(node) or "(unknown: run the forward pass inside detect_anomaly() too)"
+        site = sites.get(node) or "(unknown: run the forward pass inside detect_anomaly() too)"
         raise AnomalyError(
             f"detect_anomaly: the backward pass of '{node._op.name}' produced NaN or inf in the "
             f"gradient of its input {parent_index} (shape {np.shape(data)}).\n"
@@ -296,149 +423,174 @@ def _check_backward(node, parent_index, grad):
 # Topological order
 # ---------------------------------------------------------------------------
 
-_FREED_MSG = (
+FREED_MSG = (
     "Trying to backward through the graph a second time (or to walk it after it was "
     "freed): the saved intermediate values were released by the first backward(). "
     "Pass retain_graph=True to the first backward() if you need to go through the graph again.")
 
 
-def toposort(root):
-    """Nodes that lead to ``root`` and require grad, parents before children.
+def parents_of(node):
+    """``node``'s parents as the node saw them (older versions of rebased tensors)."""
+    parents = node._parents
+    if parents is None:
+        raise RuntimeError(FREED_MSG)
+    if clock.rebased:
+        seq = node._seq
+        parents = tuple(resolve(p, seq) for p in parents)
+    return parents
 
-    Every node carries ``_seq``, the order in which the forward pass created
-    it (leaves have 0). A node is always created after its parents, so
-    creation order is a topological order, and the one a student expects:
-    v_1 … v_N as the forward pass evaluated them. The search that collects
-    the nodes is iterative: a chain of a million ops must not hit Python's
-    recursion limit. The backward pass visits ``reversed(order)``.
+
+def toposort(roots):
+    """Nodes that lead to ``roots`` and require grad, parents before children.
+
+    ``roots`` is a tensor or a sequence of them. Every node carries ``_seq``,
+    the order in which the forward pass created it (leaves have 0). A node is
+    always created after its parents, so creation order is a topological
+    order, and the one a student expects: v_1 … v_N as the forward pass
+    evaluated them. The search that collects the nodes is iterative: a chain
+    of a million ops must not hit Python's recursion limit. The backward
+    sweep visits ``reversed(order)``.
     """
-    if root._parents is None:
-        raise RuntimeError(_FREED_MSG)
-    nodes = [root]
-    seen = {id(root)}
-    stack = [root]
+    if not isinstance(roots, (list, tuple)):
+        roots = (roots,)
+    nodes, seen, stack = [], set(), []
     push, pop, add, visit = stack.append, stack.pop, seen.add, nodes.append
+    for r in roots:
+        if r._rg and id(r) not in seen:
+            add(id(r))
+            visit(r)
+            if r._op is not None:
+                if r._parents is None:
+                    raise RuntimeError(FREED_MSG)
+                push(r)
+    rebased = clock.rebased
     while stack:
-        parents = pop()._parents
+        node = pop()
+        parents = node._parents
         if parents is None:
-            raise RuntimeError(_FREED_MSG)
+            raise RuntimeError(FREED_MSG)
+        seq = node._seq
         for p in parents:
+            if rebased:
+                p = resolve(p, seq)
             if p._rg and id(p) not in seen:
                 add(id(p))
                 visit(p)
                 if p._op is not None:
                     push(p)
-    nodes.sort(key=_creation_order)
+    nodes.sort(key=creation_order)
     return nodes
 
 
-_creation_order = operator.attrgetter("_seq")
+creation_order = operator.attrgetter("_seq")
 _value_of = operator.attrgetter("_d")
-_tangent_of = operator.attrgetter("tangent")
+
+
+def _needed(order, targets):
+    """Ids of the nodes on some path to a target (parents precede children in
+    ``order``, so one forward pass decides)."""
+    need = {id(t) for t in targets}
+    rebased = clock.rebased
+    for node in order:
+        if node._op is None or id(node) in need:
+            continue
+        seq = node._seq
+        for p in node._parents:
+            if rebased:
+                p = resolve(p, seq)
+            if id(p) in need:
+                need.add(id(node))
+                break
+    return need
 
 
 # ---------------------------------------------------------------------------
 # The backward sweep
 # ---------------------------------------------------------------------------
 
-def backward(root, gradient=None, retain_graph=False, create_graph=False):
-    """Accumulate d root / d leaf into every reachable leaf's ``.grad``."""
-    if not root._rg:
-        raise RuntimeError(
-            "backward(): this tensor does not require grad and has no graph "
-            "(make an input with requires_grad=True, and do not compute under no_grad()).")
-    if gradient is None:
-        if root._d.size != 1 or root._d.ndim != 0:
-            raise ValueError(
-                f"backward() without `gradient` needs a scalar (0-d) output, but this tensor "
-                f"has shape {root.shape}. Pass gradient= an array or Tensor of shape {root.shape} "
-                f"(the vector u in uᵀJ), or reduce the output first, e.g. y.sum().backward().")
-        g0 = np.ones_like(root._d)
-    else:
-        g0 = gradient._d if isinstance(gradient, Tensor) else np.asarray(gradient, dtype=root.dtype)
-        if g0.shape != root.shape:
-            raise ValueError(
-                f"backward(): `gradient` has shape {g0.shape} but the output has shape "
-                f"{root.shape}; they must match.")
-        if isinstance(gradient, Tensor):
-            g0 = gradient  # keep its graph/tangent if it has one
-    retain_graph = retain_graph or create_graph
-    # Tensor mode: the rules run on Tensors, so tangents flow (R-operator) and,
-    # with create_graph, the backward pass itself is recorded.
-    tensor_mode = create_graph or _state.forward_ad
-    if tensor_mode and not isinstance(g0, Tensor):
-        g0 = Tensor(g0)
-    elif not tensor_mode and isinstance(g0, Tensor):
-        g0 = g0._d
+def sweep(roots, seeds, targets=None, *, retain_graph=False, create_graph=False,
+          tensor_mode=False, on_leaf=None):
+    """v̄ for every node behind ``roots``, starting from ``seeds`` (v̄ of the roots).
 
-    order = toposort(root)
-    grads = {id(root): g0}
-    pop, get = grads.pop, grads.get
-    handed_out = {id(g0)}
-    retained = _retained if len(_retained) else None
-    anomaly = _state.anomaly
-    saved_grad_mode = _state.grad_enabled
-    _state.grad_enabled = create_graph
+    With ``targets`` (a sequence of nodes: leaves or intermediate), returns
+    the list of their cotangents (None where no path leads to one) and only
+    walks the nodes on a path to a target. Without ``targets``, calls
+    ``on_leaf(node, cotangent)`` for every leaf that requires grad and every
+    node marked to retain its grad, and returns None.
+
+    ``tensor_mode``: run the rules on Tensors (``seeds`` must be Tensors), as
+    ``create_graph`` needs (the sweep is then itself recorded) and as
+    forward-over-reverse needs (tangents flow through the rules). Otherwise
+    the rules run on raw arrays, the fast path. Without ``retain_graph`` the
+    saved values of every visited node are released.
+    """
+    order = toposort(roots)
+    grads = {}
+    get = grads.get
+    for r, s in zip(roots, seeds):
+        if r._rg:
+            prev = get(id(r))
+            grads[id(r)] = s if prev is None else prev + s
+    if targets is not None:
+        want = {}
+        for i, t in enumerate(targets):
+            want.setdefault(id(t), []).append(i)
+        needed = _needed(order, targets)
+        results = [None] * len(targets)
+    else:
+        want = needed = results = None
+        keep = retained if len(retained) else None
+    pop = grads.pop
+    anomaly = state.anomaly
+    rebased = clock.rebased
+    last_inplace = clock.last_inplace
+    saved_mode = state.grad_enabled
+    state.grad_enabled = create_graph
     try:
         for node in reversed(order):
             g = pop(id(node), None)
             if g is None:
                 continue
             op = node._op
-            if op is None:
-                _accumulate_leaf(node, g, tensor_mode, handed_out)
+            if want is not None:
+                hit = want.get(id(node))
+                if hit is not None:
+                    for i in hit:
+                        results[i] = g
+                if op is None:
+                    continue
+            elif op is None:
+                on_leaf(node, g)
                 continue
-            if retained is not None and node in retained:
-                _accumulate_leaf(node, g, tensor_mode, handed_out)
+            elif keep is not None and node in keep:
+                on_leaf(node, g)
             parents = node._parents
+            if parents is None:
+                raise RuntimeError(FREED_MSG)
+            seq = node._seq
+            if rebased:
+                parents = tuple(resolve(p, seq) for p in parents)
+            if seq < last_inplace:
+                _check_saved(node, parents)
             settings = node._settings
             if tensor_mode:
                 out, args = node, parents
             else:
                 out, args = node._d, list(map(_value_of, parents))  # no comprehension frame
-            rules = op.vjps
-            if rules is None:  # one rule for all inputs (variadic primitives)
-                rules = [lambda *_, share=share, **__: share
-                         for share in op.vjp_all(g, out, args, settings)]
-            for p, rule in zip(parents, rules):
-                if p._rg:
+            i = 0
+            for p, rule in zip(parents, op.vjps):
+                if p._rg and (needed is None or id(p) in needed):
                     share = rule(g, out, *args, **settings) if settings else rule(g, out, *args)
-                    if anomaly:
-                        _check_backward(node, parents.index(p), share)
-                    key = id(p)
-                    prev = get(key)
-                    grads[key] = share if prev is None else prev + share
+                    if share is not None:
+                        if anomaly:
+                            _check_backward(node, i, share)
+                        key = id(p)
+                        prev = get(key)
+                        grads[key] = share if prev is None else prev + share
+                i += 1
             if not retain_graph:
                 # Release the saved inputs; _op stays, so a second backward can say why it fails.
                 node._parents = None
     finally:
-        _state.grad_enabled = saved_grad_mode
-
-
-def _accumulate_leaf(leaf, g, tensor_mode, handed_out):
-    """leaf.grad += g, out of place.
-
-    ``handed_out`` holds the ids of arrays already given to the user in this
-    pass (the initial gradient, earlier leaves' grads): a rule may pass the
-    same array to several inputs (add) or return a view, and a leaf's .grad
-    is the user's to mutate, so such arrays are copied; fresh ones are not.
-    """
-    if tensor_mode:
-        d = g._d
-        if (id(g) in handed_out or d.__class__ is not np.ndarray or d.base is not None
-                or d.dtype != leaf._d.dtype or not d.flags.writeable):
-            from .primitives import astype  # a differentiable copy keeps create_graph's graph
-            g = astype(g, dtype=leaf._d.dtype)
-        handed_out.add(id(g))
-        new = g
-    else:
-        if (g.__class__ is not np.ndarray or id(g) in handed_out or g.base is not None
-                or g.dtype != leaf._d.dtype or not g.flags.writeable):
-            g = np.array(g, dtype=leaf._d.dtype)
-        handed_out.add(id(g))
-        new = Tensor._wrap(g)
-    prev = leaf._grad
-    if prev is None:
-        leaf._grad = new
-    else:
-        leaf._grad = prev + new if tensor_mode else Tensor._wrap(prev._d + new._d)
+        state.grad_enabled = saved_mode
+    return results

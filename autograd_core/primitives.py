@@ -6,34 +6,45 @@ Each primitive declares, per input i,
 * a VJP rule  ``vjp_i(g, out, *inputs, **settings)`` returning x̄_i's share
   of the output cotangent ``g`` (reverse mode, the backward pass), and
 * a JVP rule  ``jvp_i(d, out, *inputs, **settings)`` returning the output
-  tangent caused by input i's tangent ``d`` (forward mode, Pearlmutter's R{·}).
+  tangent caused by input i's tangent ``d`` (forward mode, Pearlmutter's R{·}),
+
+and ``saves``: for each input's VJP rule, the operands (by index; -1 is the
+output) whose *values* it reads, so an in-place change of one of them
+before the backward pass is caught (see ``graph.Version``) — only when that
+rule runs, as in PyTorch: ``x * 2`` does not need x's value.
 
 Rules are per input (as in HIPS autograd's ``defvjp``) rather than one
 function returning a tuple, so the engine computes only what is needed: the
 gradient of a matmul with respect to a data batch is never formed, and a zero
-(``None``) tangent costs nothing.
+(``None``) tangent costs nothing. Variadic primitives (concatenate) give
+their rules per input index (``IndexedRules``): one rule form everywhere.
 
-Rules are written with the callables of this module and with operators, which
-work on both raw ndarrays and Tensors: every primitive called with no Tensor
-argument simply runs its NumPy forward. The backward sweep feeds the rules raw
-arrays when nothing needs recording (fast), and Tensors under
-``create_graph=True`` (the backward pass is then itself a graph: higher
-derivatives) or when tangents are present (the R-operator). One rule, three
-uses.
+Rules are written with the primitives of this module and with operators,
+which work on both raw ndarrays and Tensors: a primitive called with no
+Tensor argument runs its NumPy forward (the ``forward`` column below, the
+same code a Tensor call runs). The backward sweep feeds the rules raw arrays
+when nothing needs recording (fast), and Tensors under ``create_graph=True``
+(the backward pass is then itself a graph: higher derivatives) or when
+tangents are present (the R-operator). One rule, three uses.
 
 Binary ops see operands of equal shape: broadcasting is an explicit
-``broadcast_to`` node inserted by ``Binary.__call__``, and the VJP of
+``broadcast_to`` node inserted when a primitive is called, and the VJP of
 ``broadcast_to`` (``sum_to``) is the only place a gradient is summed back to a
 shape.
+
+Names: the primitive objects carry the op's plain name (``add``, ``sum``,
+``max``, ``pow``); in this module those shadow Python's builtins, which it
+therefore never uses.
 """
 from __future__ import annotations
 
+import builtins
 import operator
 
 import numpy as np
 
-from .graph import apply, _NO_SETTINGS
-from .tensor import Tensor, lift
+from .core import TensorBase, apply, lift, share_version, _NO_SETTINGS
+from .graph import state
 
 # ---------------------------------------------------------------------------
 # Primitive kinds
@@ -41,41 +52,69 @@ from .tensor import Tensor, lift
 
 
 class Primitive:
-    """An op with a NumPy forward and per-input VJP and JVP rules.
+    """An op with a NumPy ``forward`` and per-input VJP and JVP rules.
 
-    ``vjp``/``jvp`` are tuples with one rule per input, or, for variadic ops,
-    one callable ``rule(g_or_tangents, out, inputs, settings)`` for all inputs.
+    Calling it with Tensors records a node whose data is ``forward`` of the
+    inputs' data; calling it with arrays runs ``forward`` alone. Settings
+    (axis, shape, index...) are keyword arguments, constants of the node.
+    ``broadcasts``: operands are first broadcast to one shape, by explicit
+    ``broadcast_to`` nodes.
     """
 
-    def __init__(self, name, forward, vjp, jvp):
+    broadcasts = False
+
+    def __init__(self, name, forward, vjp, jvp, saves=()):
         self.name = name
         self.forward = forward
-        if callable(vjp):
-            self.vjps, self.vjp_all = None, vjp
-        else:
-            self.vjps, self.vjp_all = tuple(vjp), None
-        if callable(jvp):
-            self.jvps, self.jvp_all = None, jvp
-        else:
-            self.jvps, self.jvp_all = tuple(jvp), None
+        self.vjps = vjp if isinstance(vjp, IndexedRules) else tuple(vjp)
+        self.jvps = jvp if isinstance(jvp, IndexedRules) else tuple(jvp)
+        self.saves = tuple(saves)
 
-    def push_tangents(self, tangents, out, inputs, settings):
-        if self.jvp_all is not None:
-            return self.jvp_all(tangents, out, inputs, settings)
+    def __call__(self, *args, **settings):
+        like = next((a for a in args if isinstance(a, TensorBase)), None)
+        if like is None:
+            return self.forward(*args, **settings)
+        xs = tuple(lift(a, like, self.name) for a in args)
+        if self.broadcasts:
+            xs = broadcast_operands(self.name, xs, settings.get("cond"))
+        return apply(self, xs, settings or _NO_SETTINGS,
+                     self.forward(*[x._d for x in xs], **settings))
+
+    def push(self, tangents, out, inputs, settings):
+        """ẏ = Σ_i jvp_i(ẋ_i), over the inputs whose tangent is not zero (None)."""
         total = None
         for rule, d in zip(self.jvps, tangents):
             if d is not None:
                 term = rule(d, out, *inputs, **settings)
-                total = term if total is None else total + term
+                if term is not None:
+                    total = term if total is None else total + term
         return total
 
     def __repr__(self):
         return f"<primitive {self.name}>"
 
 
+class IndexedRules:
+    """Rules of a variadic primitive: ``make(i)`` is the rule for input i (cached)."""
+
+    def __init__(self, make):
+        self._make = make
+        self._rules = []
+
+    def __iter__(self):
+        i = 0
+        while True:
+            if i == len(self._rules):
+                self._rules.append(self._make(i))
+            yield self._rules[i]
+            i += 1
+
+
 class Unary(Primitive):
+    """One tensor operand (the fast path of ``Primitive.__call__``)."""
+
     def __call__(self, x, **settings):
-        if isinstance(x, Tensor):
+        if isinstance(x, TensorBase):
             return apply(self, (x,), settings or _NO_SETTINGS, self.forward(x._d, **settings))
         return self.forward(x, **settings)
 
@@ -83,32 +122,61 @@ class Unary(Primitive):
 class Elementwise(Unary):
     """y = f(x) elementwise, with local derivative ``deriv(out, x) = f'(x)``.
 
-    Both rules follow from it: x̄ = ȳ·f'(x) and ẏ = f'(x)·ẋ.
+    Both rules follow from it: x̄ = ȳ·f'(x) and ẏ = f'(x)·ẋ. ``saves`` says
+    ``reads``: whether ``deriv`` reads the input (0), the output (-1) or both.
     """
 
-    def __init__(self, name, fn, deriv):
+    def __init__(self, name, fn, deriv, reads=(0,)):
         super().__init__(
             name, fn,
             vjp=(lambda g, out, x, **s: g * deriv(out, x, **s),),
-            jvp=(lambda d, out, x, **s: d * deriv(out, x, **s),))
+            jvp=(lambda d, out, x, **s: d * deriv(out, x, **s),),
+            saves=(reads,))
+        self.deriv = deriv
 
 
-class Linear(Unary):
+class LinearMap(Unary):
     """A linear op L: its JVP is L itself applied to the tangent, ẏ = L ẋ;
-    ``transpose_rule`` gives the VJP, x̄ = Lᵀ ȳ."""
+    ``transpose_rule`` gives the VJP, x̄ = Lᵀ ȳ. Reads no values, only shapes."""
 
     def __init__(self, name, fn, transpose_rule):
-        super().__init__(
-            name, fn,
-            vjp=(transpose_rule,),
-            jvp=(lambda d, out, x, **s: self(d, **s),))
+        super().__init__(name, fn, vjp=(transpose_rule,),
+                         jvp=(lambda d, out, x, **s: self(d, **s),))
+
+
+class View(LinearMap):
+    """A linear op whose output may share memory with its input (reshape,
+    transpose, basic indexing, alias).
+
+    The output shares the input's version counter, and its record is kept
+    even when nothing requires grad, so an in-place change of the view can
+    also rebase the tensor it views (``unview``: the new base, given the old
+    base and the new value of the view; see ``ops.inplace``).
+    """
+
+    def __init__(self, name, fn, transpose_rule, unview):
+        super().__init__(name, fn, transpose_rule)
+        self.unview = unview
+
+    def __call__(self, x, **settings):
+        if not isinstance(x, TensorBase):
+            return self.forward(x, **settings)
+        settings = settings or _NO_SETTINGS
+        out = apply(self, (x,), settings, self.forward(x._d, **settings))
+        if np.may_share_memory(out._d, x._d):
+            out._vc = share_version(x)
+            if out._op is None:      # not recorded: keep the view's origin anyway
+                out._op, out._parents, out._settings = self, (x,), settings
+        return out
 
 
 class Binary(Primitive):
     """Two operands, broadcast to one shape by explicit ``broadcast_to`` nodes."""
 
+    broadcasts = True
+
     def __call__(self, x, y):
-        xt, yt = isinstance(x, Tensor), isinstance(y, Tensor)
+        xt, yt = isinstance(x, TensorBase), isinstance(y, TensorBase)
         if not (xt or yt):
             return self.forward(x, y)
         if not xt:
@@ -120,24 +188,36 @@ class Binary(Primitive):
         return apply(self, (x, y), _NO_SETTINGS, self.forward(x._d, y._d))
 
 
-def broadcast_operands(opname, operands, extra_shape=()):
-    """Broadcast Tensors to their common shape; only operands that carry
-    derivatives get an explicit node (a constant is broadcast by NumPy)."""
-    shapes = [t._d.shape for t in operands]
+def broadcast_shapes(opname, *shapes):
+    """NumPy's broadcast shape, or a ValueError naming the op and every shape."""
     try:
-        target = np.broadcast_shapes(*shapes, *([extra_shape] if extra_shape != () else []))
+        return np.broadcast_shapes(*shapes)
     except ValueError:
-        described = " and ".join(str(s) for s in shapes + ([extra_shape] if extra_shape != () else []))
+        described = " and ".join(str(tuple(s)) for s in shapes)
         raise ValueError(f"{opname}: shapes {described} cannot be broadcast together") from None
+
+
+def broadcast_operands(opname, operands, cond=None):
+    """Broadcast Tensors to their common shape (with ``cond``'s, for where);
+    only operands that carry derivatives get an explicit node (a constant is
+    broadcast by NumPy)."""
+    shapes = [t._d.shape for t in operands]
+    if cond is not None:
+        shapes.append(np.shape(cond))
+    target = broadcast_shapes(opname, *shapes)
     return tuple(
         broadcast_to(t, shape=target)
-        if t._d.shape != target and (t._rg or t.tangent is not None) else t
+        if t._d.shape != target and (t._rg or t._tan is not None) else t
         for t in operands)
 
 
 def data_of(a):
     """The raw array behind a Tensor (rules use it for constants such as masks)."""
-    return a._d if isinstance(a, Tensor) else a
+    return a._d if isinstance(a, TensorBase) else a
+
+
+def zeros_like_value(a):
+    return np.zeros(np.shape(data_of(a)), dtype=np.result_type(data_of(a)))
 
 
 # ---------------------------------------------------------------------------
@@ -167,15 +247,13 @@ def sum_to(g, shape):
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
     if axes:
-        g = sum_(g, axis=axes, keepdims=True)
+        g = sum(g, axis=axes, keepdims=True)
     return reshape(g, shape=shape)
 
 
-def swap_last(a):
-    """Swap the last two axes (matrix transpose of a stack of matrices)."""
+def matrix_transpose(a):
+    """Swap the last two axes (the transpose of each matrix in a stack)."""
     nd = a.ndim
-    if nd == 2:
-        return transpose(a, axes=(1, 0))
     return transpose(a, axes=tuple(range(nd - 2)) + (nd - 1, nd - 2))
 
 
@@ -186,8 +264,8 @@ def normalized_index(index):
         index = (index,)
     out = []
     for item in index:
-        if isinstance(item, Tensor):
-            item = item._d
+        if isinstance(item, TensorBase):
+            item = np.asarray(item._d)
         if isinstance(item, list):
             item = np.asarray(item)
         if isinstance(item, np.ndarray) and item.dtype == bool:
@@ -197,46 +275,55 @@ def normalized_index(index):
     return tuple(out)
 
 
-def _is_advanced(index):
-    return any(isinstance(i, np.ndarray) for i in index)
+def is_advanced(index):
+    return builtins.any(isinstance(i, np.ndarray) for i in index)
 
 
 # ---------------------------------------------------------------------------
 # Elementwise primitives
 # ---------------------------------------------------------------------------
 
-neg = Linear("neg", operator.neg, lambda g, out, x: neg(g))
-exp = Elementwise("exp", np.exp, lambda out, x: out)
+neg = LinearMap("neg", operator.neg, lambda g, out, x: neg(g))
+exp = Elementwise("exp", np.exp, lambda out, x: out, reads=(-1,))
 log = Elementwise("log", np.log, lambda out, x: reciprocal(x))
-reciprocal = Elementwise("reciprocal", np.reciprocal, lambda out, x: -(out * out))
-sqrt = Elementwise("sqrt", np.sqrt, lambda out, x: 0.5 * reciprocal(out))
-abs_ = Elementwise("abs", np.abs, lambda out, x: np.sign(data_of(x)))
+reciprocal = Elementwise("reciprocal", np.reciprocal, lambda out, x: -(out * out), reads=(-1,))
+sqrt = Elementwise("sqrt", np.sqrt, lambda out, x: 0.5 * reciprocal(out), reads=(-1,))
+abs = Elementwise("abs", np.abs, lambda out, x: np.sign(data_of(x)))  # noqa: A001
 sin = Elementwise("sin", np.sin, lambda out, x: cos(x))
 cos = Elementwise("cos", np.cos, lambda out, x: -sin(x))
 # tanh: np.tanh saturates cleanly at ±1000, and 1 - y² reuses the output.
-tanh = Elementwise("tanh", np.tanh, lambda out, x: 1 - out * out)
-relu = Elementwise("relu", lambda x: np.maximum(x, 0), lambda out, x: data_of(x) > 0)
-pow_scalar = Elementwise(
-    "pow", lambda x, p: np.power(x, p), lambda out, x, p: p * x ** (p - 1))
+tanh = Elementwise("tanh", np.tanh, lambda out, x: 1 - out * out, reads=(-1,))
+# relu reads its output, so h.relu_() in place keeps the gradient (as in PyTorch).
+relu = Elementwise("relu", lambda x: np.maximum(x, 0), lambda out, x: data_of(out) > 0, reads=(-1,))
+
+
+def _pow_const_deriv(out, x, p):
+    # d/dx x**0 = 0 everywhere (also at x = 0, where p·x**(p-1) would be 0·inf)
+    if p == 0:
+        return zeros_like_value(x)
+    return p * x ** (p - 1)
+
+
+pow_const = Elementwise("pow", lambda x, p: np.power(x, p), _pow_const_deriv)
 
 
 def _stable_sigmoid(x):
     # exp of a non-positive number only: no overflow at x = ±1000.
     e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(np.result_type(x), copy=False)
 
 
 # sigmoid is fused for stability: 1/(1+exp(-x)) overflows for x ≪ 0.
-sigmoid = Elementwise("sigmoid", _stable_sigmoid, lambda out, x: out * (1 - out))
+sigmoid = Elementwise("sigmoid", _stable_sigmoid, lambda out, x: out * (1 - out), reads=(-1,))
 
 
 def _clip_mask(x, lo, hi):
     x = data_of(x)
     mask = np.ones(x.shape, dtype=bool)
     if lo is not None:
-        mask &= x >= lo
+        mask &= x >= data_of(lo)
     if hi is not None:
-        mask &= x <= hi
+        mask &= x <= data_of(hi)
     return mask
 
 
@@ -257,119 +344,146 @@ mul = Binary("mul", operator.mul,
              vjp=(lambda g, out, x, y: g * y,
                   lambda g, out, x, y: g * x),
              jvp=(lambda d, out, x, y: d * y,
-                  lambda d, out, x, y: x * d))
-
-pow_ = Binary("pow", np.power,
-              vjp=(lambda g, out, x, y: g * y * x ** (y - 1),
-                   lambda g, out, x, y: g * out * log(x)),
-              jvp=(lambda d, out, x, y: d * y * x ** (y - 1),
-                   lambda d, out, x, y: d * out * log(x)))
+                  lambda d, out, x, y: x * d),
+             saves=((1,), (0,)))
 
 
-class Matmul(Binary):
-    """C = A @ B on stacks of matrices with equal batch shapes (``ops.matmul``
-    handles 1-D operands and batch broadcasting). Ā = C̄ Bᵀ, B̄ = Aᵀ C̄,
-    Ċ = Ȧ B + A Ḃ. A primitive, not broadcast-multiply-sum: BLAS speed."""
-
-    def __call__(self, a, b):
-        if not (isinstance(a, Tensor) or isinstance(b, Tensor)):
-            return np.matmul(a, b)
-        a, b = lift(a, b, "matmul"), lift(b, a, "matmul")
-        return apply(self, (a, b), _NO_SETTINGS, np.matmul(a._d, b._d))
+def _pow_dx(out, x, y):
+    """∂(x**y)/∂x = y·x**(y-1), and 0 where y = 0 (PyTorch's value at x = 0)."""
+    yd = data_of(y)
+    return where(y * x ** (y - 1), 0, cond=yd != 0) if np.any(yd == 0) else y * x ** (y - 1)
 
 
-matmul2 = Matmul("matmul", np.matmul,
-                 vjp=(lambda g, out, a, b: matmul2(g, swap_last(b)),
-                      lambda g, out, a, b: matmul2(swap_last(a), g)),
-                 jvp=(lambda d, out, a, b: matmul2(d, b),
-                      lambda d, out, a, b: matmul2(a, d)))
+def _pow_dy(out, x, y):
+    """∂(x**y)/∂y = x**y·log x, and 0 where x = 0 and y ≥ 0 (PyTorch's value)."""
+    xd, yd = data_of(x), data_of(y)
+    zero = (xd == 0) & (yd >= 0)
+    if np.any(zero):
+        safe_x = where(x, 1, cond=~zero)
+        return where(out * log(safe_x), 0, cond=~zero)
+    return out * log(x)
 
 
-def _t2(a):
-    return transpose(a, axes=(1, 0))
+pow = Binary("pow", np.power,  # noqa: A001
+             vjp=(lambda g, out, x, y: g * _pow_dx(out, x, y),
+                  lambda g, out, x, y: g * _pow_dy(out, x, y)),
+             jvp=(lambda d, out, x, y: d * _pow_dx(out, x, y),
+                  lambda d, out, x, y: d * _pow_dy(out, x, y)),
+             saves=((0, 1), (0, 1, -1)))
 
 
-class Affine(Primitive):
-    """y = x Wᵀ + b for a batch x (N, in), W (out, in), b (out,): the layer
-    of every MLP, fused for speed, as PyTorch's addmm: one BLAS call and no
-    transpose or broadcast nodes. x̄ = ȳ W, W̄ = ȳᵀ x, b̄ = Σ_n ȳ_n;
-    ẏ = ẋ Wᵀ + x Ẇᵀ + ḃ. ``ops.linear`` checks shapes and reshapes other
-    batch layouts to 2-D."""
-
-    def __call__(self, x, w, b):
-        if not (isinstance(x, Tensor) or isinstance(w, Tensor) or isinstance(b, Tensor)):
-            return _affine_forward(x, w, b)
-        like = next(t for t in (x, w, b) if isinstance(t, Tensor))
-        x, w, b = (lift(t, like, "linear") for t in (x, w, b))
-        return apply(self, (x, w, b), _NO_SETTINGS, _affine_forward(x._d, w._d, b._d))
+def _max_share(a, b, sign):
+    """∂max(a, b)/∂a as PyTorch defines it: 1 where a wins, ½ at ties, 0 where b
+    wins; a NaN wins (both operands of a NaN comparison get the gradient)."""
+    a, b = data_of(a), data_of(b)
+    loses = (a < b) if sign > 0 else (a > b)
+    share = np.where(a == b, 0.5, 1.0) * ~loses
+    return share.astype(np.result_type(a, b, np.float16), copy=False)
 
 
-def _affine_forward(x, w, b):
+maximum = Binary("maximum", np.maximum,
+                 vjp=(lambda g, out, a, b: g * _max_share(a, b, 1),
+                      lambda g, out, a, b: g * _max_share(b, a, 1)),
+                 jvp=(lambda d, out, a, b: d * _max_share(a, b, 1),
+                      lambda d, out, a, b: d * _max_share(b, a, 1)),
+                 saves=((0, 1), (0, 1)))
+
+minimum = Binary("minimum", np.minimum,
+                 vjp=(lambda g, out, a, b: g * _max_share(a, b, -1),
+                      lambda g, out, a, b: g * _max_share(b, a, -1)),
+                 jvp=(lambda d, out, a, b: d * _max_share(a, b, -1),
+                      lambda d, out, a, b: d * _max_share(b, a, -1)),
+                 saves=((0, 1), (0, 1)))
+
+# C = A @ B on stacks of matrices with equal batch shapes (``ops.matmul``
+# handles 1-D operands and batch broadcasting). Ā = C̄ Bᵀ, B̄ = Aᵀ C̄,
+# Ċ = Ȧ B + A Ḃ. A primitive, not broadcast-multiply-sum: BLAS speed.
+matmul = Primitive(
+    "matmul", np.matmul,
+    vjp=(lambda g, out, a, b: matmul(g, matrix_transpose(b)),
+         lambda g, out, a, b: matmul(matrix_transpose(a), g)),
+    jvp=(lambda d, out, a, b: matmul(d, b),
+         lambda d, out, a, b: matmul(a, d)),
+    saves=((1,), (0,)))
+
+
+def _linear_forward(x, w, b):
     out = np.matmul(x, w.T)
     out += b  # in place on our own fresh product
     return out
 
 
-affine = Affine(
-    "linear", _affine_forward,
-    vjp=(lambda g, out, x, w, b: matmul2(g, w),
-         lambda g, out, x, w, b: matmul2(_t2(g), x),
-         lambda g, out, x, w, b: sum_(g, axis=(0,), keepdims=False)),
-    jvp=(lambda d, out, x, w, b: matmul2(d, _t2(w)),
-         lambda d, out, x, w, b: matmul2(x, _t2(d)),
-         lambda d, out, x, w, b: broadcast_to(d, shape=out.shape)))
+# y = x Wᵀ + b for a batch x (N, in), W (out, in), b (out,): the layer of
+# every MLP, fused for speed, as PyTorch's addmm: one BLAS call and no
+# transpose or broadcast nodes. x̄ = ȳ W, W̄ = ȳᵀ x, b̄ = Σ_n ȳ_n;
+# ẏ = ẋ Wᵀ + x Ẇᵀ + ḃ. ``ops.linear`` checks shapes and reshapes other
+# batch layouts to 2-D.
+linear = Primitive(
+    "linear", _linear_forward,
+    vjp=(lambda g, out, x, w, b: matmul(g, w),
+         lambda g, out, x, w, b: matmul(matrix_transpose(g), x),
+         lambda g, out, x, w, b: sum(g, axis=(0,), keepdims=False)),
+    jvp=(lambda d, out, x, w, b: matmul(d, matrix_transpose(w)),
+         lambda d, out, x, w, b: matmul(x, matrix_transpose(d)),
+         lambda d, out, x, w, b: broadcast_to(d, shape=out.shape)),
+    saves=((1,), (0,), ()))
 
-
-class Where(Primitive):
-    """out = a where cond else b; ``cond`` is a constant setting."""
-
-    def __call__(self, a, b, cond):
-        cond = data_of(cond)
-        if not (isinstance(a, Tensor) or isinstance(b, Tensor)):
-            return np.where(cond, a, b)
-        if not isinstance(a, Tensor):
-            a = lift(a, b, "where")
-        elif not isinstance(b, Tensor):
-            b = lift(b, a, "where")
-        cond = np.asarray(cond, dtype=bool)
-        a, b = broadcast_operands("where", (a, b), cond.shape)
-        return apply(self, (a, b), {"cond": cond}, np.where(cond, a._d, b._d))
-
-
-where2 = Where("where", lambda a, b, cond: np.where(cond, a, b),
-               vjp=(lambda g, out, a, b, cond: where2(g, 0, cond),
-                    lambda g, out, a, b, cond: where2(0, g, cond)),
-               jvp=(lambda d, out, a, b, cond: where2(d, 0, cond),
-                    lambda d, out, a, b, cond: where2(0, d, cond)))
+# out = a where cond else b; ``cond`` (a boolean array) is a setting.
+where = Primitive("where", lambda a, b, cond: np.where(cond, a, b),
+                  vjp=(lambda g, out, a, b, cond: sum_to(where(g, 0, cond=cond), a.shape),
+                       lambda g, out, a, b, cond: sum_to(where(0, g, cond=cond), b.shape)),
+                  jvp=(lambda d, out, a, b, cond: where(d, 0, cond=cond),
+                       lambda d, out, a, b, cond: where(0, d, cond=cond)))
+where.broadcasts = True
 
 # ---------------------------------------------------------------------------
 # Linear shape and reduction primitives
 # ---------------------------------------------------------------------------
 
-sum_ = Linear(
-    "sum", lambda x, axis, keepdims: x.sum(axis=axis, keepdims=keepdims),
+
+def _sum_forward(x, axis, keepdims):
+    if x.dtype == np.float16:  # accumulate in float32, as PyTorch does
+        return x.sum(axis=axis, keepdims=keepdims, dtype=np.float32).astype(np.float16)
+    return x.sum(axis=axis, keepdims=keepdims)
+
+
+sum = LinearMap(  # noqa: A001
+    "sum", _sum_forward,
     lambda g, out, x, axis, keepdims: broadcast_to(
         reshape(g, shape=keep_shape(x.shape, axis)), shape=x.shape))
 
-reshape = Linear("reshape", lambda x, shape: x.reshape(shape),
-                 lambda g, out, x, shape: reshape(g, shape=x.shape))
+broadcast_to = View("broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
+                    lambda g, out, x, shape: sum_to(g, x.shape),
+                    unview=None)  # a broadcast view has repeated elements: not writable
 
-transpose = Linear("transpose", lambda x, axes: x.transpose(axes),
-                   lambda g, out, x, axes: transpose(g, axes=tuple(np.argsort(axes))))
+reshape = View("reshape", lambda x, shape: x.reshape(shape),
+               lambda g, out, x, shape: reshape(g, shape=x.shape),
+               unview=lambda base, v, shape: reshape(v, shape=base.shape))
 
-broadcast_to = Linear("broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
-                      lambda g, out, x, shape: sum_to(g, x.shape))
+
+def _inverse(axes):
+    return tuple(int(i) for i in np.argsort(axes))
+
+
+transpose = View("transpose", lambda x, axes: x.transpose(axes),
+                 lambda g, out, x, axes: transpose(g, axes=_inverse(axes)),
+                 unview=lambda base, v, axes: transpose(v, axes=_inverse(axes)))
+
+# The identity, as a view: a new tensor object with the same value and history
+# (functional calls evaluate f on aliases of their inputs).
+alias = View("alias", lambda x: x.view() if isinstance(x, np.ndarray) else x,
+             lambda g, out, x: g, unview=lambda base, v: v)
 
 
 def _scatter_forward(v, index, shape):
-    if not _is_advanced(index):  # basic indexing: no position repeats
+    if not is_advanced(index):  # basic indexing: no position repeats
         z = np.zeros(shape, dtype=v.dtype)
         z[index] = v
         return z
     # Repeated positions must accumulate. np.add.at is fast when the index is
     # made of 1-D integer arrays only (e.g. picking one class per row), slow
     # otherwise; then summing by flat position with bincount is the same sum.
-    if all(isinstance(i, np.ndarray) and i.ndim == 1 for i in index):
+    if builtins.all(isinstance(i, np.ndarray) and i.ndim == 1 for i in index):
         z = np.zeros(shape, dtype=v.dtype)
         np.add.at(z, index, v)
         return z
@@ -381,48 +495,60 @@ def _scatter_forward(v, index, shape):
 
 
 # astype always copies: the engine also uses it to give a leaf its own .grad.
-astype = Linear("astype", lambda x, dtype: np.array(x, dtype=dtype),
-                lambda g, out, x, dtype: astype(g, dtype=x.dtype))
+astype = LinearMap("astype", lambda x, dtype: np.array(x, dtype=dtype),
+                   lambda g, out, x, dtype: astype(g, dtype=x.dtype))
 
-getitem = Linear("getitem", lambda x, index: x[index],
-                 lambda g, out, x, index: scatter_add(g, index=index, shape=x.shape))
+getitem = View("getitem", lambda x, index: x[index],
+               lambda g, out, x, index: scatter_add(g, index=index, shape=x.shape),
+               unview=lambda base, v, index: index_put(base, v, index=index))
 
 # The adjoint of indexing: zeros of ``shape`` with ``v`` added at ``index``.
-scatter_add = Linear("scatter_add", _scatter_forward,
-                     lambda g, out, v, index, shape: getitem(g, index=index))
+scatter_add = LinearMap("scatter_add", _scatter_forward,
+                        lambda g, out, v, index, shape: getitem(g, index=index))
 
 
-def _concat_vjp(g, out, inputs, settings):
-    axis = settings["axis"]
-    shares, start = [], 0
-    for x in inputs:
-        stop = start + x.shape[axis]
-        index = (slice(None),) * axis + (slice(start, stop),)
-        shares.append(getitem(g, index=index))
-        start = stop
-    return shares
+def _index_put_forward(base, value, index):
+    out = np.array(base, copy=True)
+    out[index] = value
+    return out
 
 
-def _concat_jvp(tangents, out, inputs, settings):
-    if all(d is None for d in tangents):
-        return None
-    parts = [d if d is not None else np.zeros(x.shape, dtype=x.dtype)
+# out = base with ``value`` written at ``index`` (x[index] = value, out of
+# place): linear in (base, value). base̅ = ȳ with zeros at index, value̅ = ȳ[index].
+index_put = Primitive(
+    "index_put", _index_put_forward,
+    vjp=(lambda g, out, base, value, index: index_put(g, 0, index=index),
+         lambda g, out, base, value, index: sum_to(getitem(g, index=index), value.shape)),
+    jvp=(lambda d, out, base, value, index: index_put(d, 0, index=index),
+         lambda d, out, base, value, index: index_put(zeros_like_value(out), d, index=index)))
+
+
+def _block(i, axis, bounds):
+    return (slice(None),) * axis + (slice(bounds[i], bounds[i + 1]),)
+
+
+def _concat_forward(*xs, axis, bounds):
+    return np.concatenate(xs, axis=axis)
+
+
+# ``bounds``: where each input starts and ends along ``axis`` (computed by ops).
+concatenate = Primitive(
+    "concatenate", _concat_forward,
+    vjp=IndexedRules(lambda i: lambda g, out, *xs, axis, bounds:
+                     getitem(g, index=_block(i, axis, bounds))),
+    jvp=IndexedRules(lambda i: lambda d, out, *xs, axis, bounds:
+                     index_put(zeros_like_value(out), d, index=_block(i, axis, bounds))))
+
+
+def _concat_push(tangents, out, inputs, settings):
+    # One concatenation of all tangents (zeros for the missing ones), instead
+    # of one full-size array per input.
+    parts = [d if d is not None else np.zeros(x.shape, dtype=data_of(out).dtype)
              for d, x in zip(tangents, inputs)]
-    return concatenate(parts, axis=settings["axis"])
+    return concatenate(*parts, **settings)
 
 
-class Concatenate(Primitive):
-    def __call__(self, xs, axis):
-        xs = list(xs)
-        like = next((x for x in xs if isinstance(x, Tensor)), None)
-        if like is None:
-            return np.concatenate(xs, axis=axis)
-        xs = tuple(lift(x, like, "concatenate") for x in xs)
-        return apply(self, xs, {"axis": axis}, np.concatenate([x._d for x in xs], axis=axis))
-
-
-concatenate = Concatenate("concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis),
-                          vjp=_concat_vjp, jvp=_concat_jvp)
+concatenate.push = _concat_push
 
 # ---------------------------------------------------------------------------
 # Non-linear reductions
@@ -430,18 +556,21 @@ concatenate = Concatenate("concatenate", lambda *xs, axis: np.concatenate(xs, ax
 
 
 def _max_weights(x, out, axis):
-    """Where the maximum sits, each tie sharing equally: ∂max/∂x as a constant."""
+    """Where the maximum sits, ties sharing equally, as a constant ∂max/∂x.
+    A NaN in the data is the maximum, so its position gets the gradient."""
     x = data_of(x)
-    hit = x == np.reshape(data_of(out), keep_shape(x.shape, axis))
+    m = np.reshape(data_of(out), keep_shape(x.shape, axis))
+    hit = (x == m) | (np.isnan(x) & np.isnan(m)) if x.dtype.kind == "f" else x == m
     return hit / np.sum(hit, axis=axis, keepdims=True).astype(x.dtype)
 
 
-max_ = Unary(
+max = Unary(  # noqa: A001
     "max", lambda x, axis, keepdims: x.max(axis=axis, keepdims=keepdims),
     vjp=(lambda g, out, x, axis, keepdims:
          reshape(g, shape=keep_shape(x.shape, axis)) * _max_weights(x, out, axis),),
     jvp=(lambda d, out, x, axis, keepdims:
-         sum_(d * _max_weights(x, out, axis), axis=axis, keepdims=keepdims),))
+         sum(d * _max_weights(x, out, axis), axis=axis, keepdims=keepdims),),
+    saves=((0, -1),))
 
 # ---------------------------------------------------------------------------
 # Fused primitives: softmax family. Composing exp/sum/log would overflow at
@@ -450,6 +579,9 @@ max_ = Unary(
 
 
 def _logsumexp_forward(x, axis, keepdims):
+    if x.size == 0:  # log Σ over nothing = log 0
+        return np.full(keep_shape(x.shape, axis) if keepdims else reduced_shape(x.shape, axis),
+                       -np.inf, dtype=x.dtype)
     m = x.max(axis=axis, keepdims=True)
     if not np.isfinite(m).all():  # all -inf (or inf) along an axis: shift by 0 there
         m = np.where(np.isfinite(m), m, 0)
@@ -468,7 +600,8 @@ logsumexp = Unary(
     vjp=(lambda g, out, x, axis, keepdims:
          reshape(g, shape=keep_shape(x.shape, axis)) * _softmax_of(x, out, axis),),
     jvp=(lambda d, out, x, axis, keepdims:
-         sum_(d * _softmax_of(x, out, axis), axis=axis, keepdims=keepdims),))
+         sum(d * _softmax_of(x, out, axis), axis=axis, keepdims=keepdims),),
+    saves=((0, -1),))
 
 
 def _log_softmax_forward(x, axis):
@@ -479,8 +612,9 @@ def _log_softmax_forward(x, axis):
 
 log_softmax = Unary(
     "log_softmax", _log_softmax_forward,
-    vjp=(lambda g, out, x, axis: g - exp(out) * sum_(g, axis=(axis,), keepdims=True),),
-    jvp=(lambda d, out, x, axis: d - sum_(exp(out) * d, axis=(axis,), keepdims=True),))
+    vjp=(lambda g, out, x, axis: g - exp(out) * sum(g, axis=(axis,), keepdims=True),),
+    jvp=(lambda d, out, x, axis: d - sum(exp(out) * d, axis=(axis,), keepdims=True),),
+    saves=((-1,),))
 
 
 def _softmax_forward(x, axis):
@@ -491,5 +625,11 @@ def _softmax_forward(x, axis):
 
 softmax = Unary(
     "softmax", _softmax_forward,
-    vjp=(lambda g, out, x, axis: out * (g - sum_(g * out, axis=(axis,), keepdims=True)),),
-    jvp=(lambda d, out, x, axis: out * (d - sum_(out * d, axis=(axis,), keepdims=True)),))
+    vjp=(lambda g, out, x, axis: out * (g - sum(g * out, axis=(axis,), keepdims=True)),),
+    jvp=(lambda d, out, x, axis: out * (d - sum(out * d, axis=(axis,), keepdims=True)),),
+    saves=((-1,),))
+
+
+def is_grad_recording():
+    """True while primitives record nodes (used by ops to skip needless work)."""
+    return state.grad_enabled

@@ -1,345 +1,99 @@
 """Tensor: an ndarray with a place in the computation graph.
 
-A Tensor holds its value in ``.data`` (a NumPy array) and, when it was made by
-a primitive from inputs that require grad, the node record ``_op``,
-``_parents``, ``_settings`` that the graph interpreters walk (see ``graph``).
-A 0-d Tensor is the scalar case: there is one engine.
-
-Operators and methods forward to the primitives (``primitives``) and the
-composites built from them (``ops``); this module holds no derivative code.
+What a tensor *is* (its value, gradient, version, tangents and node record)
+lives in ``core.TensorBase``; this class adds what you can *do* with it. Its
+methods are the module functions themselves (``x.exp()`` is ``ag.exp(x)``,
+the same function object), so an op's argument checks and documentation
+live in one place, ``ops``; this module holds no derivative code.
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from . import graph
+from . import autograd, ops
+from . import numpy_protocol
+from . import primitives as P
+from .core import TensorBase, lift, use_tensor_class, wrap
+from .ops import inplace as _ip  # the module (ops re-exports none of its names)
 
-_FLOAT_KINDS = "f"
-
-
-def _check_can_require_grad(dtype, where="requires_grad"):
-    if np.dtype(dtype).kind not in _FLOAT_KINDS:
-        raise TypeError(
-            f"{where}: only floating-point tensors can require gradients, "
-            f"but this tensor has dtype {np.dtype(dtype)}. Convert it first, e.g. "
-            f"Tensor(data, dtype=np.float32, requires_grad=True).")
+__all__ = ["Tensor"]
 
 
-def _weak_scalar(value) -> bool:
-    """Python and NumPy scalars adopt the tensor's dtype (never upcast it)."""
-    return isinstance(value, (numbers.Number, np.generic)) and not isinstance(value, np.ndarray)
+class _Size(int):
+    """``t.size``: the element count (NumPy), also callable as PyTorch's
+    ``t.size()`` (the shape) and ``t.size(dim)``."""
+
+    def __new__(cls, shape):
+        n = 1
+        for s in shape:
+            n *= s
+        self = super().__new__(cls, n)
+        self._shape = shape
+        return self
+
+    def __call__(self, dim=None):
+        if dim is None:
+            return self._shape
+        return self._shape[ops.shape.one_axis(dim, len(self._shape), "size")]
 
 
-def lift(value, like, opname="op"):
-    """Make ``value`` an operand of a Tensor op whose other operand is ``like``."""
-    if isinstance(value, Tensor):
-        return value
-    kind = value.__class__
-    if (kind is float or kind is int) and like._d.dtype.kind == "f":  # the common case, fast
-        return Tensor._wrap(like._d.dtype.type(value))
-    if _weak_scalar(value) and not isinstance(value, complex):
-        dt = like._d.dtype
-        if dt.kind != "f" or isinstance(value, (bool, np.bool_)):
-            dt = np.result_type(dt, value.item() if isinstance(value, np.generic) else value)
-        # A NumPy scalar, not a 0-d array: arithmetic on it is much cheaper.
-        return Tensor._wrap(dt.type(value))
-    if isinstance(value, (np.ndarray, list, tuple)):
-        arr = np.asarray(value)
-        if arr.dtype.kind not in "biuf":
-            raise TypeError(f"{opname}: cannot use an array of dtype {arr.dtype} as an operand")
-        return Tensor._wrap(arr)
-    raise TypeError(
-        f"{opname}: unsupported operand of type {type(value).__name__}; "
-        f"expected a Tensor, a NumPy array or a number")
+def _copy_value(src, t):
+    """``src`` as the new value of ``t`` for ``copy_``: broadcast and cast to t."""
+    src = lift(src, t, "copy_")
+    if src.shape != t.shape:
+        src = ops.broadcast_to(src, t.shape)
+    if src._d.dtype != t._d.dtype and t._d.dtype.kind == "f":
+        src = ops.astype(src, t._d.dtype)
+    return src
 
 
-def _axes(axis, ndim, opname):
-    """Normalise ``axis`` (None, int or sequence) to None or a sorted tuple."""
-    if axis is None:
-        return None
-    items = (axis,) if isinstance(axis, (numbers.Integral, np.integer)) else tuple(axis)
-    out = []
-    for a in items:
-        if not isinstance(a, (numbers.Integral, np.integer)):
-            raise TypeError(f"{opname}: axis must be an int or a tuple of ints, got {axis!r}")
-        if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
-            raise ValueError(f"{opname}: axis {a} is out of range for a tensor with {ndim} dimensions")
-        out.append(int(a) % ndim if ndim else 0)
-    if len(set(out)) != len(out):
-        raise ValueError(f"{opname}: repeated axis in {axis!r}")
-    return tuple(sorted(out)) if ndim else None
-
-
-def _axis(axis, ndim, opname):
-    """A single axis, normalised to a non-negative int."""
-    if not isinstance(axis, (numbers.Integral, np.integer)):
-        raise TypeError(f"{opname}: axis must be an int, got {axis!r}")
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"{opname}: axis {axis} is out of range for a tensor with {ndim} dimensions")
-    return int(axis) % ndim
-
-
-def _resolve_shape(shape, size):
-    """``shape`` with a -1 filled in, or None if it cannot hold ``size`` elements."""
-    try:
-        shape = tuple(int(n) for n in shape)
-    except (TypeError, ValueError):
-        return None
-    if shape.count(-1) > 1 or any(n < -1 for n in shape):
-        return None
-    known = 1
-    for n in shape:
-        if n != -1:
-            known *= n
-    if -1 in shape:
-        if known == 0 or size % known:
-            return None
-        shape = tuple(size // known if n == -1 else n for n in shape)
-    elif known != size:
-        return None
-    return shape
-
-
-class Tensor:
+class Tensor(TensorBase):
     """``Tensor(data, requires_grad=False, dtype=None, name=None)``.
 
     ``data`` may be a Python number, a (nested) list, an ndarray or a Tensor;
-    it is copied. Python floats and lists of floats become float64; a float32
-    array stays float32.
+    it is copied. Python floats and lists of floats become float64 (NumPy's
+    rule; ``ag.tensor`` follows PyTorch's); a float32 array stays float32.
+
+        >>> x = Tensor([1.0, 2.0], requires_grad=True)
+        >>> (x * x).sum().backward()
+        >>> x.grad
+        Tensor([2., 4.])
     """
 
-    __slots__ = ("_d", "_grad", "_rg", "_op", "_parents", "_settings",
-                 "name", "tangent", "_seq", "__weakref__")
+    __slots__ = ()
 
-    # NumPy must hand `ndarray <op> Tensor` to our reflected operators
-    # instead of broadcasting over the Tensor as an object.
-    __array_ufunc__ = None
+    # -- NumPy protocols: dispatch to the engine's ops, never cut silently ---
 
-    def __init__(self, data, requires_grad=False, dtype=None, name=None):
-        if isinstance(data, Tensor):
-            data = data._d
-        try:
-            arr = np.array(data, dtype=dtype)
-        except (TypeError, ValueError) as e:
-            raise TypeError(f"Tensor: cannot make a tensor from data of type "
-                            f"{type(data).__name__}: {e}") from None
-        if arr.dtype.kind not in "biufc":
-            raise TypeError(f"Tensor: data must be numeric, got dtype {arr.dtype} "
-                            f"(from {type(data).__name__})")
-        if requires_grad:
-            _check_can_require_grad(arr.dtype, "Tensor(requires_grad=True)")
-        if name is not None and not isinstance(name, str):
-            raise TypeError(f"Tensor: name must be a str, got {type(name).__name__}")
-        # 0-d values are held as NumPy scalars (see the ``data`` property).
-        self._d = arr if arr.ndim else arr[()]
-        self._grad = None
-        self._rg = bool(requires_grad)
-        self._op = None
-        self._parents = ()
-        self._settings = None
-        self.name = name
-        self.tangent = None
-        self._seq = 0
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return numpy_protocol.array_ufunc(ufunc, method, inputs, kwargs)
 
-    @classmethod
-    def _wrap(cls, arr):
-        """A constant Tensor around ``arr`` without copying or checks."""
-        t = object.__new__(cls)
-        t._d = arr
-        t._grad = None
-        t._rg = False
-        t._op = None
-        t._parents = ()
-        t._settings = None
-        t.name = None
-        t.tangent = None
-        t._seq = 0
-        return t
+    def __array_function__(self, func, types, args, kwargs):
+        return numpy_protocol.array_function(func, args, kwargs)
 
     # -- attributes ---------------------------------------------------------
 
     @property
-    def data(self):
-        """The value, a NumPy array.
-
-        Internally a 0-d result may be held as a NumPy scalar (arithmetic on
-        those is several times faster than on 0-d arrays, which matters for
-        scalar graphs); it becomes a 0-d array the first time it is read here.
-        """
-        d = self._d
-        if d.__class__ is not np.ndarray:
-            d = self._d = np.asarray(d)
-        return d
-
-    @data.setter
-    def data(self, value):
-        if isinstance(value, Tensor):
-            value = value.data
-        if not isinstance(value, np.ndarray):
-            value = np.asarray(value)
-        if value.dtype.kind not in "biufc":
-            raise TypeError(f"data: must be a numeric array, got dtype {value.dtype}")
-        if self._rg and value.dtype.kind != "f":
-            _check_can_require_grad(value.dtype, "data")
-        self._d = value
-
-    @property
-    def shape(self):
-        return self._d.shape
-
-    @property
-    def ndim(self):
-        return self._d.ndim
-
-    @property
     def size(self):
-        return self._d.size
+        return _Size(self._d.shape)
 
     @property
-    def dtype(self):
-        return self._d.dtype
-
-    @property
-    def is_leaf(self):
-        return self._op is None
-
-    @property
-    def grad_fn(self):
-        """The primitive that made this tensor (None for leaves)."""
-        return self._op
-
-    @property
-    def requires_grad(self):
-        return self._rg
-
-    @requires_grad.setter
-    def requires_grad(self, flag):
-        self.requires_grad_(flag)
-
-    def requires_grad_(self, flag=True):
-        if flag:
-            _check_can_require_grad(self._d.dtype, "requires_grad_()")
-        elif not self.is_leaf:
-            raise RuntimeError(
-                "requires_grad_(False): only leaf tensors can stop requiring grad; "
-                "use .detach() to get a tensor outside the graph")
-        self._rg = bool(flag)
-        return self
-
-    @property
-    def grad(self):
-        return self._grad
-
-    @grad.setter
-    def grad(self, value):
-        if value is None:
-            self._grad = None
-            return
-        if not isinstance(value, Tensor):
-            if not isinstance(value, np.ndarray):
-                raise TypeError(f"grad must be None, a Tensor or an ndarray, "
-                                f"got {type(value).__name__}")
-            value = Tensor._wrap(value)
-        if value.shape != self.shape:
-            raise ValueError(f"grad: assigned gradient has shape {value.shape}, "
-                             f"but the tensor has shape {self.shape}")
-        self._grad = value
-
-    def retain_grad(self):
-        """Keep ``.grad`` on this non-leaf tensor after ``backward()``."""
-        if not self.is_leaf:
-            graph._retained.add(self)
-        return self
-
-    @property
-    def retains_grad(self):
-        """True for a non-leaf tensor whose ``.grad`` is kept (see retain_grad)."""
-        return self in graph._retained
-
-    @retains_grad.setter
-    def retains_grad(self, flag):
-        if flag:
-            self.retain_grad()
-        else:
-            graph._retained.discard(self)
-
-    # -- conversion ---------------------------------------------------------
-
-    def detach(self):
-        """The same data, outside the graph (shares memory, as in PyTorch)."""
-        return Tensor._wrap(self.data)
-
-    def numpy(self):
-        return self.data
-
-    def item(self):
-        if self._d.size != 1:
-            raise ValueError(f"item(): only a tensor with one element can be converted to a "
-                             f"Python scalar, this one has shape {self.shape}")
-        return self._d.item()
-
-    def __array__(self, dtype=None, copy=None):
-        if copy:
-            return np.array(self._d, dtype=dtype, copy=True)
-        return np.asarray(self._d, dtype=dtype)
-
-    def astype(self, dtype):
-        """A differentiable cast (gradients are cast back)."""
-        return P.astype(self, dtype=np.dtype(dtype))
-
-    float = lambda self: self.astype(np.float32)  # noqa: E731
-    double = lambda self: self.astype(np.float64)  # noqa: E731
-
-    def __float__(self):
-        return float(self.item())
-
-    def __int__(self):
-        return int(self.item())
-
-    def __bool__(self):
-        if self._d.size != 1:
-            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
-                             f"use .any() / .all() on .data")
-        return bool(self._d)
-
-    def __len__(self):
-        if self.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
-        return self._d.shape[0]
-
-    def __iter__(self):
-        if self.ndim == 0:
-            raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self._d.shape[0]))
-
-    __hash__ = object.__hash__
-
-    def __repr__(self):
-        body = np.array2string(self._d, separator=", ", prefix="Tensor(")
-        extras = []
-        if self._d.dtype not in (np.float64, np.int64, np.bool_):
-            extras.append(f"dtype={self._d.dtype}")
-        if self._op is not None:
-            extras.append(f"grad_fn=<{self._op.name}>")
-        elif self._rg:
-            extras.append("requires_grad=True")
-        if self.name:
-            extras.append(f"name={self.name!r}")
-        return f"Tensor({body}{''.join(', ' + e for e in extras)})"
+    def T(self):
+        """The axes reversed (``x.transpose()``); a 0-d or 1-d tensor is itself."""
+        return ops.transpose(self) if self.ndim > 1 else self
 
     # -- the backward pass --------------------------------------------------
 
-    def backward(self, gradient=None, retain_graph=False, create_graph=False):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d self / d leaf into ``.grad`` of every leaf that requires grad.
 
-        ``gradient`` (the u in uᵀJ) is needed when self is not a scalar.
+        ``gradient`` (the u in uᵀJ) is needed unless self has one element.
         ``create_graph=True`` records the backward pass itself (for higher
         derivatives) and implies ``retain_graph``. Without ``retain_graph`` the
-        saved values are released and a second backward raises.
+        saved values are released and a second backward raises. ``inputs``
+        (a tensor or a sequence): accumulate into these only (leaves or not).
         """
-        graph.backward(self, gradient, retain_graph, create_graph)
+        autograd.backward((self,), None if gradient is None else (gradient,), retain_graph,
+                          create_graph, inputs)
 
     # -- arithmetic ---------------------------------------------------------
 
@@ -371,7 +125,7 @@ class Tensor:
         return ops.power(self, other)
 
     def __rpow__(self, other):
-        return ops.power(lift(other, self, "pow"), self)
+        return ops.arithmetic.rpow(self, other)
 
     def __matmul__(self, other):
         return ops.matmul(self, other)
@@ -386,129 +140,158 @@ class Tensor:
         return self
 
     def __abs__(self):
-        return P.abs_(self)
+        return P.abs(self)
 
     # -- comparisons and logic: constants, never differentiable -------------
 
-    def _compare(self, other, fn, name):
-        other = lift(other, self, name)._d
-        try:
-            return Tensor._wrap(fn(self._d, other))
-        except ValueError:
-            raise ValueError(f"{name}: shapes {self.shape} and {np.shape(other)} "
-                             f"cannot be broadcast together") from None
+    __lt__ = ops.lt
+    __le__ = ops.le
+    __gt__ = ops.gt
+    __ge__ = ops.ge
+    __eq__ = ops.eq
+    __ne__ = ops.ne
+    __and__ = ops.logical_and
+    __or__ = ops.logical_or
+    __xor__ = ops.logical_xor
+    __invert__ = ops.logical_not
+    __hash__ = TensorBase.__hash__
 
-    def __lt__(self, other): return self._compare(other, np.less, "lt")
-    def __le__(self, other): return self._compare(other, np.less_equal, "le")
-    def __gt__(self, other): return self._compare(other, np.greater, "gt")
-    def __ge__(self, other): return self._compare(other, np.greater_equal, "ge")
-    def __eq__(self, other): return self._compare(other, np.equal, "eq")
-    def __ne__(self, other): return self._compare(other, np.not_equal, "ne")
-    def __and__(self, other): return self._compare(other, np.logical_and, "and")
-    def __or__(self, other): return self._compare(other, np.logical_or, "or")
-    def __xor__(self, other): return self._compare(other, np.logical_xor, "xor")
-    def __invert__(self): return Tensor._wrap(np.logical_not(self._d))
+    # -- in place (PyTorch's rules: see ops.inplace) ------------------------
+
+    def add_(self, other, *, alpha=None):
+        """self += alpha·other, in place."""
+        if alpha is not None:
+            other = ops.mul(other, alpha) if isinstance(other, TensorBase) else other * alpha
+        return _ip.ufunc_(self, "add_", np.add, other, ops.add)
+
+    def sub_(self, other, *, alpha=None):
+        """self -= alpha·other, in place."""
+        if alpha is not None:
+            other = ops.mul(other, alpha) if isinstance(other, TensorBase) else other * alpha
+        return _ip.ufunc_(self, "sub_", np.subtract, other, ops.sub)
+
+    def mul_(self, other):
+        """self *= other, in place."""
+        return _ip.ufunc_(self, "mul_", np.multiply, other, ops.mul)
+
+    def div_(self, other):
+        """self /= other, in place."""
+        return _ip.ufunc_(self, "div_", np.true_divide, other, ops.div)
+
+    def pow_(self, exponent):
+        """self **= exponent, in place."""
+        return _ip.ufunc_(self, "pow_", np.power, exponent, ops.power)
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+    __ipow__ = pow_
+
+    def clamp_(self, min=None, max=None):  # noqa: A002
+        """self = clamp(self, min, max), in place."""
+        return _ip.inplace(self, "clamp_", lambda t: ops.clip(t, min, max))
+
+    clip_ = clamp_
+
+    def zero_(self):
+        """Fill with zeros, in place."""
+        return self.fill_(0)
+
+    def fill_(self, value):
+        """Fill with ``value`` (a number or a one-element tensor), in place."""
+        value = _ip.fill_value(self, value, "fill_")
+        return _ip.inplace(self, "fill_", lambda t, v: ops.broadcast_to(
+            ops.reshape(ops.astype(v, t.dtype), ()), t.shape), value)
+
+    def copy_(self, src):
+        """Copy ``src`` (broadcast to self's shape, cast to its dtype) into self, in place."""
+        return _ip.inplace(self, "copy_", lambda t, s: _copy_value(s, t), src)
+
+    def __setitem__(self, index, value):
+        _ip.setitem(self, index, value)
+
+    def relu_(self):
+        """max(self, 0), in place."""
+        return _ip.inplace(self, "relu_", ops.relu)
+
+    def sigmoid_(self):
+        """σ(self), in place."""
+        return _ip.inplace(self, "sigmoid_", ops.sigmoid)
+
+    def tanh_(self):
+        """tanh(self), in place."""
+        return _ip.inplace(self, "tanh_", ops.tanh)
+
+    def exp_(self):
+        """exp(self), in place."""
+        return _ip.inplace(self, "exp_", ops.exp)
+
+    def neg_(self):
+        """-self, in place."""
+        return _ip.inplace(self, "neg_", ops.neg)
 
     # -- elementwise --------------------------------------------------------
 
-    def exp(self): return P.exp(self)
-    def log(self): return P.log(self)
-    def sqrt(self): return P.sqrt(self)
-    def abs(self): return P.abs_(self)
-    def sin(self): return P.sin(self)
-    def cos(self): return P.cos(self)
-    def tanh(self): return P.tanh(self)
-    def sigmoid(self): return P.sigmoid(self)
-    def relu(self): return P.relu(self)
-    def reciprocal(self): return P.reciprocal(self)
+    exp = ops.exp
+    log = ops.log
+    sqrt = ops.sqrt
+    abs = ops.abs
+    sin = ops.sin
+    cos = ops.cos
+    tanh = ops.tanh
+    sigmoid = ops.sigmoid
+    relu = ops.relu
+    reciprocal = ops.reciprocal
+    neg = ops.neg
+    clip = ops.clip
+    clamp = ops.clamp
+    pow = ops.power
+    maximum = ops.maximum
+    minimum = ops.minimum
+    eq, ne, lt, le, gt, ge = ops.eq, ops.ne, ops.lt, ops.le, ops.gt, ops.ge
+    isnan, isinf, isfinite = ops.isnan, ops.isinf, ops.isfinite
 
-    def clip(self, min=None, max=None):  # noqa: A002 - PyTorch/NumPy argument names
-        if min is None and max is None:
-            raise ValueError("clip: at least one of min and max must be given")
-        return P.clip(self, lo=min, hi=max)
+    def astype(self, dtype):
+        """A cast: differentiable to a floating dtype, a graph cut to integer or bool."""
+        return ops.astype(self, dtype)
 
-    clamp = clip
+    def float(self):
+        """As float32 (differentiable)."""
+        return ops.astype(self, np.float32)
+
+    def double(self):
+        """As float64 (differentiable)."""
+        return ops.astype(self, np.float64)
 
     # -- reductions ---------------------------------------------------------
 
-    def sum(self, axis=None, keepdims=False):
-        return P.sum_(self, axis=_axes(axis, self.ndim, "sum"), keepdims=bool(keepdims))
-
-    def mean(self, axis=None, keepdims=False):
-        return ops.mean(self, axis, keepdims)
-
-    def max(self, axis=None, keepdims=False):
-        if self._d.size == 0:
-            raise ValueError(f"max: cannot reduce an empty tensor of shape {self.shape}")
-        return P.max_(self, axis=_axes(axis, self.ndim, "max"), keepdims=bool(keepdims))
-
-    def min(self, axis=None, keepdims=False):
-        return -((-self).max(axis, keepdims))
-
-    def logsumexp(self, axis=None, keepdims=False):
-        return P.logsumexp(self, axis=_axes(axis, self.ndim, "logsumexp"), keepdims=bool(keepdims))
-
-    def softmax(self, axis=-1):
-        return P.softmax(self, axis=_axis(axis, self.ndim, "softmax"))
-
-    def log_softmax(self, axis=-1):
-        return P.log_softmax(self, axis=_axis(axis, self.ndim, "log_softmax"))
+    sum = ops.sum
+    mean = ops.mean
+    max = ops.max
+    min = ops.min
+    amax = ops.amax
+    amin = ops.amin
+    argmax = ops.argmax
+    argmin = ops.argmin
+    logsumexp = ops.logsumexp
+    softmax = ops.softmax
+    log_softmax = ops.log_softmax
 
     # -- shape --------------------------------------------------------------
 
-    def reshape(self, *shape):
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        new = _resolve_shape(shape, self._d.size)
-        if new is None:
-            raise ValueError(f"reshape: cannot reshape a tensor of shape {self.shape} "
-                             f"({self._d.size} elements) into shape {shape}")
-        return P.reshape(self, shape=new) if new != self.shape else self
+    reshape = ops.reshape
+    view = ops.view
+    transpose = ops.transpose
+    flatten = ops.flatten
+    broadcast_to = ops.broadcast_to
+    __getitem__ = ops.getitem
+    matmul = ops.matmul
 
-    def transpose(self, *axes):
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        if not axes:
-            axes = tuple(range(self.ndim))[::-1]
-        if sorted(int(a) % max(self.ndim, 1) for a in axes) != list(range(self.ndim)):
-            raise ValueError(f"transpose: axes {axes} are not a permutation of the "
-                             f"{self.ndim} axes of a tensor of shape {self.shape}")
-        return P.transpose(self, axes=tuple(int(a) % self.ndim for a in axes))
-
-    @property
-    def T(self):
-        return self.transpose() if self.ndim > 1 else self
-
-    def flatten(self):
-        return self.reshape(-1)
-
-    def broadcast_to(self, shape):
-        shape = tuple(shape)
-        try:
-            np.broadcast_shapes(self.shape, shape)
-            if np.broadcast_shapes(self.shape, shape) != shape:
-                raise ValueError
-        except ValueError:
-            raise ValueError(f"broadcast_to: cannot broadcast a tensor of shape {self.shape} "
-                             f"to shape {shape}") from None
-        return P.broadcast_to(self, shape=shape) if shape != self.shape else self
-
-    def __getitem__(self, index):
-        index = P.normalized_index(index)
-        try:
-            return P.getitem(self, index=index)
-        except (IndexError, ValueError, TypeError) as e:
-            raise IndexError(f"getitem: invalid index for a tensor of shape {self.shape}: {e}") from None
-
-    def __setitem__(self, index, value):
-        if self._rg or self._op is not None:
-            raise RuntimeError(
-                "setitem: in-place assignment into a tensor that is part of a graph would "
-                "corrupt its gradients; build the new value with ag.where / ag.concatenate, "
-                "or assign into .data of a tensor that does not require grad")
-        self.data[P.normalized_index(index)] = value.data if isinstance(value, Tensor) else value
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._d.shape[0]))
 
 
-graph.Tensor = Tensor
-from . import ops  # noqa: E402  (the modules below import Tensor)
-from . import primitives as P  # noqa: E402
+use_tensor_class(Tensor)

@@ -1,34 +1,30 @@
 """Gradient checking: analytic derivatives against central differences.
 
 ``gradcheck`` forms the full Jacobian three ways — by finite differences, by
-reverse mode (one VJP per output element) and by forward mode (one JVP per
-input element) — and reports the worst disagreeing element. It is meant for
-small inputs: the cost is (outputs + inputs) derivative evaluations plus
+reverse mode and by forward mode (both with ``functional.jacobian``, the one
+Jacobian builder) — and reports the worst disagreeing element. It is meant
+for small inputs: the cost is (outputs + inputs) derivative evaluations plus
 2·inputs function evaluations.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .graph import forward_ad
-from .tensor import Tensor
+from . import functional
+from .core import TensorBase, tensor_class
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError", "numerical_jacobian"]
 
 
 class GradcheckError(AssertionError):
-    """Analytic and numerical derivatives disagree."""
+    """Analytic and numerical derivatives disagree (or are not finite)."""
 
 
 def _as_inputs(inputs):
-    if isinstance(inputs, (Tensor, np.ndarray)) or np.isscalar(inputs):
+    if isinstance(inputs, (TensorBase, np.ndarray)) or np.isscalar(inputs):
         inputs = (inputs,)
-    tensors = []
-    for i, x in enumerate(inputs):
-        if not isinstance(x, Tensor):
-            x = Tensor(x)
-        tensors.append(x)
-    return tuple(tensors)
+    Tensor = tensor_class()
+    return tuple(x if isinstance(x, TensorBase) else Tensor(x) for x in inputs)
 
 
 def _checked_indices(inputs):
@@ -40,25 +36,36 @@ def _checked_indices(inputs):
     return idx
 
 
-def _fresh(inputs, checked):
-    """float64 leaves that require grad for the checked inputs, constants otherwise."""
-    return [Tensor(x.data.astype(np.float64), requires_grad=True) if i in checked
-            else Tensor(x.data) for i, x in enumerate(inputs)]
+def _float64(inputs, checked):
+    """Copies of the inputs, the checked ones in float64 (constants as they are)."""
+    Tensor = tensor_class()
+    return [Tensor(x.data.astype(np.float64)) if i in checked else Tensor(x.data)
+            for i, x in enumerate(inputs)]
 
 
 def _call(f, xs):
     out = f(*xs)
-    if not isinstance(out, Tensor):
+    if not isinstance(out, TensorBase):
         raise TypeError(f"gradcheck: f must return a Tensor, got {type(out).__name__}")
     return out
+
+
+def _of_checked(f, xs, checked):
+    """f as a function of the checked inputs only (the others fixed)."""
+    def g(*vals):
+        args = list(xs)
+        for i, v in zip(checked, vals):
+            args[i] = v
+        return _call(f, args)
+    return g
 
 
 def numerical_jacobian(f, inputs, eps=1e-6):
     """Central differences: one (out.size, x.size) block per checked input."""
     inputs = _as_inputs(inputs)
     checked = _checked_indices(inputs)
-    base = _fresh(inputs, checked)
-    out_size = _call(f, base).data.size
+    base = _float64(inputs, checked)
+    out_size = _call(f, base).size
     blocks = {}
     for i in checked:
         x = base[i].data
@@ -75,53 +82,30 @@ def numerical_jacobian(f, inputs, eps=1e-6):
     return blocks
 
 
-def _reverse_jacobian(f, inputs, checked):
-    xs = _fresh(inputs, checked)
-    out = _call(f, xs)
-    blocks = {i: np.zeros((out.data.size, xs[i].data.size)) for i in checked}
-    if not out.requires_grad:
-        return blocks
-    for m in range(out.data.size):
-        for i in checked:
-            xs[i].grad = None
-        u = np.zeros(out.data.size)
-        u[m] = 1.0
-        out.backward(u.reshape(out.shape).astype(out.dtype), retain_graph=True)
-        for i in checked:
-            if xs[i].grad is not None:
-                blocks[i][m] = xs[i].grad.data.ravel()
-    return blocks
-
-
-def _forward_jacobian(f, inputs, checked):
-    xs = _fresh(inputs, checked)
-    out_size = _call(f, xs).data.size
-    blocks = {}
-    for i in checked:
-        J = np.zeros((out_size, xs[i].data.size))
-        for k in range(xs[i].data.size):
-            for x in xs:
-                x.tangent = None
-            v = np.zeros(xs[i].data.size)
-            v[k] = 1.0
-            xs[i].tangent = Tensor(v.reshape(xs[i].shape))
-            with forward_ad():
-                out = _call(f, xs)
-            if out.tangent is not None:
-                J[:, k] = np.asarray(out.tangent.data, dtype=np.float64).ravel()
-        xs[i].tangent = None
-        blocks[i] = J
-    return blocks
+def analytic_jacobian(f, inputs, checked, mode):
+    """The Jacobian blocks by ``functional.jacobian`` in ``mode`` ('reverse' or 'forward')."""
+    xs = _float64(inputs, checked)
+    out_size = _call(f, xs).size
+    J = functional.jacobian(_of_checked(f, xs, checked), tuple(xs[i] for i in checked), mode=mode)
+    return {i: np.asarray(J[j].data, dtype=np.float64).reshape(out_size, xs[i].size)
+            for j, i in enumerate(checked)}
 
 
 def _compare(mode, analytic, numerical, inputs, atol, rtol, out_shape, who="gradcheck"):
     for i, J_num in numerical.items():
         J = analytic[i]
+        for name, M in (("analytic", J), ("numerical", J_num)):
+            if M.size and not np.isfinite(M).all():
+                m, k = np.unravel_index(int(np.argmin(np.isfinite(M))), M.shape)
+                return (f"{who}: the {name} Jacobian ({mode if name == 'analytic' else 'central differences'}) "
+                        f"for input {i} (shape {inputs[i].shape}) has NaN or inf: "
+                        f"d output{_pos(m, out_shape)} / d input{i}{_pos(k, inputs[i].shape)} = "
+                        f"{M[m, k]} ({int((~np.isfinite(M)).sum())} of {M.size} elements are not finite)")
         err = np.abs(J - J_num)
         tol = atol + rtol * np.abs(J_num)
         bad = err - tol
-        if J.size and (np.isnan(J).any() or bad.max() > 0):
-            m, k = np.unravel_index(np.nanargmax(np.where(np.isnan(J), np.inf, bad)), J.shape)
+        if J.size and bad.max() > 0:
+            m, k = np.unravel_index(int(np.argmax(bad)), J.shape)
             return (
                 f"{who}: {mode} disagrees with central differences for input {i} "
                 f"(shape {inputs[i].shape}).\n"
@@ -144,16 +128,17 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
     ``inputs`` is a Tensor or a tuple; the ones with ``requires_grad`` are
     checked (all floating ones if none is marked), evaluated in float64.
     Returns True, or raises ``GradcheckError`` naming the worst element
-    (returns False instead if ``raise_exception=False``).
+    (returns False instead if ``raise_exception=False``). A NaN or infinity in
+    either Jacobian is a failure.
     """
     inputs = _as_inputs(inputs)
     checked = _checked_indices(inputs)
     numerical = numerical_jacobian(f, inputs, eps)
-    out_shape = _call(f, _fresh(inputs, checked)).shape
-    failure = _compare("reverse mode (VJP)", _reverse_jacobian(f, inputs, checked),
+    out_shape = _call(f, _float64(inputs, checked)).shape
+    failure = _compare("reverse mode (VJP)", analytic_jacobian(f, inputs, checked, "reverse"),
                        numerical, inputs, atol, rtol, out_shape, _who)
     if failure is None and check_forward:
-        failure = _compare("forward mode (JVP)", _forward_jacobian(f, inputs, checked),
+        failure = _compare("forward mode (JVP)", analytic_jacobian(f, inputs, checked, "forward"),
                            numerical, inputs, atol, rtol, out_shape, _who)
     if failure is not None:
         if raise_exception:
@@ -167,24 +152,14 @@ def gradgradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tru
     for a fixed random u. Exercises every VJP rule's own derivatives."""
     inputs = _as_inputs(inputs)
     checked = _checked_indices(inputs)
-    probe = _fresh(inputs, checked)
-    out_shape = _call(f, probe).shape
+    out_shape = _call(f, _float64(inputs, checked)).shape
     u = np.random.default_rng(seed).standard_normal(out_shape)
 
     def vjp_of_f(*xs):
-        from .ops import concatenate
-        out = _call(f, xs)
-        targets = [xs[i] for i in checked]
-        saved = [t.grad for t in targets]
-        for t in targets:
-            t.grad = None
-        try:
-            out.backward(Tensor(u.astype(out.dtype)), create_graph=True)
-            grads = [t.grad if t.grad is not None else Tensor(np.zeros(t.shape)) for t in targets]
-        finally:
-            for t, g in zip(targets, saved):
-                t.grad = g
-        return concatenate([g.reshape(-1) for g in grads])
+        from .ops import concatenate, reshape
+        g = _of_checked(f, xs, checked)
+        _, grads = functional.vjp(g, tuple(xs[i] for i in checked), u, create_graph=True)
+        return concatenate([reshape(t, -1) for t in grads])
 
     return gradcheck(vjp_of_f, inputs, eps, atol, rtol, raise_exception,
                      _who="gradgradcheck (second derivatives: the gradient of x ↦ Jᵀu)")

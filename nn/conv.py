@@ -255,7 +255,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     extra_h = max(0, (oh - 1) * stride[0] + dilation[0] * (kernel[0] - 1) + 1 - (h + 2 * pad[0]))
     extra_w = max(0, (ow - 1) * stride[1] + dilation[1] * (kernel[1] - 1) + 1 - (w + 2 * pad[1]))
     extra = (extra_h, extra_w)
-    if x.tangent is None and not (x.requires_grad and ag.is_grad_enabled()):
+    if not ag.autograd.forward_ad.is_dual(x) and not (x.requires_grad and ag.is_grad_enabled()):
         # Nothing to differentiate (inference, no_grad): the maxima suffice.
         out = Tensor(_window_views(x.data, kernel, stride, pad, dilation, (oh, ow), extra)[1])
     else:

@@ -501,7 +501,7 @@ def kl_div(input, target, reduction="mean", log_target=False):  # noqa: A002
     t = _float_target(target, x, fn, exact=False)
     if log_target:
         loss = t.exp() * (t - x)
-    elif not t.requires_grad:
+    elif not (t.requires_grad or ag.autograd.forward_ad.is_dual(t)):
         td = t.data
         with np.errstate(divide="ignore", invalid="ignore"):
             xlogx = np.where(td == 0, 0, td * np.log(td)).astype(x.dtype)  # xlogy(t, t)

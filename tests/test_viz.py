@@ -293,8 +293,8 @@ def test_backward_order_numbers_follow_the_reversed_toposort(make, root_name):
 
 def test_tangents_are_shown_when_asked():
     t = Tensor(0.9, requires_grad=True, name="t")
-    t.tangent = Tensor(1.0)
     with ag.forward_ad():
+        t.tangent = Tensor(1.0)
         x = ag.cos(t); x.name = "x"
         y = t ** 2;    y.name = "y"
         f = y + ag.exp(x * y); f.name = "f"
@@ -310,8 +310,8 @@ def test_tangents_are_shown_when_asked():
 
 def test_r_values_of_gradients_after_forward_over_reverse():
     x = Tensor(np.array([1.0, 2.0]), requires_grad=True, name="x")
-    x.tangent = Tensor(np.array([1.0, 0.0]))
     with ag.forward_ad():
+        x.tangent = Tensor(np.array([1.0, 0.0]))
         y = (x ** 3).sum()
         y.backward(retain_graph=True)
     nodes, _ = parse(viz.draw_graph(y, show_tangent=True))

@@ -1,0 +1,92 @@
+"""Forward-mode AD with dual numbers, as ``torch.autograd.forward_ad``.
+
+    >>> import autograd_core.autograd.forward_ad as fwAD
+    >>> with fwAD.dual_level():
+    ...     x = fwAD.make_dual(primal, tangent)     # x = primal + tangent·ε
+    ...     y = f(x)
+    ...     value, jvp = fwAD.unpack_dual(y)       # f(primal), J·tangent
+
+A level is a tag for one ε (ε² = 0). Levels nest: inside an inner level an
+outer level's tangents flow through every computation, including the inner
+tangents' own computation, so ``jvp`` of a ``jvp`` is a second derivative
+and two perturbations are never confused (see ``graph.Level``).
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from .. import primitives as P
+from ..core import TensorBase, set_tangent, tangent_at
+from ..graph import Level, innermost_level, state
+
+__all__ = ["dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual", "is_dual",
+           "UnpackedDualTensor"]
+
+
+class UnpackedDualTensor(NamedTuple):
+    """What ``unpack_dual`` returns: the primal value and its tangent (None = zero)."""
+    primal: TensorBase
+    tangent: object
+
+
+def dual_level(record=None):
+    """A context manager opening a new forward level (returns the ``Level``)."""
+    return Level(record)
+
+
+def enter_dual_level():
+    """Open a new level without a ``with`` block; close it with ``exit_dual_level``."""
+    return Level().__enter__()
+
+
+def exit_dual_level(*, level=None):
+    """Close the innermost level (``level``, if given, must be it)."""
+    inner = innermost_level()
+    if inner is None:
+        raise RuntimeError("exit_dual_level: no forward level is open")
+    if level is not None and level is not inner:
+        raise RuntimeError("exit_dual_level: levels must be closed innermost first")
+    inner.__exit__(None, None, None)
+
+
+def _level(level, fn):
+    if level is None:
+        level = innermost_level()
+        if level is None:
+            raise RuntimeError(f"{fn}: no forward level is open; use `with dual_level():`")
+    elif not isinstance(level, Level) or not level.is_open:
+        raise RuntimeError(f"{fn}: level must be an open forward level")
+    return level
+
+
+def make_dual(tensor, tangent, *, level=None):
+    """A new tensor with ``tensor``'s value (and history) carrying ``tangent`` at
+    ``level`` (the innermost open one by default)."""
+    if not isinstance(tensor, TensorBase):
+        raise TypeError(f"make_dual: tensor must be a Tensor, got {type(tensor).__name__}")
+    lv = _level(level, "make_dual")
+    dual = P.alias(tensor)
+    set_tangent(dual, tangent, lv)
+    return dual
+
+
+def unpack_dual(tensor, *, level=None):
+    """``(primal, tangent)``: ``tensor`` without its tangent at ``level``, and that tangent."""
+    if not isinstance(tensor, TensorBase):
+        raise TypeError(f"unpack_dual: tensor must be a Tensor, got {type(tensor).__name__}")
+    if level is None and not state.levels:
+        return UnpackedDualTensor(tensor, None)
+    lv = _level(level, "unpack_dual")
+    tan = tangent_at(tensor, lv)
+    if tan is None:
+        return UnpackedDualTensor(tensor, None)
+    primal = P.alias(tensor)
+    set_tangent(primal, None, lv)
+    return UnpackedDualTensor(primal, tan)
+
+
+def is_dual(tensor):
+    """True if ``tensor`` carries a tangent at an open forward level (a layer that
+    takes a shortcut for constants must not take it then)."""
+    tan = getattr(tensor, "_tan", None)
+    return bool(tan) and any(lv.id in tan for lv in state.levels)

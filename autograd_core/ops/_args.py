@@ -1,0 +1,122 @@
+"""Argument checks shared by every op: one conversion to Tensor, one axis
+check, one shape check, one way to accept both NumPy's and PyTorch's
+spellings (``axis``/``dim``, ``keepdims``/``keepdim``).
+
+Errors name the op, the argument and the shapes.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..core import TensorBase, lift, wrap
+
+__all__ = ["to_tensor", "pair", "axes", "one_axis", "spelling", "resolve_shape", "shape_args",
+           "AxisError"]
+
+
+class AxisError(ValueError, IndexError):
+    """An axis (dim) argument out of range: both a ValueError (NumPy) and an
+    IndexError (PyTorch), so code written for either catches it."""
+
+
+def to_tensor(x, fn, arg="x"):
+    """``x`` as a Tensor: a Tensor unchanged, a number, list or ndarray wrapped
+    (no copy: a constant is never saved by a recorded node without being
+    lifted, see ``core.lift``). Anything else: TypeError naming ``fn`` and ``arg``."""
+    if isinstance(x, TensorBase):
+        return x
+    if isinstance(x, (numbers.Number, np.generic, np.ndarray, list, tuple)):
+        try:
+            arr = np.asarray(x)
+        except ValueError as e:
+            raise TypeError(f"{fn}: {arg} cannot be made into a tensor: {e}") from None
+        if arr.dtype.kind in "biufc":
+            return wrap(arr if arr.ndim else arr[()])
+        raise TypeError(f"{fn}: {arg} must be numeric, got an array of dtype {arr.dtype}")
+    raise TypeError(f"{fn}: {arg} must be a Tensor, an ndarray or a number, "
+                    f"got {type(x).__name__}")
+
+
+def pair(a, b, fn):
+    """Two operands as Tensors; a number or array takes the other's dtype rules."""
+    if isinstance(a, TensorBase):
+        return a, lift(b, a, fn)
+    if isinstance(b, TensorBase):
+        return lift(a, b, fn), b
+    return to_tensor(a, fn, "input"), to_tensor(b, fn, "other")
+
+
+def _is_int(a):
+    return isinstance(a, (numbers.Integral, np.integer)) and not isinstance(a, (bool, np.bool_))
+
+
+def one_axis(axis, ndim, fn, arg="dim"):
+    """A single axis, normalised to a non-negative int (0-d tensors accept 0 and -1)."""
+    if isinstance(axis, TensorBase) and axis._d.size == 1 and axis._d.dtype.kind in "iu":
+        axis = int(axis._d)
+    if not _is_int(axis):
+        raise TypeError(f"{fn}: {arg} must be an int, got {type(axis).__name__} {axis!r}")
+    top = max(ndim, 1)
+    if not -top <= axis < top:
+        raise AxisError(f"{fn}: {arg} {axis} is out of range for a tensor with {ndim} "
+                        f"dimensions (expected an int in [{-top}, {top - 1}])")
+    return int(axis) % top if ndim else 0
+
+
+def axes(axis, ndim, fn, arg="dim"):
+    """None (all axes) or a sorted tuple of distinct non-negative axes."""
+    if axis is None:
+        return None
+    if isinstance(axis, (tuple, list)):
+        items = tuple(axis)
+        if not items:  # torch: dim=() reduces over every dimension
+            return None
+    else:
+        items = (axis,)
+    out = [one_axis(a, ndim, fn, arg) for a in items]
+    if len(set(out)) != len(out):
+        raise ValueError(f"{fn}: {arg} {axis!r} repeats an axis")
+    return tuple(sorted(out)) if ndim else None
+
+
+def spelling(fn, numpy_name, numpy_value, torch_name, torch_value, default=None):
+    """The value given under either spelling (``axis=``/``dim=``,
+    ``keepdims=``/``keepdim=``); TypeError when both are given."""
+    if torch_value is not None:
+        if numpy_value is not None and numpy_value is not default:
+            raise TypeError(f"{fn}: got both {numpy_name}= and {torch_name}=; give one")
+        return torch_value
+    return default if numpy_value is None else numpy_value
+
+
+def shape_args(shape, fn, arg="shape"):
+    """``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` and ``f(size)`` alike: a tuple of ints."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list, np.ndarray)):
+        shape = tuple(shape[0])
+    out = []
+    for n in shape:
+        if isinstance(n, TensorBase) and n._d.size == 1 and n._d.dtype.kind in "iu":
+            n = int(n._d)
+        if not _is_int(n):
+            raise TypeError(f"{fn}: {arg} must be ints, got {type(n).__name__} {n!r} in {shape!r}")
+        out.append(int(n))
+    return tuple(out)
+
+
+def resolve_shape(shape, size):
+    """``shape`` with a -1 filled in, or None if it cannot hold ``size`` elements."""
+    if shape.count(-1) > 1 or any(n < -1 for n in shape):
+        return None
+    known = 1
+    for n in shape:
+        if n != -1:
+            known *= n
+    if -1 in shape:
+        if known == 0 or size % known:
+            return None
+        shape = tuple(size // known if n == -1 else n for n in shape)
+    elif known != size:
+        return None
+    return shape

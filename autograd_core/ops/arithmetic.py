@@ -1,0 +1,168 @@
+"""Arithmetic and elementwise functions: ``ag.exp(x)`` is ``x.exp()``.
+
+The primitives hold the derivatives; the composites here (``sub``, ``div``,
+``clamp`` with tensor bounds, ...) hold none.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .. import primitives as P
+from ..core import TensorBase, lift, wrap
+from ._args import pair, to_tensor
+
+__all__ = ["add", "sub", "mul", "div", "neg", "power", "pow", "maximum", "minimum",
+           "exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "reciprocal",
+           "clip", "clamp", "astype", "detach", "subtract", "multiply", "divide", "true_divide",
+           "negative", "absolute"]
+
+
+def _check_broadcast(fn, a, b):
+    """Composites check shapes up front so the error names the op the user called."""
+    if a.shape != b.shape:
+        P.broadcast_shapes(fn, a.shape, b.shape)
+
+
+def add(x, y, *, alpha=None):
+    """x + y (NumPy broadcasting); ``alpha`` scales y, as in ``torch.add``."""
+    x, y = pair(x, y, "add")
+    if alpha is not None:
+        y = P.mul(y, alpha)
+    return P.add(x, y)
+
+
+def sub(x, y, *, alpha=None):
+    """x - y = x + (-y)."""
+    x, y = pair(x, y, "sub")
+    _check_broadcast("sub", x, y)
+    if alpha is not None:
+        y = P.mul(y, alpha)
+    return P.add(x, P.neg(y))
+
+
+def mul(x, y):
+    """x · y elementwise."""
+    x, y = pair(x, y, "mul")
+    return P.mul(x, y)
+
+
+def div(x, y, *, rounding_mode=None):
+    """x / y = x · (1/y). True division: integer operands give a float result.
+    ``rounding_mode='floor'|'trunc'`` as in ``torch.div`` (not differentiable)."""
+    x, y = pair(x, y, "div")
+    _check_broadcast("div", x, y)
+    if rounding_mode is not None:
+        if rounding_mode not in ("floor", "trunc"):
+            raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got "
+                             f"{rounding_mode!r}")
+        q = np.true_divide(x._d, y._d)
+        q = np.floor(q) if rounding_mode == "floor" else np.trunc(q)
+        return wrap(q.astype(np.result_type(x._d, y._d), copy=False))
+    if y._d.dtype.kind != "f":
+        y = astype(y, x._d.dtype if x._d.dtype.kind == "f" else np.float64)
+    return P.mul(x, P.reciprocal(y))
+
+
+def neg(x):
+    """-x."""
+    return P.neg(to_tensor(x, "neg"))
+
+
+def power(x, y):
+    """x ** y: a constant number exponent is an elementwise primitive; a
+    tensor exponent uses the binary one."""
+    if isinstance(y, (numbers.Real, np.generic)) and not isinstance(y, (bool, np.bool_)) \
+            and np.ndim(y) == 0:
+        return P.pow_const(to_tensor(x, "pow"), p=y.item() if isinstance(y, np.generic) else y)
+    x, y = pair(x, y, "pow")
+    return P.pow(x, y)
+
+
+pow = power  # noqa: A001 - torch's name
+
+
+def rpow(y, x):
+    """x ** y for a number x (``2 ** t``)."""
+    return P.pow(lift(x, y, "pow"), y)
+
+
+def maximum(x, y):
+    """Elementwise max, NaN-propagating; at ties each operand gets half the gradient
+    (PyTorch's rule)."""
+    x, y = pair(x, y, "maximum")
+    _check_broadcast("maximum", x, y)
+    return P.maximum(x, y)
+
+
+def minimum(x, y):
+    """Elementwise min, NaN-propagating; at ties each operand gets half the gradient."""
+    x, y = pair(x, y, "minimum")
+    _check_broadcast("minimum", x, y)
+    return P.minimum(x, y)
+
+
+def _unary(prim, doc):
+    def fn(x):
+        return prim(to_tensor(x, prim.name))
+    fn.__name__ = fn.__qualname__ = prim.name
+    fn.__doc__ = doc
+    return fn
+
+
+exp = _unary(P.exp, "eˣ elementwise.  d/dx eˣ = eˣ.")
+log = _unary(P.log, "Natural logarithm elementwise.  d/dx log x = 1/x.")
+sqrt = _unary(P.sqrt, "√x elementwise.  d/dx √x = 1/(2√x).")
+abs = _unary(P.abs, "|x| elementwise.  d/dx |x| = sign(x) (0 at 0).")  # noqa: A001
+sin = _unary(P.sin, "sin x elementwise.  d/dx sin x = cos x.")
+cos = _unary(P.cos, "cos x elementwise.  d/dx cos x = -sin x.")
+tanh = _unary(P.tanh, "tanh x elementwise.  d/dx tanh x = 1 - tanh² x.")
+sigmoid = _unary(P.sigmoid, "σ(x) = 1/(1+e⁻ˣ), computed without overflow.  σ' = σ(1-σ).")
+relu = _unary(P.relu, "max(x, 0) elementwise.  d/dx = 1 for x > 0, else 0.")
+reciprocal = _unary(P.reciprocal, "1/x elementwise.  d/dx 1/x = -1/x².")
+
+
+def clip(x, min=None, max=None):  # noqa: A002 - PyTorch/NumPy argument names
+    """x limited to [min, max]; the gradient passes where min ≤ x ≤ max.
+
+    Bounds may be numbers or tensors (then they get the gradient where they
+    bind, as in ``torch.clamp``).
+    """
+    x = to_tensor(x, "clip")
+    if min is None and max is None:
+        raise ValueError("clip: at least one of min and max must be given")
+    if isinstance(min, (TensorBase, np.ndarray)) or isinstance(max, (TensorBase, np.ndarray)):
+        out = x
+        if min is not None:
+            lo = lift(min, x, "clip")
+            out = P.where(lo, out, cond=x._d < lo._d)
+        if max is not None:
+            hi = lift(max, x, "clip")
+            out = P.where(hi, out, cond=x._d > hi._d)
+        return out
+    return P.clip(x, lo=min, hi=max)
+
+
+clamp = clip
+
+
+def astype(x, dtype):
+    """A cast. To a floating dtype it is differentiable (gradients are cast
+    back); to an integer or bool dtype it cuts the graph, as in PyTorch."""
+    x = to_tensor(x, "astype")
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        return wrap(np.array(x._d, dtype=dtype))
+    if dtype == x._d.dtype:
+        return x
+    return P.astype(x, dtype=dtype)
+
+
+def detach(x):
+    """The same data, outside the graph (shares memory and version)."""
+    return to_tensor(x, "detach").detach()
+
+
+# NumPy's names, so ``np.subtract`` and friends dispatch (see tensor.__array_ufunc__).
+subtract, multiply, divide, true_divide, negative, absolute = sub, mul, div, div, neg, abs

@@ -1,0 +1,214 @@
+"""In-place operations with PyTorch's rules.
+
+``x.add_(y)``, ``x += y``, ``x[idx] = v``, ``x.zero_()``, ... change the
+tensor itself: its memory is written (views of it see the change) and its
+version counter is bumped. Three cases, as in PyTorch:
+
+* No graph involved (``no_grad``, or nothing requires grad): the memory is
+  updated and that is all. A leaf that requires grad stays the same leaf, so
+  ``with no_grad(): w -= lr * w.grad`` trains ``w`` for any number of steps.
+* A leaf that requires grad, outside ``no_grad``: refused (its gradient
+  would be meaningless), and so is a view of one.
+* A tensor in a graph (or a constant given a value that requires grad): the
+  change is differentiable. The new value is recorded as a node and the
+  tensor is *rebased* onto it: it keeps its identity but gets the new
+  history, while nodes created before keep seeing the old one (``core.rebase``,
+  ``graph.resolve``). If the tensor is a view, the tensor it views is rebased
+  too (PyTorch's CopySlices), so ``h[:, 0] = 0`` and ``h.narrow(...).mul_(2)``
+  give correct gradients.
+
+A value saved for backward that is changed in place afterwards is caught by
+the version counters when the backward pass reaches it.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import primitives as P
+from ..core import TensorBase, lift, rebase, share_version, snapshot, wrap
+from ..graph import Version, bump_version, next_seq, state
+from ._args import to_tensor
+
+__all__ = ["inplace", "setitem"]
+
+_LEAF_MSG = ("a leaf Variable that requires grad is being used in an in-place operation "
+             "({op}): change it under `with ag.no_grad():` (as an optimiser step does), or "
+             "through .data")
+_VIEW_OF_LEAF_MSG = ("a view of a leaf Variable that requires grad is being used in an in-place "
+                     "operation ({op}): change the leaf under `with ag.no_grad():`")
+
+
+def _view_chain(t):
+    """[(view op, its settings, base), ...] from ``t`` up to the tensor whose
+    memory it views (taken before anything is rebased)."""
+    chain = []
+    while t._op is not None and isinstance(t._op, P.View) and t._parents:
+        base = t._parents[0]
+        if not np.may_share_memory(t._d, base._d):
+            break
+        chain.append((t._op, t._settings, base))
+        t = base
+    return chain
+
+
+def _has_tangents(ts):
+    return bool(state.levels) and any(isinstance(a, TensorBase) and a._tan for a in ts)
+
+
+def inplace(t, op, compute, *operands):
+    """Make ``t`` hold ``compute(t, *operands)`` in place (see the module docstring).
+
+    ``compute`` builds the new value out of place with differentiable ops; its
+    shape must be ``t``'s, and its dtype must cast to ``t``'s (same kind).
+    """
+    if not isinstance(t, TensorBase):
+        raise TypeError(f"{op}: expected a Tensor, got {type(t).__name__}")
+    grad_on = state.grad_enabled
+    chain = _view_chain(t)
+    if grad_on:
+        if t._rg and t.is_leaf:
+            raise RuntimeError(_LEAF_MSG.format(op=op))
+        for _, _, base in chain:
+            if base._rg and base.is_leaf:
+                raise RuntimeError(_VIEW_OF_LEAF_MSG.format(op=op))
+    records = grad_on and (t._rg or any(isinstance(a, TensorBase) and a._rg for a in operands))
+    start = next_seq()
+    new = compute(t, *operands)
+    if not isinstance(new, TensorBase):
+        new = wrap(np.asarray(new))
+    elif records and new._rg and (new._op is None or new._seq <= start):
+        new = P.alias(new)  # an existing tensor (copy_(src)): a node of its own, child of it
+    if new.shape != t.shape:
+        raise RuntimeError(f"{op}: output with shape {list(t.shape)} doesn't match the broadcast "
+                           f"shape {list(new.shape)}")
+    _check_cast(op, new._d.dtype, t._d.dtype)
+    records = records and new._rg
+    if records:
+        share_version(t)           # the old record shares the counter the write bumps
+        old = snapshot(t)
+        if _saved_during(new, t, start):
+            # The new value's own rule reads the old one (x.mul_(y) needs x for ȳ):
+            # keep it in memory of its own, with a counter of its own.
+            old._d = np.array(t._d, copy=True)
+            old._vc = Version()
+    _write(t, new._d, op)
+    bump_version(t)
+    if records:
+        rebase(t, new, old)
+        child = t
+        for view_op, settings, base in chain:
+            if view_op.unview is None:
+                raise RuntimeError(f"{op}: cannot change a broadcast view in place (its "
+                                   f"elements share memory); .clone() it first")
+            base_old = snapshot(base)
+            rebase(base, view_op.unview(base, child, **settings), base_old)
+            child = base
+    elif new._tan is not None or _has_tangents((t,) + operands):
+        t._tan = new._tan
+    return t
+
+
+def _check_cast(op, src, dst):
+    if not np.can_cast(src, dst, casting="same_kind"):
+        raise RuntimeError(f"{op}: result type {src} can't be cast to the desired output type "
+                           f"{dst} of the tensor changed in place")
+
+
+def _saved_during(new, t, start):
+    """Did a node recorded since ``start`` save ``t``'s value (so the old value
+    must outlive the write)?"""
+    stack, seen = [new], set()
+    while stack:
+        n = stack.pop()
+        if n._op is None or not n._rg or n._seq <= start or id(n) in seen:
+            continue
+        seen.add(id(n))
+        parents = n._parents or ()
+        for p, reads in zip(parents, n._op.saves):
+            if p._rg and any((n if i < 0 else parents[i]) is t for i in reads):
+                return True
+        stack.extend(parents)
+    return False
+
+
+def _write(t, value, op):
+    d = t._d
+    if d.__class__ is not np.ndarray:  # a 0-d value held as a NumPy scalar: no memory to share
+        t._d = d.dtype.type(value)
+        return
+    if not d.flags.writeable:
+        raise RuntimeError(f"{op}: this tensor's memory is read-only (e.g. a broadcast view whose "
+                           f"elements share memory); .clone() it first")
+    np.copyto(d, value, casting="unsafe")
+
+
+def _fast(t, op, operands):
+    """True when ``t`` can simply be written (no graph, no tangents)."""
+    if state.grad_enabled and (t._rg or any(isinstance(a, TensorBase) and a._rg for a in operands)):
+        return False
+    return not (state.levels and (t._tan or any(isinstance(a, TensorBase) and a._tan
+                                                 for a in operands)))
+
+
+def ufunc_(t, op, ufunc, other, compute):
+    """``t = ufunc(t, other)`` in place: one NumPy call with ``out=`` when no
+    graph is involved (an optimiser's update), else ``inplace``."""
+    if not isinstance(t, TensorBase):
+        raise TypeError(f"{op}: expected a Tensor, got {type(t).__name__}")
+    if _fast(t, op, (other,)) and t._d.__class__ is np.ndarray and t._d.flags.writeable:
+        o = other._d if isinstance(other, TensorBase) else other
+        try:
+            shape = np.broadcast_shapes(t.shape, np.shape(o))
+        except ValueError:
+            shape = None
+        if shape != t.shape:
+            raise RuntimeError(f"{op}: output with shape {list(t.shape)} doesn't match the "
+                               f"broadcast shape {list(shape) if shape else np.shape(o)}")
+        o = lift(o, t, op)._d
+        _check_cast(op, ufunc.resolve_dtypes((t._d.dtype, np.result_type(o), None))[-1],
+                    t._d.dtype)
+        ufunc(t._d, o, out=t._d, casting="unsafe")
+        bump_version(t)
+        return t
+    return inplace(t, op, compute, other)
+
+
+def setitem(t, index, value):
+    """``t[index] = value``: differentiable in both ``t`` and ``value`` when a graph is involved."""
+    if not isinstance(t, TensorBase):
+        raise TypeError(f"setitem: expected a Tensor, got {type(t).__name__}")
+    idx = P.normalized_index(index)
+    if _fast(t, "setitem", (value,)):
+        v = value._d if isinstance(value, TensorBase) else value
+        d = t.data
+        if not d.flags.writeable:
+            raise RuntimeError("setitem: this tensor's memory is read-only (e.g. a broadcast "
+                               "view); .clone() it first")
+        try:
+            d[idx] = v
+        except (IndexError, ValueError, TypeError) as e:
+            raise IndexError(f"setitem: cannot assign a value of shape {np.shape(v)} at this "
+                             f"index of a tensor of shape {t.shape}: {e}") from None
+        bump_version(t)
+        return t
+    if isinstance(value, TensorBase):
+        _check_cast("setitem", value._d.dtype, t._d.dtype)
+    return inplace(t, "setitem", lambda x, v: P.index_put(x, _value(v, x), index=idx), value)
+
+
+def _value(v, like):
+    v = lift(v, like, "setitem")
+    if v._d.dtype != like._d.dtype:
+        from .arithmetic import astype
+        v = astype(v, like._d.dtype) if like._d.dtype.kind == "f" else v
+    return v
+
+
+def fill_value(t, value, op):
+    """A value for ``fill_``-style ops: a number, or a one-element tensor."""
+    if isinstance(value, TensorBase):
+        if value._d.size != 1:
+            raise RuntimeError(f"{op}: only supports a 0-dimensional value tensor, but got one "
+                               f"of shape {value.shape}")
+        return value
+    return to_tensor(value, op, "value")

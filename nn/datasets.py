@@ -1,4 +1,4 @@
-"""Reading IDX files and loading Fashion-MNIST (and MNIST), in plain NumPy.
+"""Reading IDX files and loading Fashion-MNIST and MNIST, in plain NumPy.
 
 The IDX format (used by MNIST and Fashion-MNIST) is a 4-byte magic number --
 two zero bytes, a dtype code, the number of dimensions -- then one big-endian
@@ -7,30 +7,39 @@ usually distributed gzip-compressed.
 
 Nothing here downloads anything: the data must already be on disk.  On Debian
 and Ubuntu ``sudo apt-get install dataset-fashion-mnist`` puts the four
-Fashion-MNIST files in ``/usr/share/datasets/fashion-mnist``.
+Fashion-MNIST files in ``/usr/share/datasets/fashion-mnist``.  MNIST has no
+Debian package: its four files (same names, same layout) are found in a
+directory you give, or in ``$MNIST_DIR``.
 
 Only NumPy and the standard library are used, so this module can be imported
 without the rest of the package.
 """
 
+import functools
 import gzip
 import hashlib
 import os
 import struct
 import zlib
 from pathlib import Path
+from typing import Callable, NamedTuple
 
 import numpy as np
 
 __all__ = [
     "IDXError",
+    "DatasetNotFoundError",
     "read_idx",
     "load_idx_pair",
     "find_fashion_mnist",
     "load_fashion_mnist",
+    "find_mnist",
+    "load_mnist",
     "train_validation_split",
     "FASHION_MNIST_CLASSES",
     "FASHION_MNIST_DIR_ENV",
+    "MNIST_CLASSES",
+    "MNIST_DIR_ENV",
     "DEFAULT_DATA_DIR",
     "KNOWN_CHECKSUMS",
 ]
@@ -38,6 +47,33 @@ __all__ = [
 
 class IDXError(ValueError):
     """An IDX file is malformed, truncated, or fails its checksum."""
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """The files of a dataset are in none of the places looked in.
+
+    ``str(error)`` lists every place looked in, one per line, and how to get
+    the data; ``error.summary`` says the same in one line (for a command
+    line).  Attributes: ``dataset`` (its name), ``looked`` (one
+    ``(directory, origin, problem)`` per place) and ``hint`` (how to get it).
+    """
+
+    def __init__(self, dataset, looked, hint, note=None):
+        self.dataset, self.looked, self.hint, self.note = dataset, tuple(looked), hint, note
+        lines = [f"  {d}  ({origin}): {problem}" for d, origin, problem in self.looked]
+        if note:
+            lines.append(f"  ({note})")
+        super().__init__(
+            f"{dataset} files not found. Looked in (each also in its subfolders "
+            f"{', '.join(s + '/' for s in _SPECS[dataset].subfolders)}):\n"
+            + "\n".join(lines) + "\n" + hint)
+
+    @property
+    def summary(self):
+        """The error in one line: where it looked, what was missing, how to get the data."""
+        places = [f"{d}: {problem}" for d, _, problem in self.looked]
+        places += [self.note] if self.note else []
+        return f"{self.dataset} files not found ({'; '.join(places) or 'nowhere'}). {self.hint}"
 
 
 FASHION_MNIST_CLASSES = (
@@ -56,6 +92,16 @@ INSTALL_HINT = (
     "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
     "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz, gzip'd or not) in a "
     "directory and set FASHION_MNIST_DIR=/that/dir or pass --data /that/dir."
+)
+
+MNIST_CLASSES = tuple(str(digit) for digit in range(10))
+MNIST_DIR_ENV = "MNIST_DIR"
+MNIST_HINT = (
+    "MNIST is not packaged for Debian: download its four files "
+    "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
+    "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz, from "
+    "http://yann.lecun.com/exdb/mnist/ or a mirror; gzip'd or not) into a "
+    "directory and set MNIST_DIR=/that/dir or pass --data /that/dir."
 )
 
 _SPLIT_FILES = {
@@ -205,27 +251,38 @@ def _parse_and_read(stream, path):
     return array, bytes(magic) + bytes(dims_raw), payload
 
 
-def _verify(path, gz, header, payload):
-    """Compare `path` with the known checksums of files of the same name."""
+def _content_sha256(header, payload):
+    sha = hashlib.sha256(header)
+    sha.update(payload)
+    return sha.hexdigest()
+
+
+def _verify(path, gz, header, payload, dataset=None):
+    """Compare `path` with the known checksums of files of the same name.
+
+    `dataset` (``"Fashion-MNIST"``, ``"MNIST"``) restricts the comparison to that
+    dataset's files; None accepts any dataset's.
+    """
     name = _known_name(path)
     if name is None:
         return
     candidates = KNOWN_CHECKSUMS[name]
-    if gz:
-        md5 = _file_digest(path, "md5")
-        if any(md5 == gz_md5 for _, gz_md5, _ in candidates):
-            return
-    sha = hashlib.sha256(header)
-    sha.update(payload)
-    sha = sha.hexdigest()
-    if any(sha == idx_sha for _, _, idx_sha in candidates if idx_sha):
+    md5 = _file_digest(path, "md5") if gz else None
+    sha = _content_sha256(header, payload)
+    matches = [ds for ds, gz_md5, idx_sha in candidates
+               if (gz and md5 == gz_md5) or (idx_sha and sha == idx_sha)]
+    if matches and (dataset is None or dataset in matches):
         return
+    if matches:
+        raise IDXError(f"{path}: this is the {matches[0]} file of that name, not {dataset}")
     expected = []
-    for dataset, gz_md5, idx_sha in candidates:
+    for ds, gz_md5, idx_sha in candidates:
+        if dataset is not None and ds != dataset:
+            continue
         if gz:
-            expected.append(f"{dataset} .gz MD5 {gz_md5}")
+            expected.append(f"{ds} .gz MD5 {gz_md5}")
         if idx_sha:
-            expected.append(f"{dataset} decompressed SHA-256 {idx_sha}")
+            expected.append(f"{ds} decompressed SHA-256 {idx_sha}")
     actual = f"decompressed SHA-256 {sha}"
     if gz:
         actual = f".gz MD5 {md5}, " + actual
@@ -236,18 +293,19 @@ def _verify(path, gz, header, payload):
     )
 
 
-def read_idx(path, verify=True):
-    """Read an IDX file, raw or gzip-compressed, into an ndarray.
+def _refuse_fashion_mnist(path, gz, header, payload):
+    """The check of MNIST files: no checksums (there are many re-packed copies),
+    but the Fashion-MNIST files, which have the same names, are refused."""
+    name = _known_name(path)
+    if name is None:
+        return
+    sha = _content_sha256(header, payload)
+    if any(ds == "Fashion-MNIST" and sha == idx_sha for ds, _, idx_sha in KNOWN_CHECKSUMS[name]):
+        raise IDXError(f"{path}: this is the Fashion-MNIST file of that name, not MNIST")
 
-    Compression is detected from the gzip magic bytes, not the file name.  The
-    result has the shape of the header's dims and the IDX dtype in native byte
-    order (uint8 for images and labels); it is writable.
 
-    If the file's name (with or without ``.gz``) is one of the official
-    MNIST / Fashion-MNIST names and `verify` is true, it is checked against
-    ``KNOWN_CHECKSUMS``: the published MD5 of the .gz file, or the SHA-256 of
-    the decompressed data.  Any problem raises ``IDXError`` naming the file.
-    """
+def _read(path):
+    """(array, gzip'd?, header bytes, payload bytes) of the IDX file at `path`."""
     path = Path(path)
     gz = _is_gzip(path)
     try:
@@ -261,20 +319,38 @@ def read_idx(path, verify=True):
         # EOFError: the gzip stream ends early; zlib.error / BadGzipFile:
         # corrupt data, bad CRC, or garbage after the compressed stream.
         raise IDXError(f"{path}: corrupt or truncated gzip data: {exc}") from exc
+    return array, gz, header, payload
+
+
+def read_idx(path, verify=True):
+    """Read an IDX file, raw or gzip-compressed, into an ndarray.
+
+    Compression is detected from the gzip magic bytes, not the file name.  The
+    result has the shape of the header's dims and the IDX dtype in native byte
+    order (uint8 for images and labels); it is writable.
+
+    If the file's name (with or without ``.gz``) is one of the official
+    MNIST / Fashion-MNIST names and `verify` is true, it is checked against
+    ``KNOWN_CHECKSUMS``: the published MD5 of the .gz file, or the SHA-256 of
+    the decompressed data.  Any problem raises ``IDXError`` naming the file.
+
+    Example: ``labels = read_idx("t10k-labels-idx1-ubyte.gz")`` -> uint8 array (10000,).
+    """
+    array, gz, header, payload = _read(path)
     if verify:
-        _verify(path, gz, header, payload)
+        _verify(Path(path), gz, header, payload)
     return array
 
 
-def load_idx_pair(images_path, labels_path, verify=True):
-    """Read an images file and a labels file that belong together.
-
-    Works for any dataset in the MNIST layout.  Returns ``(images, labels)``
-    as read (uint8 for MNIST-like data); raises ``IDXError`` if the labels
-    are not 1-D or the example counts differ.
-    """
-    images = read_idx(images_path, verify=verify)
-    labels = read_idx(labels_path, verify=verify)
+def _load_pair(images_path, labels_path, check):
+    """Images and labels read with ``check(path, gz, header, payload)`` (or none)."""
+    arrays = []
+    for path in (images_path, labels_path):
+        array, gz, header, payload = _read(path)
+        if check is not None:
+            check(Path(path), gz, header, payload)
+        arrays.append(array)
+    images, labels = arrays
     if labels.ndim != 1:
         raise IDXError(f"{labels_path}: labels must be 1-D, got shape {labels.shape}")
     if images.shape[0] != labels.shape[0]:
@@ -283,6 +359,16 @@ def load_idx_pair(images_path, labels_path, verify=True):
             f"{labels.shape[0]} labels; the two files do not belong together"
         )
     return images, labels
+
+
+def load_idx_pair(images_path, labels_path, verify=True):
+    """Read an images file and a labels file that belong together.
+
+    Works for any dataset in the MNIST layout.  Returns ``(images, labels)``
+    as read (uint8 for MNIST-like data); raises ``IDXError`` if the labels
+    are not 1-D or the example counts differ.  `verify` as in ``read_idx``.
+    """
+    return _load_pair(images_path, labels_path, _verify if verify else None)
 
 
 def _find_file(directory, stem):
@@ -294,25 +380,30 @@ def _find_file(directory, stem):
     return None
 
 
-def _candidate_dirs(root):
-    # Layouts seen in the wild: flat (Debian, Keras), data/fashion (the
-    # zalandoresearch repository), FashionMNIST/raw (torchvision).
-    root = Path(root)
-    return [root, root / "fashion", root / "fashion-mnist",
-            root / "FashionMNIST" / "raw"]
+class _Dataset(NamedTuple):
+    """Where a dataset in the MNIST layout is looked for, and what it holds."""
+    name: str
+    env: str                       # the environment variable naming its directory
+    default_dir: Callable          # () -> the system-wide directory, or None
+    default_origin: str
+    # Layouts seen in the wild besides flat (Debian, Keras): the repositories'
+    # own data/<name> folders and torchvision's <Name>/raw.
+    subfolders: tuple
+    classes: tuple
+    hint: str                      # how to get the files
 
 
-def find_fashion_mnist(data_dir=None, split=None):
-    """Directory holding the Fashion-MNIST files.
+_SPECS = {
+    "Fashion-MNIST": _Dataset("Fashion-MNIST", FASHION_MNIST_DIR_ENV, lambda: DEFAULT_DATA_DIR,
+                              "default, Debian's dataset-fashion-mnist",
+                              ("fashion", "fashion-mnist", "FashionMNIST/raw"),
+                              FASHION_MNIST_CLASSES, INSTALL_HINT),
+    "MNIST": _Dataset("MNIST", MNIST_DIR_ENV, lambda: None, "", ("mnist", "MNIST/raw"),
+                      MNIST_CLASSES, MNIST_HINT),
+}
 
-    Looks, in order, in `data_dir` (the CLI's ``--data DIR``), in
-    ``$FASHION_MNIST_DIR``, then in ``/usr/share/datasets/fashion-mnist``
-    (Debian's dataset-fashion-mnist), each also in the subfolders ``fashion``,
-    ``fashion-mnist`` and ``FashionMNIST/raw``.  A directory qualifies if it
-    holds both files of `split` ('train' or 'test'), or all four if `split` is
-    None, each either raw or gzip'd.  Raises ``FileNotFoundError`` listing
-    every place looked in and how to install the data.
-    """
+
+def _find(spec, data_dir, split, search_defaults):
     if split is not None and split not in _SPLIT_FILES:
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     needed = _SPLIT_FILES[split] if split else _SPLIT_FILES["train"] + _SPLIT_FILES["test"]
@@ -320,30 +411,92 @@ def find_fashion_mnist(data_dir=None, split=None):
     sources = []
     if data_dir is not None:
         sources.append((data_dir, "data_dir argument / --data"))
-    env = os.environ.get(FASHION_MNIST_DIR_ENV)
+    env = os.environ.get(spec.env) if search_defaults else None
     if env:
-        sources.append((env, f"${FASHION_MNIST_DIR_ENV}"))
-    sources.append((DEFAULT_DATA_DIR, "default, Debian's dataset-fashion-mnist"))
+        sources.append((env, f"${spec.env}"))
+    default = spec.default_dir() if search_defaults else None
+    if default:
+        sources.append((default, spec.default_origin))
 
     looked = []
     for root, origin in sources:
-        if not Path(root).is_dir():
-            looked.append(f"  {root}  ({origin}): no such directory")
+        root = Path(root)
+        if not root.is_dir():
+            looked.append((root, origin, "not a directory" if root.exists()
+                           else "no such directory"))
             continue
-        for directory in _candidate_dirs(root):
+        for directory in [root] + [root / sub for sub in spec.subfolders]:
             if all(_find_file(directory, stem) for stem in needed):
                 return directory
             if directory.is_dir():
                 missing = [s for s in needed if not _find_file(directory, s)]
-                looked.append(f"  {directory}  ({origin}): missing "
-                              + ", ".join(f"{s}[.gz]" for s in missing))
-    if not env:
-        looked.append(f"  (${FASHION_MNIST_DIR_ENV} is not set)")
-    raise FileNotFoundError(
-        "Fashion-MNIST files not found. Looked in (each also in its subfolders "
-        "fashion/, fashion-mnist/, FashionMNIST/raw/):\n" + "\n".join(looked)
-        + "\n" + INSTALL_HINT
-    )
+                looked.append((directory, origin,
+                               "missing " + ", ".join(f"{s}[.gz]" for s in missing)))
+    note = f"${spec.env} is not set" if search_defaults and not env else None
+    raise DatasetNotFoundError(spec.name, looked, spec.hint, note)
+
+
+def find_fashion_mnist(data_dir=None, split=None, *, search_defaults=True):
+    """Directory holding the Fashion-MNIST files.
+
+    Looks, in order, in `data_dir` (the CLI's ``--data DIR``), in
+    ``$FASHION_MNIST_DIR``, then in ``/usr/share/datasets/fashion-mnist``
+    (Debian's dataset-fashion-mnist), each also in the subfolders ``fashion``,
+    ``fashion-mnist`` and ``FashionMNIST/raw``; with ``search_defaults=False``
+    only in `data_dir`.  A directory qualifies if it holds both files of
+    `split` ('train' or 'test'), or all four if `split` is None, each either
+    raw or gzip'd.  Raises ``DatasetNotFoundError`` (a ``FileNotFoundError``)
+    listing every place looked in and how to install the data.
+
+    Example: ``find_fashion_mnist()`` -> ``PosixPath('/usr/share/datasets/fashion-mnist')``.
+    """
+    return _find(_SPECS["Fashion-MNIST"], data_dir, split, search_defaults)
+
+
+def find_mnist(data_dir=None, split=None, *, search_defaults=True):
+    """Directory holding the MNIST files (the same four names as Fashion-MNIST's).
+
+    Looks in `data_dir`, then (unless ``search_defaults=False``) in
+    ``$MNIST_DIR``, each also in the subfolders ``mnist`` and ``MNIST/raw``
+    (torchvision's layout).  There is no system-wide default: MNIST has no
+    Debian package.  Raises ``DatasetNotFoundError`` saying how to get the files.
+
+    Example: ``find_mnist("~/data/mnist", split="test")``.
+    """
+    return _find(_SPECS["MNIST"], data_dir, split, search_defaults)
+
+
+def _load(spec, data_dir, split, dtype, normalize, flatten, limit, check):
+    if split not in _SPLIT_FILES:
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    dtype = np.dtype(dtype)
+    if normalize and not np.issubdtype(dtype, np.floating):
+        raise ValueError(f"normalize=True scales to [0, 1] and needs a floating dtype, "
+                         f"got dtype={dtype}")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, np.integer))
+                              or limit < 0):
+        raise ValueError(f"limit must be None or a non-negative int, got {limit!r}")
+    directory = _find(spec, data_dir, split, True)
+    images_path, labels_path = (_find_file(directory, stem) for stem in _SPLIT_FILES[split])
+    images, labels = _load_pair(images_path, labels_path, check)
+
+    # Without a checksum nothing else vouches for the content: check the shape
+    # and label range the rest of the code relies on.
+    if images.dtype != np.uint8 or images.shape[1:] != (28, 28):
+        raise IDXError(f"{images_path}: expected uint8 images of 28x28, got "
+                       f"{images.dtype} of shape {images.shape}")
+    if labels.size and labels.max() >= len(spec.classes):
+        raise IDXError(f"{labels_path}: label {int(labels.max())} out of range "
+                       f"0..{len(spec.classes) - 1}")
+
+    if limit is not None:
+        images, labels = images[:limit], labels[:limit]
+    images = images.astype(dtype)
+    if normalize:
+        images /= 255
+    if flatten:
+        images = images.reshape(len(images), -1)
+    return images, labels.astype(np.int64)
 
 
 def load_fashion_mnist(data_dir=None, split="train", dtype=np.float32,
@@ -354,37 +507,31 @@ def load_fashion_mnist(data_dir=None, split="train", dtype=np.float32,
     [0, 1] if `normalize`, else 0..255.  labels: int64, shape (N,), indices
     into ``FASHION_MNIST_CLASSES``.  `limit` keeps the first `limit` examples
     (all of them if there are fewer).  See ``find_fashion_mnist`` for where
-    the files are looked for.
+    the files are looked for.  With `verify` every file must match the known
+    Fashion-MNIST checksums (the MNIST files, which have the same names, are
+    refused).
+
+    Example: ``x, y = load_fashion_mnist(split="test", flatten=True)`` -> (10000, 784), (10000,).
     """
-    if split not in _SPLIT_FILES:
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    dtype = np.dtype(dtype)
-    if normalize and not np.issubdtype(dtype, np.floating):
-        raise ValueError(f"normalize=True scales to [0, 1] and needs a floating dtype, "
-                         f"got dtype={dtype}")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, np.integer))
-                              or limit < 0):
-        raise ValueError(f"limit must be None or a non-negative int, got {limit!r}")
-    directory = find_fashion_mnist(data_dir, split=split)
-    images_path, labels_path = (_find_file(directory, stem) for stem in _SPLIT_FILES[split])
-    images, labels = load_idx_pair(images_path, labels_path, verify=verify)
+    check = functools.partial(_verify, dataset="Fashion-MNIST") if verify else None
+    return _load(_SPECS["Fashion-MNIST"], data_dir, split, dtype, normalize, flatten,
+                 limit, check)
 
-    # With verify=False nothing else vouches for the content: check the shape
-    # and label range the rest of the code relies on.
-    if images.dtype != np.uint8 or images.shape[1:] != (28, 28):
-        raise IDXError(f"{images_path}: expected uint8 images of 28x28, got "
-                       f"{images.dtype} of shape {images.shape}")
-    if labels.size and labels.max() >= len(FASHION_MNIST_CLASSES):
-        raise IDXError(f"{labels_path}: label {int(labels.max())} out of range 0..9")
 
-    if limit is not None:
-        images, labels = images[:limit], labels[:limit]
-    images = images.astype(dtype)
-    if normalize:
-        images /= 255
-    if flatten:
-        images = images.reshape(len(images), -1)
-    return images, labels.astype(np.int64)
+def load_mnist(data_dir=None, split="train", dtype=np.float32, normalize=True,
+               flatten=False, limit=None):
+    """MNIST (LeCun, Cortes & Burges: hand-written digits) as ``(images, labels)``.
+
+    The same arrays as ``load_fashion_mnist`` (labels are the digits 0-9,
+    ``MNIST_CLASSES``), from the directory ``find_mnist`` finds.  No checksum
+    is required, since copies of MNIST are re-packed in many ways; the files
+    must be well-formed 28x28 uint8 images with labels 0-9, and the
+    Fashion-MNIST files (same names) are refused.
+
+    Example: ``x, y = load_mnist("~/data/mnist", split="train", limit=1000)``.
+    """
+    return _load(_SPECS["MNIST"], data_dir, split, dtype, normalize, flatten, limit,
+                 _refuse_fashion_mnist)
 
 
 def train_validation_split(x, y, n_val, seed=0):

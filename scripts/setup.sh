@@ -98,7 +98,7 @@ fi
 # stamp records which ones existed.
 pkg_state() {
     local p
-    for p in autograd_core nn optim; do
+    for p in autograd_core nn optim autograd_apps; do
         [[ -f "$p/__init__.py" ]] && printf '%s\n' "$p"
     done
     return 0

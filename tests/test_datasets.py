@@ -15,10 +15,14 @@ import pytest
 import nn.datasets as datasets
 from nn.datasets import (
     FASHION_MNIST_CLASSES,
+    MNIST_CLASSES,
+    DatasetNotFoundError,
     IDXError,
     find_fashion_mnist,
+    find_mnist,
     load_fashion_mnist,
     load_idx_pair,
+    load_mnist,
     read_idx,
     train_validation_split,
 )
@@ -59,9 +63,10 @@ def write_all(directory, **kw):
 
 @pytest.fixture
 def no_default(monkeypatch, tmp_path):
-    """Hide the real installed data and any FASHION_MNIST_DIR of the machine."""
+    """Hide the real installed data and any FASHION_MNIST_DIR / MNIST_DIR of the machine."""
     monkeypatch.setattr(datasets, "DEFAULT_DATA_DIR", str(tmp_path / "no-default"))
     monkeypatch.delenv("FASHION_MNIST_DIR", raising=False)
+    monkeypatch.delenv("MNIST_DIR", raising=False)
 
 
 # ------------------------------------------------------------------ read_idx
@@ -318,10 +323,115 @@ def test_not_found_message(tmp_path, no_default):
     assert "t10k-labels-idx1-ubyte" in message
 
 
+def test_not_found_summary_is_one_line(tmp_path, no_default):
+    with pytest.raises(DatasetNotFoundError) as info:
+        find_fashion_mnist(tmp_path / "nope")
+    summary = info.value.summary
+    assert "\n" not in summary and summary.startswith("Fashion-MNIST files not found (")
+    assert f"{tmp_path / 'nope'}: no such directory" in summary
+    assert "FASHION_MNIST_DIR is not set" in summary and "apt-get install" in summary
+    assert isinstance(info.value, FileNotFoundError) and info.value.dataset == "Fashion-MNIST"
+
+
+def test_search_defaults_false_looks_only_in_data_dir(tmp_path, monkeypatch):
+    default = tmp_path / "default"
+    write_all(default)
+    monkeypatch.setattr(datasets, "DEFAULT_DATA_DIR", str(default))
+    monkeypatch.delenv("FASHION_MNIST_DIR", raising=False)
+    assert find_fashion_mnist(tmp_path / "typo") == default          # falls back...
+    with pytest.raises(DatasetNotFoundError) as info:                # ...unless told not to
+        find_fashion_mnist(tmp_path / "typo", search_defaults=False)
+    assert [d for d, _, _ in info.value.looked] == [tmp_path / "typo"]
+    (tmp_path / "file").write_text("")
+    with pytest.raises(DatasetNotFoundError, match="not a directory"):
+        find_fashion_mnist(tmp_path / "file", search_defaults=False)
+
+
 def test_not_found_message_names_env_dir(tmp_path, no_default, monkeypatch):
     monkeypatch.setenv("FASHION_MNIST_DIR", str(tmp_path / "from-env"))
     with pytest.raises(FileNotFoundError, match="from-env"):
         load_fashion_mnist()
+
+
+# ------------------------------------------------------------------ MNIST
+
+def test_mnist_search_order_and_layouts(tmp_path, no_default, monkeypatch):
+    write_all(tmp_path / "arg")
+    write_all(tmp_path / "env" / "MNIST" / "raw")          # torchvision's layout
+    monkeypatch.setenv("MNIST_DIR", str(tmp_path / "env"))
+    assert find_mnist(tmp_path / "arg") == tmp_path / "arg"
+    assert find_mnist() == tmp_path / "env" / "MNIST" / "raw"
+    write_split(tmp_path / "sub" / "mnist", split="test", compress=False)
+    assert find_mnist(tmp_path / "sub", split="test", search_defaults=False) == \
+        tmp_path / "sub" / "mnist"
+
+
+def test_mnist_not_found_says_how_to_get_it(tmp_path, no_default):
+    with pytest.raises(DatasetNotFoundError) as info:
+        find_mnist()
+    summary = info.value.summary
+    assert summary.startswith("MNIST files not found ($MNIST_DIR is not set)")
+    assert "not packaged for Debian" in summary and "yann.lecun.com/exdb/mnist" in summary
+    assert "MNIST_DIR=/that/dir" in summary and "--data" in summary
+    # Never Debian's Fashion-MNIST folder.
+    assert "/usr/share/datasets" not in str(info.value)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="missing train-images-idx3-ubyte"):
+        load_mnist(tmp_path / "empty")
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_load_mnist_synthetic(tmp_path, no_default, compress):
+    """Files with the official names but other content load: no checksum is required."""
+    (train_x, train_y), (test_x, test_y) = write_all(tmp_path, compress=compress)
+    with pytest.raises(IDXError, match="checksum mismatch"):
+        load_fashion_mnist(tmp_path, split="test")       # Fashion-MNIST's files are checked
+    x, y = load_mnist(tmp_path, split="test")
+    assert x.dtype == np.float32 and x.shape == (12, 28, 28) and 0 <= x.min() <= x.max() <= 1
+    np.testing.assert_allclose(x * 255, test_x)
+    np.testing.assert_array_equal(y, test_y)
+    assert y.dtype == np.int64
+    x, y = load_mnist(tmp_path, split="train", flatten=True, limit=4, normalize=False,
+                      dtype=np.float64)
+    assert x.shape == (4, 784) and x.max() > 1
+    np.testing.assert_array_equal(y, train_y[:4])
+    assert MNIST_CLASSES == tuple("0123456789")
+
+
+def test_load_mnist_checks_shape_and_labels(tmp_path, no_default):
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", np.zeros((2, 28, 27), np.uint8))
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", np.zeros(2, np.uint8))
+    with pytest.raises(IDXError, match="28x28"):
+        load_mnist(tmp_path, split="test")
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", np.zeros((2, 28, 28), np.uint8))
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", np.array([3, 12], np.uint8))
+    with pytest.raises(IDXError, match="label 12 out of range 0..9"):
+        load_mnist(tmp_path, split="test")
+    with pytest.raises(ValueError, match="split"):
+        load_mnist(tmp_path, split="val")
+
+
+def test_mnist_and_fashion_mnist_files_are_not_confused(tmp_path, no_default, monkeypatch):
+    """The two datasets share file names: each loader refuses the other's known files."""
+    write_all(tmp_path)
+    digests = {}
+    for stem in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        gz = (tmp_path / f"{stem}.gz").read_bytes()
+        digests[stem] = (hashlib.md5(gz).hexdigest(),
+                         hashlib.sha256(gzip.decompress(gz)).hexdigest())
+    # Pretend these are the official MNIST files (known by their .gz MD5)...
+    for stem, (md5, _) in digests.items():
+        monkeypatch.setitem(datasets.KNOWN_CHECKSUMS, stem, (("Fashion-MNIST", "0" * 32, "0" * 64),
+                                                             ("MNIST", md5, None)))
+    assert read_idx(tmp_path / "t10k-labels-idx1-ubyte.gz").shape == (12,)   # a known file
+    with pytest.raises(IDXError, match="this is the MNIST file of that name, not Fashion-MNIST"):
+        load_fashion_mnist(tmp_path, split="test")
+    # ...or the official Fashion-MNIST files (known by their decompressed SHA-256).
+    for stem, (_, sha) in digests.items():
+        monkeypatch.setitem(datasets.KNOWN_CHECKSUMS, stem, (("Fashion-MNIST", "0" * 32, sha),
+                                                             ("MNIST", "1" * 32, None)))
+    with pytest.raises(IDXError, match="this is the Fashion-MNIST file of that name, not MNIST"):
+        load_mnist(tmp_path, split="test")
 
 
 # ------------------------------------------------------------------ split

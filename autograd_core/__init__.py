@@ -16,6 +16,7 @@ from .ops import (as_tensor, exp, log, sqrt, abs, sin, cos, tanh, sigmoid, relu,
 from .testing import gradcheck, gradgradcheck, GradcheckError
 from . import functional, viz
 from .serialization import save, load, CheckpointError
+from .interop import from_dlpack
 
 __version__ = "0.1.0"
 

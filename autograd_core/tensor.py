@@ -508,6 +508,21 @@ class Tensor:
                 "or assign into .data of a tensor that does not require grad")
         self.data[P.normalized_index(index)] = value.data if isinstance(value, Tensor) else value
 
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """A DLPack capsule of ``.data`` (NumPy's, zero-copy), for ``torch.from_dlpack(t)``,
+        ``torch.as_tensor(t)`` and ``np.from_dlpack(t)``.
+
+        As in PyTorch, a tensor that requires grad is not exported (the capsule
+        cannot carry the graph): BufferError, use ``t.detach()``."""
+        if self.requires_grad:
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
+        return self.data.__dlpack__(stream=stream, max_version=max_version,
+                                    dl_device=dl_device, copy=copy)
+
+    def __dlpack_device__(self):
+        """``(device type, device id)`` of the data for DLPack: ``(1, 0)``, the CPU."""
+        return self.data.__dlpack_device__()
+
 
 graph.Tensor = Tensor
 from . import ops  # noqa: E402  (the modules below import Tensor)

@@ -300,7 +300,7 @@ def _write_atomically(path, blob):
     tmp = _temporary_name(target)
     fd = _open_temporary(tmp)
     try:
-        if old is not None:
+        if old is not None and hasattr(os, "fchmod"):
             os.fchmod(fd, stat.S_IMODE(old.st_mode))
             if hasattr(os, "fchown") and (old.st_uid, old.st_gid) != (os.getuid(), os.getgid()):
                 try:
@@ -544,7 +544,7 @@ class _Replaced(Exception):
 def _read_tensors(path, table, before):
     """All tensors of the (checked) file, read by safetensors."""
     with safetensors.safe_open(path, framework="numpy") as f:
-        arrays = f.get_tensors()
+        arrays = {name: f.get_tensor(name) for name in f.keys()}
     after = os.stat(path)
     if ((before.st_dev, before.st_ino, before.st_size, before.st_mtime_ns)
             != (after.st_dev, after.st_ino, after.st_size, after.st_mtime_ns)):
@@ -608,15 +608,15 @@ def _load_once(path):
                 raise ValueError(f"__metadata__ lacks {FORMAT_NAME!r} or {CHECKSUM_KEY!r}")
             structure = metadata[FORMAT_NAME]
             document = _parse_json(structure, "the structure")
-            if not isinstance(document, dict) or set(document) != {"version", "root"}:
-                raise ValueError("the structure is not {version, root}")
-            version = document["version"]
-            if type(version) is not int or version < 2:
-                raise ValueError(f"bad format version {version!r:.40}")
-            if version > FORMAT_VERSION:
+            version = document.get("version") if isinstance(document, dict) else None
+            if type(version) is int and version > FORMAT_VERSION:
                 raise CheckpointError(
                     f"{path}: checkpoint format version {version} is newer than this "
                     f"autograd_core reads (1..{FORMAT_VERSION}); upgrade autograd_core")
+            if type(version) is not int or version < 2:
+                raise ValueError(f"bad format version {version!r:.40}")
+            if set(document) != {"version", "root"}:
+                raise ValueError("the structure is not {version, root}")
             checker = _Decoder(table)
             checker.decode(document["root"])
             unused = sorted(set(table) - checker.used)

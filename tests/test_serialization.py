@@ -630,7 +630,7 @@ def test_nesting_5000_deep(tmp_path, where):
     else:
         header = {"__metadata__": {"autograd_core.checkpoint": '{"version":2,"root":' + deep + "}",
                                    "autograd_core.crc32": "00000000"}}
-    expect_error(raw_file(tmp_path / "c", header))
+    expect_error(raw_file(tmp_path / "c", header), "is nested too deeply")
     shallow = "[" * 300 + "]" * 300   # parses as JSON, then fails the depth limit
     header = {"__metadata__": {"autograd_core.checkpoint": '{"version":2,"root":' + shallow + "}",
                                "autograd_core.crc32": "00000000"}}
@@ -727,6 +727,12 @@ def test_bad_structure(tmp_path, root, tensors, fragment):
 def test_structure_versions_and_checksum(tmp_path):
     expect_error(_ours(tmp_path, None, version=3), "version 3 is newer", "upgrade")
     expect_error(_ours(tmp_path, None, version=1), "bad format version 1")
+    expect_error(_ours(tmp_path, None, version="2"), "bad format version '2'")
+    path = tmp_path / "extra.safetensors"
+    safetensors.numpy.save_file({}, path, metadata={
+        "autograd_core.checkpoint": '{"version":2,"root":null,"more":1}',
+        "autograd_core.crc32": "0"})
+    expect_error(path, "not {version, root}")
     expect_error(_ours(tmp_path, None, crc="00000000"), "checksum mismatch")
     path = tmp_path / "half.safetensors"
     safetensors.numpy.save_file({}, path, metadata={"autograd_core.crc32": "0"})

@@ -18,6 +18,7 @@ from . import autograd
 from .testing import gradcheck, gradgradcheck, GradcheckError
 from . import functional, viz
 from .serialization import save, load, CheckpointError
+from .interop import from_dlpack
 
 # ``autograd_core.autograd.functional`` is ``autograd_core.functional`` (torch's path).
 autograd.functional = functional
@@ -30,5 +31,5 @@ __all__ = [
     "is_anomaly_enabled", "detect_anomaly", "forward_ad", "retain_grads", "AnomalyError",
     *_ops_all,
     "autograd", "gradcheck", "gradgradcheck", "GradcheckError", "functional", "viz",
-    "save", "load", "CheckpointError",
+    "save", "load", "CheckpointError", "from_dlpack",
 ]

@@ -306,16 +306,6 @@ class TensorBase:
             extras.append(f"name={self.name!r}")
         return f"Tensor({body}{''.join(', ' + e for e in extras)})"
 
-    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
-        if self._rg:
-            raise RuntimeError("Can't export tensors that require gradient, use tensor.detach()")
-        kwargs = {k: v for k, v in (("stream", stream), ("max_version", max_version),
-                                    ("dl_device", dl_device), ("copy", copy)) if v is not None}
-        return self.data.__dlpack__(**kwargs)
-
-    def __dlpack_device__(self):
-        return self.data.__dlpack_device__()
-
 
 # ---------------------------------------------------------------------------
 # Making tensors

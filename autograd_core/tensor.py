@@ -293,5 +293,20 @@ class Tensor(TensorBase):
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._d.shape[0]))
 
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """A DLPack capsule of ``.data`` (NumPy's, zero-copy), for ``torch.from_dlpack(t)``,
+        ``torch.as_tensor(t)`` and ``np.from_dlpack(t)``.
+
+        As in PyTorch, a tensor that requires grad is not exported (the capsule
+        cannot carry the graph): BufferError, use ``t.detach()``."""
+        if self.requires_grad:
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
+        return self.data.__dlpack__(stream=stream, max_version=max_version,
+                                    dl_device=dl_device, copy=copy)
+
+    def __dlpack_device__(self):
+        """``(device type, device id)`` of the data for DLPack: ``(1, 0)``, the CPU."""
+        return self.data.__dlpack_device__()
+
 
 use_tensor_class(Tensor)

@@ -17,6 +17,23 @@ from .testing import gradcheck, gradgradcheck, GradcheckError
 from . import functional, viz
 from .serialization import save, load, CheckpointError
 
+# ---- helper "data": PyTorch's dtypes, creation functions, random numbers, utils.data ----
+# `tensor` (the function, as torch.tensor) replaces the attribute that names the
+# submodule autograd_core.tensor; `from .tensor import Tensor` still works (it
+# reads sys.modules). `as_tensor` is torch's and replaces ops.as_tensor here.
+from . import dtypes, random
+from .dtypes import (float16, float32, float64, half, double, int8, int16, int32, int64,
+                     short, long, uint8, bool, complex64, complex128,  # noqa: A004
+                     get_default_dtype, set_default_dtype, is_floating_point)
+from .random import (Generator, default_generator, manual_seed, seed, initial_seed,
+                     get_rng_state, set_rng_state)
+from .creation import (tensor, from_numpy, as_tensor, zeros, ones, full, empty, eye, arange,
+                       linspace, logspace, zeros_like, ones_like, full_like, empty_like,
+                       rand, randn, randint, randperm, normal, bernoulli, multinomial,
+                       rand_like, randn_like, randint_like)
+from . import utils
+# ---- end of helper "data" ----
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -28,4 +45,16 @@ __all__ = [
     "matmul", "linear", "maximum", "minimum", "where", "concatenate", "stack",
     "gradcheck", "gradgradcheck", "GradcheckError", "functional", "viz",
     "save", "load", "CheckpointError",
+    # ---- helper "data" ("bool" is left out: a star import would shadow the builtin) ----
+    "dtypes", "random", "utils",
+    "float16", "float32", "float64", "half", "double", "int8", "int16", "int32", "int64",
+    "short", "long", "uint8", "complex64", "complex128",
+    "get_default_dtype", "set_default_dtype", "is_floating_point",
+    "Generator", "default_generator", "manual_seed", "seed", "initial_seed",
+    "get_rng_state", "set_rng_state",
+    "tensor", "from_numpy", "zeros", "ones", "full", "empty", "eye", "arange",
+    "linspace", "logspace", "zeros_like", "ones_like", "full_like", "empty_like",
+    "rand", "randn", "randint", "randperm", "normal", "bernoulli", "multinomial",
+    "rand_like", "randn_like", "randint_like",
+    # ---- end of helper "data" ----
 ]

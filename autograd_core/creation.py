@@ -367,6 +367,8 @@ def arange(start=0, end=None, step=1, *, dtype=None, requires_grad=False, device
                                                            (step, "step")))
     if any(isinstance(v, complex) for v in (start, end, step)):
         raise TypeError(f"{fn}: start, end and step must be real numbers")
+    if dtype is not None and dtypes.as_dtype(dtype, fn).kind in "iu":
+        start, end, step = int(start), int(end), int(step)   # truncated first, as PyTorch
     if step == 0:
         raise ValueError(f"{fn}: step must be nonzero")
     if (end - start) * step < 0:
@@ -508,7 +510,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, requires_gra
 
     ``normal(mean_tensor, std_tensor)``, ``normal(mean_tensor, 1.0)`` and
     ``normal(0.0, std_tensor)`` draw one sample per element of the broadcast
-    shape (dtype of the tensors); ``normal(0.0, 1.0, size)`` needs ``size``
+    shape (dtype of mean if it is a tensor, else of std); ``normal(0.0, 1.0, size)`` needs ``size``
     (default dtype). The result is not differentiable in mean and std; write
     ``mean + std * ag.randn(...)`` for the reparameterised form.
     """
@@ -527,8 +529,8 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, requires_gra
         except ValueError:
             raise ValueError(f"{fn}: mean of shape {m.shape} and std of shape {s.shape} "
                              "cannot be broadcast together") from None
-        floats = [a.dtype for a, is_t in zip((m, s), tensors) if is_t]
-        dt = _dtype(dtype, fn, np.result_type(*floats))
+        # The result takes mean's dtype if mean is a tensor, else std's (as PyTorch).
+        dt = _dtype(dtype, fn, m.dtype if tensors[0] else s.dtype)
     else:
         if size is None:
             raise TypeError(f"{fn}: with a number mean and std, give the size: "

@@ -46,12 +46,12 @@ __all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDatas
 
 def _length(obj, fn, what="dataset"):
     """``len(obj)``, or a TypeError that says why a length is needed."""
-    try:
-        return len(obj)
-    except TypeError:
+    if not hasattr(type(obj), "__len__"):
+        hint = ("; define __len__ (a map-style dataset has __getitem__ and __len__) or use "
+                "an IterableDataset") if what.startswith("dataset") else ""
         raise TypeError(f"{fn}: the {what} ({type(obj).__name__}) has no __len__, and {fn} "
-                        f"needs its length; define __len__ (a map-style dataset has "
-                        f"__getitem__ and __len__) or use an IterableDataset") from None
+                        f"needs its length{hint}")
+    return len(obj)
 
 
 def _positive_int(value, fn, arg):

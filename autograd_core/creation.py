@@ -46,15 +46,13 @@ _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 # ---------------------------------------------------------------- helpers
 
 def _finish(arr, requires_grad, fn):
-    """A Tensor around ``arr`` (not copied)."""
-    if requires_grad:
-        if arr.dtype.kind != "f":
-            raise TypeError(f"{fn}: only floating-point tensors can require gradients, "
-                            f"but the result has dtype {arr.dtype}")
-        t = Tensor._wrap(arr)
-        t.requires_grad_(True)
-        return t
-    return Tensor._wrap(arr)
+    """A Tensor around ``arr``, not copied. (The one place that calls the
+    engine's no-copy constructor; elsewhere ``from_numpy`` is used.)"""
+    if requires_grad and arr.dtype.kind != "f":
+        raise TypeError(f"{fn}: only floating-point tensors can require gradients, "
+                        f"but the result has dtype {arr.dtype}")
+    t = Tensor._wrap(arr)
+    return t.requires_grad_(True) if requires_grad else t
 
 
 def _as_int(x):
@@ -173,8 +171,19 @@ def _scalar_dtype(x, fn):
                     "be numbers, (nested) lists or tuples, arrays or Tensors")
 
 
+_PYTHON_SCALARS = {bool: 0, int: 1, float: 2}
+
+
 def _infer_dtype(data, fn):
     """The dtype PyTorch gives ``tensor(data)``."""
+    if isinstance(data, (list, tuple)) and data:
+        # Fast path for a flat list of Python numbers (what collation makes).
+        kinds = {type(v) for v in data}
+        if kinds <= _PYTHON_SCALARS.keys():
+            top = max(_PYTHON_SCALARS[k] for k in kinds)
+            if top == 2:
+                return np.dtype(dtypes.get_default_dtype())
+            return np.dtype(np.int64 if top == 1 else np.bool_)
     best = None                     # (category, dtype)
     pending = [data]
     while pending:                  # iterative: nesting depth is no limit
@@ -205,6 +214,8 @@ def _copy_of(data, dt, fn):
         raise TypeError(f"{fn}: cannot convert the data to {dt}: {e}") from None
     except TypeError as e:
         raise TypeError(f"{fn}: cannot convert the data to {dt}: {e}") from None
+    except OverflowError as e:
+        raise ValueError(f"{fn}: a value does not fit in dtype {dt}: {e}") from None
 
 
 def tensor(data, dtype=None, requires_grad=False, device=None):
@@ -236,7 +247,7 @@ def from_numpy(ndarray):
     if ndarray.dtype.kind not in "biufc":
         raise TypeError(f"from_numpy: cannot make a tensor from an array of dtype "
                         f"{ndarray.dtype}; only numeric and bool dtypes are supported")
-    return Tensor._wrap(ndarray)
+    return _finish(ndarray, False, "from_numpy")
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -255,7 +266,7 @@ def as_tensor(data, dtype=None, device=None):
         return from_numpy(data)
     if dt is None:
         dt = _infer_dtype(data, "as_tensor")
-    return Tensor._wrap(_copy_of(data, dt, "as_tensor"))
+    return _finish(_copy_of(data, dt, "as_tensor"), False, "as_tensor")
 
 
 # ---------------------------------------------------------------- filled
@@ -567,7 +578,7 @@ def bernoulli(input, p=None, *, generator=None):  # noqa: A002
         _check_probabilities(probs, fn, "input")
     rng = _random.get_generator(generator, fn)
     draws = rng.random(probs.shape) < (probs if p is None else p)
-    return Tensor._wrap(draws.astype(probs.dtype))
+    return from_numpy(draws.astype(probs.dtype))
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):  # noqa: A002
@@ -621,7 +632,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):  # no
             keys = rng.standard_exponential(rows.shape) / rows
         out = np.argsort(keys, axis=1, kind="stable")[:, :n]
     out = out.astype(np.int64)
-    return Tensor._wrap(out[0] if w.ndim == 1 else out)
+    return from_numpy(out[0] if w.ndim == 1 else out)
 
 
 def rand_like(input, *, dtype=None, requires_grad=False, generator=None, device=None):  # noqa: A002

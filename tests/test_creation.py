@@ -109,6 +109,7 @@ def test_tensor_copies_and_requires_grad():
     (lambda: ag.tensor([1], dtype="floatt"), TypeError, "tensor: dtype must be a numeric dtype"),
     (lambda: ag.tensor([1], dtype=object), TypeError, "tensor: dtype must be a numeric dtype"),
     (lambda: ag.tensor(1.0, device="cuda"), ValueError, "tensor: device 'cuda'"),
+    (lambda: ag.tensor([2 ** 70]), ValueError, "tensor: a value does not fit in dtype int64"),
 ])
 def test_tensor_errors(call, error, match):
     with pytest.raises(error, match=match):

@@ -32,7 +32,7 @@ import numbers
 import numpy as np
 
 from .. import random as _random
-from ..creation import as_tensor, tensor
+from ..creation import as_tensor, from_numpy, tensor
 from ..ops import stack
 from ..tensor import Tensor
 
@@ -71,7 +71,8 @@ def _flag(value, fn, arg):
 def _index_in_range(index, n, fn):
     """``index`` itself, checked against a length ``n`` when it is an integer."""
     i = index
-    if isinstance(i, (numbers.Integral, np.integer)) and not isinstance(i, (bool, np.bool_)):
+    if type(i) is int or (isinstance(i, (numbers.Integral, np.integer))
+                          and not isinstance(i, (bool, np.bool_))):
         if not -n <= i < n:
             raise IndexError(f"{fn}: index {int(i)} is out of range for a dataset of "
                              f"{n} examples")
@@ -370,7 +371,7 @@ class WeightedRandomSampler(Sampler):
         if not self.replacement and self.num_samples > int((w > 0).sum()):
             raise ValueError(f"{fn}: cannot draw {self.num_samples} samples without "
                              f"replacement from {int((w > 0).sum())} positive weights")
-        self.weights = Tensor._wrap(w)
+        self.weights = from_numpy(w)
         self.generator = generator if generator is None else _random.get_generator(generator, fn)
 
     def __iter__(self):
@@ -426,7 +427,7 @@ def _stack_tensors(batch):
                                f"into a batch: sample 0 has shape {shape}, sample {i} {t.shape}")
     if any(t.requires_grad for t in batch):
         return stack(batch)                         # keeps the graph, as torch.stack
-    return Tensor._wrap(np.stack([t.data for t in batch]))
+    return from_numpy(np.stack([t.data for t in batch]))
 
 
 def _stack_arrays(batch):
@@ -435,7 +436,7 @@ def _stack_arrays(batch):
         raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, "
                         f"dicts or lists; found an array of dtype {elem.dtype}")
     try:
-        return Tensor._wrap(np.stack([np.asarray(a) for a in batch]))
+        return from_numpy(np.stack([np.asarray(a) for a in batch]))
     except ValueError:
         shapes = sorted({np.shape(a) for a in batch})
         raise RuntimeError(f"default_collate: cannot stack arrays of different shapes into "

@@ -163,6 +163,8 @@ def _scalar_dtype(x, fn):
         return dt
     if isinstance(x, numbers.Integral):
         return np.dtype(np.int64)
+    if hasattr(x, "__array__") and not isinstance(x, numbers.Number):
+        return _scalar_dtype(np.asarray(x), fn)      # other array libraries' arrays
     if isinstance(x, numbers.Real):
         return np.dtype(dtypes.get_default_dtype())
     if isinstance(x, numbers.Complex):

@@ -89,6 +89,14 @@ def test_tensor_of_tensors_and_of_a_tensor():
     assert src.data[0] == 1                                         # a copy
 
 
+@pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
+def test_tensor_of_another_librarys_array_keeps_its_dtype():
+    torch = pytest.importorskip("torch")
+    t = ag.tensor(torch.ones(2, dtype=torch.float64))
+    assert t.dtype == np.float64 and t.data.tolist() == [1.0, 1.0]
+    assert ag.tensor([torch.tensor(1), 2]).dtype == np.int64
+
+
 def test_tensor_copies_and_requires_grad():
     a = np.zeros(3)
     t = ag.tensor(a, requires_grad=True)

@@ -4,6 +4,8 @@ import collections
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autograd_core as ag
 import nn
@@ -303,6 +305,22 @@ def test_batch_sampler():
         BatchSampler(range(5), 0, True)
     with pytest.raises(TypeError, match="drop_last should be a boolean"):
         BatchSampler(range(5), 2, 1)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 40), bs=st.integers(1, 9), drop_last=st.booleans(),
+       shuffle=st.booleans(), seed=st.integers(0, 2 ** 32))
+def test_every_example_once_per_pass_in_batches_of_batch_size(n, bs, drop_last, shuffle, seed):
+    loader = DataLoader(TensorDataset(np.arange(n)), batch_size=bs, drop_last=drop_last,
+                        shuffle=shuffle, generator=gen(seed))
+    sizes = [len(b[0]) for b in loader]
+    full, rest = divmod(n, bs)
+    assert sizes == [bs] * full + ([] if drop_last or not rest else [rest])
+    assert len(loader) == len(sizes)
+    seen = [i for b in loader for i in b[0].data.tolist()]
+    assert len(set(seen)) == len(seen) == sum(sizes)
+    if not shuffle:
+        assert seen == list(range(len(seen)))
 
 
 @pytest.mark.parametrize("n, bs, drop_last", [(10, 3, False), (10, 3, True), (9, 3, False),

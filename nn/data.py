@@ -17,6 +17,7 @@ import numbers
 import numpy as np
 
 from autograd_core import random as _random
+from autograd_core.utils.data import DataLoader as _DatasetLoader
 
 __all__ = ["DataLoader"]
 
@@ -68,8 +69,7 @@ class DataLoader:
 
     def __new__(cls, *args, **kwargs):
         if (args and not _is_array_like(args[0])) or (not args and "dataset" in kwargs):
-            from autograd_core.utils.data import DataLoader as DatasetLoader
-            return DatasetLoader(*args, **kwargs)
+            return _DatasetLoader(*args, **kwargs)
         return super().__new__(cls)
 
     def __init__(self, *arrays, batch_size=1, shuffle=False, drop_last=False, seed=None,

@@ -9,7 +9,7 @@
 """
 import sys as _sys
 
-from .tensor import Tensor
+from ._tensor import Tensor
 from .graph import (no_grad, enable_grad, set_grad_enabled, is_grad_enabled, is_anomaly_enabled,
                     detect_anomaly, forward_ad, retain_grads, AnomalyError)
 from .ops import *  # noqa: F401,F403  (the module functions; also the Tensor methods)
@@ -19,6 +19,20 @@ from .testing import gradcheck, gradgradcheck, GradcheckError
 from . import functional, viz
 from .serialization import save, load, CheckpointError
 from .interop import from_dlpack
+
+# PyTorch's dtypes, creation functions and random numbers. ``tensor`` is the
+# function (torch.tensor); the Tensor class lives in ``_tensor``.
+from . import dtypes, random
+from .dtypes import (float16, float32, float64, half, double, int8, int16, int32, int64,
+                     short, long, uint8, bool, complex64, complex128,  # noqa: A004
+                     get_default_dtype, set_default_dtype, is_floating_point)
+from .random import (Generator, default_generator, manual_seed, seed, initial_seed,
+                     get_rng_state, set_rng_state)
+from .creation import (tensor, from_numpy, as_tensor, zeros, ones, full, empty, eye, arange,
+                       linspace, logspace, zeros_like, ones_like, full_like, empty_like,
+                       rand, randn, randint, randperm, normal, bernoulli, multinomial,
+                       rand_like, randn_like, randint_like)
+from . import utils
 
 # ``autograd_core.autograd.functional`` is ``autograd_core.functional`` (torch's path).
 autograd.functional = functional
@@ -32,4 +46,15 @@ __all__ = [
     *_ops_all,
     "autograd", "gradcheck", "gradgradcheck", "GradcheckError", "functional", "viz",
     "save", "load", "CheckpointError", "from_dlpack",
+    # ("bool" is left out: a star import would shadow the builtin)
+    "dtypes", "random", "utils",
+    "float16", "float32", "float64", "half", "double", "int8", "int16", "int32", "int64",
+    "short", "long", "uint8", "complex64", "complex128",
+    "get_default_dtype", "set_default_dtype", "is_floating_point",
+    "Generator", "default_generator", "manual_seed", "seed", "initial_seed",
+    "get_rng_state", "set_rng_state",
+    "tensor", "from_numpy", "as_tensor", "zeros", "ones", "full", "empty", "eye", "arange",
+    "linspace", "logspace", "zeros_like", "ones_like", "full_like", "empty_like",
+    "rand", "randn", "randint", "randperm", "normal", "bernoulli", "multinomial",
+    "rand_like", "randn_like", "randint_like",
 ]

@@ -41,7 +41,7 @@ import numpy as np
 
 from . import functional as F
 from .graph import enable_grad, forward_ad, no_grad
-from .tensor import Tensor
+from ._tensor import Tensor
 
 __all__ = [
     "flatten", "unflatten", "loss_and_grad", "hessian_vector_product", "HessianOperator",

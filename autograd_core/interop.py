@@ -15,7 +15,7 @@ README, "Leaving for PyTorch or ONNX")::
 
 import numpy as np
 
-from .tensor import Tensor
+from ._tensor import Tensor
 
 __all__ = ["from_dlpack"]
 

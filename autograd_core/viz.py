@@ -80,7 +80,7 @@ class _Graph:
     """
 
     def __init__(self, root, max_nodes, who):
-        from .tensor import Tensor
+        from ._tensor import Tensor
         if not isinstance(root, Tensor):
             raise TypeError(f"{who}: root must be a Tensor, got {type(root).__name__}")
         if max_nodes is not None and (not isinstance(max_nodes, (int, np.integer)) or max_nodes < 1):

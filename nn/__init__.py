@@ -6,8 +6,10 @@
     >>> loss.backward()
 
 ``nn.functional`` holds the same operations as functions, ``nn.init`` the
-initialisers (``nn.init.manual_seed(seed)`` makes model construction
-reproducible), ``nn.DataLoader`` mini-batches NumPy arrays and ``nn.datasets``
+initialisers (they draw from the global generator: ``autograd_core.manual_seed(seed)``,
+also spelled ``nn.init.manual_seed``, makes model construction reproducible),
+``nn.DataLoader`` mini-batches NumPy arrays (``nn.DataLoader(x, y, batch_size=32)``)
+or, given a dataset, is ``autograd_core.utils.data.DataLoader``; ``nn.datasets``
 reads Fashion-MNIST.
 """
 from .module import (Module, Parameter, Sequential, ModuleList, StateDictError,

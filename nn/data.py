@@ -1,12 +1,23 @@
 """Mini-batches over NumPy arrays, reproducibly shuffled and resumable.
 
-Only NumPy and the standard library are used, so this module can be imported
-without the rest of the package.
+``nn.DataLoader`` has two entry points:
+
+- ``nn.DataLoader(x, y, ..., batch_size=32, shuffle=True, seed=0)`` with
+  arrays (or Tensors): the fast path of this module, which slices whole
+  arrays, yields tuples of arrays and resumes exactly mid-epoch from
+  ``state_dict()``;
+- ``nn.DataLoader(dataset, batch_size=32, ...)`` with anything else (a
+  ``Dataset``, a list, ...): PyTorch's loader,
+  ``autograd_core.utils.data.DataLoader``, which yields collated Tensors.
 """
 
 import math
+import numbers
 
 import numpy as np
+
+from autograd_core import random as _random
+from autograd_core.utils.data import DataLoader as _DatasetLoader
 
 __all__ = ["DataLoader"]
 
@@ -23,8 +34,18 @@ def _check_int(value, name, minimum):
     return int(value)
 
 
+def _is_array_like(x):
+    """What the array path takes: arrays, Tensors (they have ``__array__``) and numbers."""
+    return isinstance(x, (np.ndarray, np.generic, numbers.Number)) or hasattr(x, "__array__")
+
+
 class DataLoader:
     """Iterate over arrays in mini-batches: ``for xb, yb in DataLoader(x, y, batch_size=32)``.
+
+    Called with a dataset instead (``DataLoader(dataset, batch_size=...)``, or
+    any first argument that is not an array, Tensor or number, or
+    ``dataset=``), it returns ``autograd_core.utils.data.DataLoader(...)``,
+    PyTorch's loader, with PyTorch's arguments.
 
     Every array must have the same first dimension (the examples); each batch
     is a tuple with one slice of each array, in the order given.
@@ -33,9 +54,11 @@ class DataLoader:
     order of epoch ``e`` comes from ``np.random.default_rng`` seeded with
     ``SeedSequence(seed, spawn_key=(e,))``: it depends only on the seed and
     the epoch number, not on how many epochs this process has run, which is
-    what makes ``set_epoch(n)`` and resuming exact.  With ``seed=None`` fresh
-    OS entropy is drawn once, and ``state_dict()`` records it, so that run can
-    be resumed too.
+    what makes ``set_epoch(n)`` and resuming exact.  With ``seed=None`` the
+    seed is drawn once, here, from ``generator`` (an ``autograd_core.Generator``
+    or ``numpy.random.Generator``) or else from the global generator, so that
+    ``autograd_core.manual_seed(s)`` fixes the order; ``state_dict()`` records
+    it, so that run can be resumed too.
 
     ``epoch`` counts completed (or abandoned) passes: a pass that finishes, or
     a ``for`` loop left early with ``break``, moves to the next epoch.
@@ -44,7 +67,13 @@ class DataLoader:
     yielded next, starting in the middle of an epoch if need be.
     """
 
-    def __init__(self, *arrays, batch_size=1, shuffle=False, drop_last=False, seed=None):
+    def __new__(cls, *args, **kwargs):
+        if (args and not _is_array_like(args[0])) or (not args and "dataset" in kwargs):
+            return _DatasetLoader(*args, **kwargs)
+        return super().__new__(cls)
+
+    def __init__(self, *arrays, batch_size=1, shuffle=False, drop_last=False, seed=None,
+                 generator=None):
         if not arrays:
             raise TypeError("DataLoader needs at least one array")
         arrays = tuple(np.asarray(a) for a in arrays)
@@ -60,8 +89,12 @@ class DataLoader:
         self.batch_size = _check_int(batch_size, "batch_size", 1)
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
+        if seed is not None and generator is not None:
+            raise ValueError("DataLoader: give seed or generator, not both")
         if seed is None:
-            self._seed_entropy = np.random.SeedSequence().entropy
+            rng = _random.get_generator(generator, "DataLoader")
+            # Only a shuffling loader consumes randomness (as in PyTorch).
+            self._seed_entropy = int(rng.integers(0, 1 << 63)) if shuffle else 0
         else:
             self._seed_entropy = _check_int(seed, "seed", 0)
         self._epoch = 0

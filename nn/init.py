@@ -4,12 +4,15 @@ Every function fills ``tensor`` (a Tensor or Parameter — its ``.data`` is
 overwritten in place — or a floating ndarray) and returns it. Values are drawn
 in float64 and rounded to the tensor's dtype.
 
-Random numbers come from one global ``numpy.random.Generator`` (like PyTorch's
-default generator), reseeded with ``manual_seed(seed)``; every function also
-takes ``generator=`` (a ``numpy.random.Generator``) to use instead. As in
-PyTorch, the global generator starts from a fixed seed, so a script that builds
-the same model twice in a fresh process gets the same weights. Layers
-(``nn.Linear``, ``nn.Conv2d``) and ``nn.Dropout`` draw from it too.
+Random numbers come from the library's one global generator,
+``autograd_core.default_generator`` (as in PyTorch), seeded by
+``autograd_core.manual_seed(seed)`` — ``nn.init.manual_seed`` is the same
+function. Every function also takes ``generator=`` (an ``autograd_core.Generator``
+or a ``numpy.random.Generator``) to use instead. As in PyTorch, the global
+generator starts from a fixed seed, so a script that builds the same model
+twice in a fresh process gets the same weights. Layers (``nn.Linear``,
+``nn.Conv2d``), ``nn.Dropout``, data shuffling and ``ag.rand``/``ag.randn``/...
+draw from it too.
 
 Fans (``_calculate_fan_in_and_fan_out``): for a weight of shape
 ``(out, in, *kernel)`` the receptive field is ``prod(kernel)``,
@@ -34,6 +37,8 @@ import numbers
 import numpy as np
 
 from autograd_core import Tensor
+from autograd_core import random as _random
+from autograd_core.random import default_seed, manual_seed
 
 __all__ = [
     "manual_seed", "get_generator", "default_seed",
@@ -43,27 +48,12 @@ __all__ = [
     "orthogonal_", "default_layer_init_",
 ]
 
-default_seed = 0
-_generator = np.random.default_rng(default_seed)
 
-
-def manual_seed(seed):
-    """Reseed the global generator used by ``nn.init``, the layers' default
-    initialisation and ``nn.Dropout``. Returns the new generator."""
-    global _generator
-    if isinstance(seed, bool) or not isinstance(seed, (numbers.Integral, np.integer)) or seed < 0:
-        raise TypeError(f"manual_seed: seed must be a non-negative int, got {seed!r}")
-    _generator = np.random.default_rng(int(seed))
-    return _generator
-
-
-def get_generator(generator=None):
-    """``generator`` if given (checked), else the global generator."""
-    if generator is None:
-        return _generator
-    if not isinstance(generator, np.random.Generator):
-        raise TypeError(f"generator must be a numpy.random.Generator, got {type(generator).__name__}")
-    return generator
+def get_generator(generator=None, fn="nn.init"):
+    """The ``numpy.random.Generator`` to draw from: ``generator`` if given (an
+    ``autograd_core.Generator`` or a ``numpy.random.Generator``), else the global
+    generator ``autograd_core.default_generator``; ``fn`` names the caller in errors."""
+    return _random.get_generator(generator, fn)
 
 
 # ---------------------------------------------------------------- helpers
@@ -140,7 +130,7 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """Fill with U(a, b)."""
     if not a <= b:
         raise ValueError(f"uniform_: expects a <= b, got a={a}, b={b}")
-    rng = get_generator(generator)
+    rng = get_generator(generator, "uniform_")
     return _fill(tensor, rng.uniform(a, b, size=_shape(tensor)), "uniform_")
 
 
@@ -148,7 +138,7 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """Fill with N(mean, std²)."""
     if std < 0:
         raise ValueError(f"normal_: std must be non-negative, got {std}")
-    rng = get_generator(generator)
+    rng = get_generator(generator, "normal_")
     return _fill(tensor, rng.normal(mean, std, size=_shape(tensor)), "normal_")
 
 
@@ -216,7 +206,7 @@ def orthogonal_(tensor, gain=1.0, generator=None):
         raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, "
                          f"got shape {shape}")
     rows, cols = shape[0], math.prod(shape[1:])
-    flat = get_generator(generator).normal(size=(rows, cols))
+    flat = get_generator(generator, "orthogonal_").normal(size=(rows, cols))
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)

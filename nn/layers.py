@@ -186,18 +186,29 @@ class Flatten(Module):
 
 
 class Dropout(Module):
-    """``Dropout(p=0.5, inplace=False, seed=None)``: inverted dropout in training
-    mode (zero with probability p, scale survivors by 1/(1−p)); the identity in
-    eval mode. Masks come from ``nn.init``'s global generator, or — with
-    ``seed`` (an extension) — from this layer's own ``numpy.random.Generator``."""
+    """``Dropout(p=0.5, inplace=False, seed=None, generator=None)``: inverted
+    dropout in training mode (zero with probability p, scale survivors by
+    1/(1−p)); the identity in eval mode.
 
-    def __init__(self, p=0.5, inplace=False, seed=None):
+    Masks come from the global generator (``autograd_core.manual_seed`` seeds
+    it), or from this layer's own stream: ``generator=`` (an
+    ``autograd_core.Generator`` or ``numpy.random.Generator``), or ``seed=``
+    (an extension: ``Generator().manual_seed(seed)``, the stream of
+    ``np.random.default_rng(seed)``)."""
+
+    def __init__(self, p=0.5, inplace=False, seed=None, generator=None):
         super().__init__()
         if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
             raise ValueError(f"Dropout: probability has to be between 0 and 1, but got {p!r}")
+        if seed is not None and generator is not None:
+            raise ValueError("Dropout: give seed or generator, not both")
         self.p = float(p)
         self.inplace = inplace
-        self.generator = None if seed is None else np.random.default_rng(seed)
+        if seed is not None:
+            generator = ag.Generator().manual_seed(seed)
+        elif generator is not None:
+            generator = init.get_generator(generator, "Dropout")
+        self.generator = generator
 
     def forward(self, x):
         return F.dropout(x, self.p, self.training, generator=self.generator)

@@ -124,8 +124,13 @@ def test_manual_seed_makes_models_reproducible():
     for k in a:
         np.testing.assert_array_equal(a[k], b[k])
     assert not np.array_equal(a["0.weight"], c["0.weight"])
-    with pytest.raises(TypeError):
-        init.manual_seed(-1)
+    # nn.init.manual_seed is autograd_core.manual_seed (PyTorch's seed rules).
+    import autograd_core as ag
+    assert init.manual_seed is ag.manual_seed and init.get_generator() is ag.default_generator
+    with pytest.raises(TypeError, match="seed must be an int"):
+        init.manual_seed(1.5)
+    with pytest.raises(ValueError, match="2\\*\\*64"):
+        init.manual_seed(2 ** 64)
 
 
 def test_generator_keyword_is_independent_of_the_global_generator():

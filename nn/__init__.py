@@ -8,7 +8,8 @@
 ``nn.functional`` holds the same operations as functions, ``nn.init`` the
 initialisers (``nn.init.manual_seed(seed)`` makes model construction
 reproducible), ``nn.DataLoader`` mini-batches NumPy arrays and ``nn.datasets``
-reads Fashion-MNIST.
+reads Fashion-MNIST, ``nn.utils`` clips gradients and turns parameters into one
+vector and back (``torch.nn.utils``).
 """
 from .module import (Module, Parameter, Sequential, ModuleList, StateDictError,
                      IncompatibleKeys)
@@ -17,7 +18,7 @@ from .layers import (Linear, ReLU, LeakyReLU, Tanh, Sigmoid, Softmax, LogSoftmax
 from .conv import Conv2d, MaxPool2d
 from .losses import (MSELoss, L1Loss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss,
                      KLDivLoss, MultiMarginLoss, HingeLoss)
-from . import functional, init
+from . import functional, init, utils
 from .data import DataLoader
 from . import datasets
 
@@ -27,5 +28,5 @@ __all__ = [
     "Identity", "Flatten", "Dropout", "BatchNorm1d", "Conv2d", "MaxPool2d",
     "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
     "KLDivLoss", "MultiMarginLoss", "HingeLoss",
-    "functional", "init", "DataLoader", "datasets",
+    "functional", "init", "utils", "DataLoader", "datasets",
 ]

@@ -10,7 +10,8 @@ initialisers (they draw from the global generator: ``autograd_core.manual_seed(s
 also spelled ``nn.init.manual_seed``, makes model construction reproducible),
 ``nn.DataLoader`` mini-batches NumPy arrays (``nn.DataLoader(x, y, batch_size=32)``)
 or, given a dataset, is ``autograd_core.utils.data.DataLoader``; ``nn.datasets``
-reads Fashion-MNIST.
+reads Fashion-MNIST and MNIST; ``nn.utils`` clips gradients and turns parameters
+into one vector and back (``torch.nn.utils``).
 """
 from .module import (Module, Parameter, Sequential, ModuleList, StateDictError,
                      IncompatibleKeys)
@@ -19,7 +20,7 @@ from .layers import (Linear, ReLU, LeakyReLU, Tanh, Sigmoid, Softmax, LogSoftmax
 from .conv import Conv2d, MaxPool2d
 from .losses import (MSELoss, L1Loss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss,
                      KLDivLoss, MultiMarginLoss, HingeLoss)
-from . import functional, init
+from . import functional, init, utils
 from .data import DataLoader
 from . import datasets
 
@@ -29,5 +30,5 @@ __all__ = [
     "Identity", "Flatten", "Dropout", "BatchNorm1d", "Conv2d", "MaxPool2d",
     "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
     "KLDivLoss", "MultiMarginLoss", "HingeLoss",
-    "functional", "init", "DataLoader", "datasets",
+    "functional", "init", "utils", "DataLoader", "datasets",
 ]

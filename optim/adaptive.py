@@ -11,14 +11,9 @@ import math
 
 import numpy as np
 
-from .optimizer import Optimizer, check_nonneg, check_range
+from .optimizer import PerParameterOptimizer, check_nonnegative, check_range
 
 __all__ = ["Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW"]
-
-
-def _grad(p, group):
-    g = np.asarray(p.grad.data, dtype=p.data.dtype)
-    return -g if group.get("maximize", False) else g
 
 
 def _lerp_(a, b, w):
@@ -38,7 +33,7 @@ def _check_betas(betas):
     check_range(b2, "beta parameter at index 1", 0.0, 1.0)
 
 
-class Adagrad(Optimizer):
+class Adagrad(PerParameterOptimizer):
     r"""``Adagrad(params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, *, maximize=False)``
 
     Duchi, Hazan & Singer (2011), as in PyTorch::
@@ -60,47 +55,27 @@ class Adagrad(Optimizer):
 
     def add_param_group(self, param_group):
         super().add_param_group(param_group)
-        self._init_state(self.param_groups[-1])
-
-    def _init_state(self, group):
+        group = self.param_groups[-1]
         for p in group["params"]:
-            state = self.state[p]
-            if not state:
-                state["step"] = 0
-                state["sum"] = np.full_like(p.data, group["initial_accumulator_value"])
+            if not self.state[p]:
+                self.state[p].update(self._init_state(p, group))
+
+    def _init_state(self, p, group):
+        return {"step": 0, "sum": np.full_like(p.data, group["initial_accumulator_value"])}
 
     def _validate_group(self, group):
-        check_nonneg(group["lr"], "learning rate")
-        check_nonneg(group["lr_decay"], "lr_decay value")
-        check_nonneg(group["weight_decay"], "weight_decay value")
-        check_nonneg(group["initial_accumulator_value"], "initial_accumulator_value value")
-        check_nonneg(group["eps"], "epsilon value")
+        check_nonnegative(group, "lr", "lr_decay", "weight_decay", "initial_accumulator_value",
+                          "eps")
 
-    def step(self, closure=None):
-        loss = self._eval_closure(closure)
-        for group in self.param_groups:
-            lr, lr_decay = group["lr"], group["lr_decay"]
-            wd, eps = group["weight_decay"], group["eps"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    self._init_state(group)
-                state["step"] += 1
-                step = state["step"]
-                g = _grad(p, group)
-                if wd != 0:
-                    g = g + wd * p.data
-                clr = lr / (1 + (step - 1) * lr_decay)
-                s = state["sum"]
-                s += g * g
-                std = np.sqrt(s) + eps
-                p.data -= clr * (g / std)
-        return loss
+    def _update(self, p, g, state, group):
+        clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        s = state["sum"]
+        s += g * g
+        std = np.sqrt(s) + group["eps"]
+        p.data -= clr * (g / std)
 
 
-class Adadelta(Optimizer):
+class Adadelta(PerParameterOptimizer):
     r"""``Adadelta(params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False)``
 
     Zeiler (2012), as in PyTorch::
@@ -117,41 +92,29 @@ class Adadelta(Optimizer):
         super().__init__(params, defaults)
 
     def _validate_group(self, group):
-        check_nonneg(group["lr"], "learning rate")
+        check_nonnegative(group, "lr")
         check_range(group["rho"], "rho value", 0.0, 1.0, hi_closed=True)
-        check_nonneg(group["eps"], "epsilon value")
-        check_nonneg(group["weight_decay"], "weight_decay value")
+        check_nonnegative(group, "eps", "weight_decay")
 
-    def step(self, closure=None):
-        loss = self._eval_closure(closure)
-        for group in self.param_groups:
-            lr, rho, eps, wd = group["lr"], group["rho"], group["eps"], group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    state["step"] = 0
-                    state["square_avg"] = np.zeros_like(p.data)
-                    state["acc_delta"] = np.zeros_like(p.data)
-                state["step"] += 1
-                g = _grad(p, group)
-                if wd != 0:
-                    g = g + wd * p.data
-                v, u = state["square_avg"], state["acc_delta"]
-                v *= rho
-                v += (1 - rho) * (g * g)
-                std = np.sqrt(v + eps)
-                delta = np.sqrt(u + eps)
-                delta /= std
-                delta *= g
-                u *= rho
-                u += (1 - rho) * (delta * delta)
-                p.data -= lr * delta
-        return loss
+    def _init_state(self, p, group):
+        return {"step": 0, "square_avg": np.zeros_like(p.data),
+                "acc_delta": np.zeros_like(p.data)}
+
+    def _update(self, p, g, state, group):
+        rho, eps = group["rho"], group["eps"]
+        v, u = state["square_avg"], state["acc_delta"]
+        v *= rho
+        v += (1 - rho) * (g * g)
+        std = np.sqrt(v + eps)
+        delta = np.sqrt(u + eps)
+        delta /= std
+        delta *= g
+        u *= rho
+        u += (1 - rho) * (delta * delta)
+        p.data -= group["lr"] * delta
 
 
-class RMSprop(Optimizer):
+class RMSprop(PerParameterOptimizer):
     r"""``RMSprop(params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, *, maximize=False)``
 
     Hinton's lecture 6e; centred variant from Graves (2013); as in PyTorch::
@@ -173,53 +136,38 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     def _validate_group(self, group):
-        check_nonneg(group["lr"], "learning rate")
-        check_nonneg(group["eps"], "epsilon value")
-        check_nonneg(group["momentum"], "momentum value")
-        check_nonneg(group["weight_decay"], "weight_decay value")
-        check_nonneg(group["alpha"], "alpha value")
+        check_nonnegative(group, "lr", "eps", "momentum", "weight_decay", "alpha")
 
-    def step(self, closure=None):
-        loss = self._eval_closure(closure)
-        for group in self.param_groups:
-            lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
-            wd, mu, centered = group["weight_decay"], group["momentum"], group["centered"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    state["step"] = 0
-                    state["square_avg"] = np.zeros_like(p.data)
-                    if mu > 0:
-                        state["momentum_buffer"] = np.zeros_like(p.data)
-                    if centered:
-                        state["grad_avg"] = np.zeros_like(p.data)
-                state["step"] += 1
-                g = _grad(p, group)
-                if wd != 0:
-                    g = g + wd * p.data
-                v = state["square_avg"]
-                v *= alpha
-                v += (1 - alpha) * (g * g)
-                if centered:
-                    m = state["grad_avg"]
-                    _lerp_(m, g, 1 - alpha)
-                    avg = np.sqrt(v - m * m)
-                else:
-                    avg = np.sqrt(v)
-                avg += eps
-                if mu > 0:
-                    buf = state["momentum_buffer"]
-                    buf *= mu
-                    buf += g / avg
-                    p.data -= lr * buf
-                else:
-                    p.data -= lr * (g / avg)
-        return loss
+    def _init_state(self, p, group):
+        state = {"step": 0, "square_avg": np.zeros_like(p.data)}
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = np.zeros_like(p.data)
+        if group["centered"]:
+            state["grad_avg"] = np.zeros_like(p.data)
+        return state
+
+    def _update(self, p, g, state, group):
+        alpha = group["alpha"]
+        v = state["square_avg"]
+        v *= alpha
+        v += (1 - alpha) * (g * g)
+        if group["centered"]:
+            m = state["grad_avg"]
+            _lerp_(m, g, 1 - alpha)
+            avg = np.sqrt(v - m * m)
+        else:
+            avg = np.sqrt(v)
+        avg += group["eps"]
+        if group["momentum"] > 0:
+            buf = state["momentum_buffer"]
+            buf *= group["momentum"]
+            buf += g / avg
+            p.data -= group["lr"] * buf
+        else:
+            p.data -= group["lr"] * (g / avg)
 
 
-class Adam(Optimizer):
+class Adam(PerParameterOptimizer):
     r"""``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *, maximize=False)``
 
     Kingma & Ba (2015); AMSGrad from Reddi, Kale & Kumar (2018); as PyTorch::
@@ -234,8 +182,6 @@ class Adam(Optimizer):
     m̂ = m/(1 − β₁ᵗ) and v̂ = v/(1 − β₂ᵗ).
     """
 
-    _decoupled = False
-
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, maximize=False):
         defaults = dict(lr=lr, betas=tuple(betas) if isinstance(betas, list) else betas,
@@ -244,49 +190,33 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _validate_group(self, group):
-        check_nonneg(group["lr"], "learning rate")
-        check_nonneg(group["eps"], "epsilon value")
+        check_nonnegative(group, "lr", "eps")
         _check_betas(group["betas"])
-        check_nonneg(group["weight_decay"], "weight_decay value")
+        check_nonnegative(group, "weight_decay")
 
-    def step(self, closure=None):
-        loss = self._eval_closure(closure)
-        for group in self.param_groups:
-            lr, eps, wd, amsgrad = group["lr"], group["eps"], group["weight_decay"], group["amsgrad"]
-            beta1, beta2 = group["betas"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    state["step"] = 0
-                    state["exp_avg"] = np.zeros_like(p.data)
-                    state["exp_avg_sq"] = np.zeros_like(p.data)
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = np.zeros_like(p.data)
-                state["step"] += 1
-                step = state["step"]
-                g = _grad(p, group)
-                if self._decoupled:
-                    p.data *= 1 - lr * wd
-                elif wd != 0:
-                    g = g + wd * p.data
-                m, v = state["exp_avg"], state["exp_avg_sq"]
-                _lerp_(m, g, 1 - beta1)
-                v *= beta2
-                v += (1 - beta2) * (g * g)
-                bias_correction1 = 1 - beta1 ** step
-                bias_correction2 = 1 - beta2 ** step
-                step_size = lr / bias_correction1
-                bias_correction2_sqrt = math.sqrt(bias_correction2)
-                if amsgrad:
-                    vmax = state["max_exp_avg_sq"]
-                    np.maximum(vmax, v, out=vmax)
-                    denom = np.sqrt(vmax) / bias_correction2_sqrt + eps
-                else:
-                    denom = np.sqrt(v) / bias_correction2_sqrt + eps
-                p.data -= step_size * (m / denom)
-        return loss
+    def _init_state(self, p, group):
+        state = {"step": 0, "exp_avg": np.zeros_like(p.data), "exp_avg_sq": np.zeros_like(p.data)}
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = np.zeros_like(p.data)
+        return state
+
+    def _update(self, p, g, state, group):
+        beta1, beta2 = group["betas"]
+        step = state["step"]
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        _lerp_(m, g, 1 - beta1)
+        v *= beta2
+        v += (1 - beta2) * (g * g)
+        bias_correction1 = 1 - beta1 ** step
+        bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
+        step_size = group["lr"] / bias_correction1
+        if group["amsgrad"]:
+            vmax = state["max_exp_avg_sq"]
+            np.maximum(vmax, v, out=vmax)
+            denom = np.sqrt(vmax) / bias_correction2_sqrt + group["eps"]
+        else:
+            denom = np.sqrt(v) / bias_correction2_sqrt + group["eps"]
+        p.data -= step_size * (m / denom)
 
 
 class AdamW(Adam):
@@ -297,7 +227,7 @@ class AdamW(Adam):
         θ ← θ (1 − lr · λ)            then the Adam update without the L2 term
     """
 
-    _decoupled = True
+    _decoupled_weight_decay = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
                  amsgrad=False, *, maximize=False):

@@ -60,9 +60,8 @@ from autograd_core import Tensor, no_grad
 
 from .line_search import backtracking
 from .newton import _with_tangents
-from .optimizer import (_FlatStateOptimizer, add_flat_, call_closure, check_choice,
-                        check_nonneg, check_positive_int, flat_dtype, gather_flat_grad,
-                        set_flat_)
+from .optimizer import (FlatStateOptimizer, add_flat_, call_closure, check_choice,
+                        check_nonnegative, check_positive_int, flat_dtype, gather_flat_grad)
 
 __all__ = ["HessianFree", "gauss_newton_product"]
 
@@ -143,7 +142,7 @@ def _hessian_product(closure, params, vec):
     return np.concatenate(out)
 
 
-class HessianFree(_FlatStateOptimizer):
+class HessianFree(FlatStateOptimizer):
     r"""``HessianFree(params, lr=1.0, damping=1.0, curvature='gauss_newton', cg_max_iter=250, cg_min_iter=1, cg_tol=5e-4, cg_decay=0.95, cg_backtracking=True, adapt_damping=True, min_damping=1e-8, line_search=True, tolerance_grad=1e-10)``
 
     Martens (2010) Hessian-free optimisation; see the module docstring for the
@@ -166,16 +165,14 @@ class HessianFree(_FlatStateOptimizer):
         super().__init__(params, defaults)
 
     def _validate_group(self, group):
-        check_nonneg(group["lr"], "learning rate")
-        check_nonneg(group["damping"], "damping value")
+        check_nonnegative(group, "lr", "damping")
         check_choice(group["curvature"], "curvature", ("gauss_newton", "gn", "hessian"))
         check_positive_int(group["cg_max_iter"], "cg_max_iter")
         check_positive_int(group["cg_min_iter"], "cg_min_iter")
-        check_nonneg(group["cg_tol"], "cg_tol")
+        check_nonnegative(group, "cg_tol")
         if not 0 <= group["cg_decay"] <= 1:
             raise ValueError(f"Invalid cg_decay: {group['cg_decay']} (expected 0 <= cg_decay <= 1)")
-        check_nonneg(group["min_damping"], "min_damping")
-        check_nonneg(group["tolerance_grad"], "tolerance_grad")
+        check_nonnegative(group, "min_damping", "tolerance_grad")
 
     # -- pieces -------------------------------------------------------------------
 
@@ -251,11 +248,13 @@ class HessianFree(_FlatStateOptimizer):
 
         # 1. loss and gradient
         loss_t, _ = _unpack(call_closure(closure), need_output=gauss_newton)
-        _clear_grads(params)
+        self.zero_grad()
         loss_t.backward()
         f0 = float(loss_t)
         g = gather_flat_grad(params)
-        grad_tensors = [None if p.grad is None else p.grad.data.copy() for p in params]
+        # The curvature products below still reset .grad as a side effect; the
+        # gradients at the start are put back after them.
+        grads_at_start = [p.grad for p in params]
         evals = 1
         if np.abs(g).max() <= group["tolerance_grad"]:
             state["func_evals"] += evals
@@ -276,13 +275,10 @@ class HessianFree(_FlatStateOptimizer):
         evals += n_cg[0]
         state["cg_init"] = p_last.copy()
 
-        x_start = [p.data.copy() for p in params]
+        x_start = self._snapshot()
 
         def loss_along(p_vec, t=1.0):
-            add_flat_(params, t, p_vec)
-            f = self._loss_at(closure)
-            set_flat_(params, x_start)
-            return f
+            return self._along(x_start, t, p_vec, lambda: self._loss_at(closure))
 
         # 3. CG backtracking over the kept iterates
         idx = len(saved) - 1
@@ -327,12 +323,8 @@ class HessianFree(_FlatStateOptimizer):
         # 6. update
         with no_grad():
             add_flat_(params, t, p)
-        for prm, gd in zip(params, grad_tensors):
-            prm.grad = gd
-        state["damping"] = lam
-        state["n_iter"] += 1
-        state["func_evals"] += evals
-        state["rho"] = float(rho)
-        state["cg_iters"] = int(iters)
-        state["step_size"] = float(t)
+        for prm, grad in zip(params, grads_at_start):
+            prm.grad = grad
+        self._count_step(state, evals, damping=lam, rho=float(rho), cg_iters=int(iters),
+                         step_size=float(t))
         return loss_t

@@ -12,10 +12,8 @@ import numpy as np
 
 from autograd_core import Tensor, enable_grad, forward_ad, no_grad
 
-from .line_search import backtracking, strong_wolfe
-from .optimizer import (_FlatStateOptimizer, add_flat_, call_closure, check_choice,
-                        check_nonneg, check_positive_int, flat_dtype, gather_flat_grad,
-                        set_flat_)
+from .optimizer import (FlatStateOptimizer, add_flat_, call_closure, check_choice,
+                        check_nonnegative, check_positive_int, flat_dtype, gather_flat_grad)
 
 __all__ = ["Newton", "closure_hvp", "conjugate_gradient"]
 
@@ -106,7 +104,7 @@ def conjugate_gradient(matvec, b, x0=None, max_iter=None, tol=1e-8, stop_on_nega
     return x, max_iter, False
 
 
-class Newton(_FlatStateOptimizer):
+class Newton(FlatStateOptimizer):
     r"""``Newton(params, lr=1.0, damping=1e-3, solver='exact', cg_max_iter=None, cg_tol=1e-8, line_search_fn=None)``
 
     One damped Newton iteration per ``step(closure)``::
@@ -136,12 +134,11 @@ class Newton(_FlatStateOptimizer):
         super().__init__(params, defaults)
 
     def _validate_group(self, group):
-        check_nonneg(group["lr"], "learning rate")
-        check_nonneg(group["damping"], "damping value")
+        check_nonnegative(group, "lr", "damping")
         check_choice(group["solver"], "solver", ("exact", "cg"))
         if group["cg_max_iter"] is not None:
             check_positive_int(group["cg_max_iter"], "cg_max_iter")
-        check_nonneg(group["cg_tol"], "cg_tol")
+        check_nonnegative(group, "cg_tol")
         check_choice(group["line_search_fn"], "line_search_fn",
                      (None, "backtracking", "strong_wolfe"))
 
@@ -175,8 +172,7 @@ class Newton(_FlatStateOptimizer):
         evals = 1
         n = g.size
         if not np.any(g):
-            state["n_iter"] += 1
-            state["func_evals"] += evals
+            self._count_step(state, evals)
             return loss
 
         if group["solver"] == "exact":
@@ -197,27 +193,12 @@ class Newton(_FlatStateOptimizer):
         t = group["lr"]
         kind = group["line_search_fn"]
         with no_grad():
-            if kind is None:
-                add_flat_(params, t, d)
-            else:
-                x0 = [p.data.copy() for p in params]
-
-                def obj_func(x, t_, d_):
-                    add_flat_(params, t_, d_)
-                    f = float(call_closure(closure))
-                    gr = gather_flat_grad(params)
-                    set_flat_(params, x)
-                    return f, gr
-
-                search = backtracking if kind == "backtracking" else strong_wolfe
-                _, _, t, ls_evals = search(obj_func, x0, t, d, f0, g, g.dot(d))
+            if kind is not None:
+                _, _, t, ls_evals = self._line_search(closure, kind, t, d, f0, g, g.dot(d))
                 evals += ls_evals
-                add_flat_(params, t, d)
-        state["n_iter"] += 1
-        state["func_evals"] += evals
-        state["last_damping"] = float(alpha)
-        state["last_step_size"] = float(t)
-        state["cg_iters"] = int(cg_iters)
+            add_flat_(params, t, d)
+        self._count_step(state, evals, last_damping=float(alpha), last_step_size=float(t),
+                         cg_iters=int(cg_iters))
         return loss
 
     @staticmethod

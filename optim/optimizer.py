@@ -15,6 +15,12 @@ In a state dict parameters are numbered by their position across all groups,
 so it can be loaded into a fresh optimiser over fresh parameters of the same
 shapes (e.g. after a restart), and saved with ``autograd_core.save`` (no
 pickle: every value is an array, a number, a string, None or a container).
+
+Two templates below hold what the optimisers share, so each keeps only its own
+rule: ``PerParameterOptimizer.step`` (the first-order methods: gradient,
+``maximize``, weight decay, state creation, step count; the subclass gives
+``_update``) and ``FlatStateOptimizer`` (the second-order methods over the
+flattened parameters: closure evaluation, moves along a ray, line searches).
 """
 from __future__ import annotations
 
@@ -26,8 +32,11 @@ from collections import defaultdict
 import numpy as np
 
 from autograd_core import Tensor, enable_grad
+from nn.utils import zero_grad_
 
-__all__ = ["Optimizer", "required"]
+from .line_search import backtracking, strong_wolfe
+
+__all__ = ["Optimizer", "required", "PerParameterOptimizer", "FlatStateOptimizer"]
 
 
 class _RequiredParameter:
@@ -52,6 +61,16 @@ def check_nonneg(value, what):
     """``ValueError("Invalid <what>: <value>")`` unless ``0 <= value``."""
     if not _is_real(value) or not (0.0 <= value) or math.isnan(value):
         raise ValueError(f"Invalid {what}: {value}")
+
+
+_PYTORCH_WORDING = {"lr": "learning rate", "eps": "epsilon value"}
+
+
+def check_nonnegative(group, *keys):
+    """``check_nonneg`` for each named hyper-parameter of ``group``, worded as
+    PyTorch's messages ("Invalid learning rate: -1", "Invalid momentum value: -1")."""
+    for key in keys:
+        check_nonneg(group[key], _PYTORCH_WORDING.get(key, f"{key} value"))
 
 
 def check_range(value, what, lo, hi, hi_closed=False):
@@ -92,11 +111,6 @@ def gather_flat_grad(params):
     return np.concatenate(views) if len(views) > 1 else views[0].copy()
 
 
-def gather_flat_params(params):
-    dt = flat_dtype(params)
-    return np.concatenate([np.asarray(p.data, dtype=dt).reshape(-1) for p in params])
-
-
 def add_flat_(params, step, direction):
     """p ← p + step · direction[slice of p], in place."""
     offset = 0
@@ -107,71 +121,32 @@ def add_flat_(params, step, direction):
         offset += n
 
 
-def set_flat_(params, values):
-    """Copy a flat vector (or a list of arrays) into the parameters, in place."""
-    if isinstance(values, (list, tuple)):
-        for p, v in zip(params, values):
-            p.data[...] = v
-        return
-    offset = 0
-    for p in params:
-        n = p.data.size
-        p.data[...] = values[offset:offset + n].reshape(p.data.shape)
-        offset += n
-
-
-def split_flat(params, vec):
-    """A flat vector as a list of arrays shaped (and typed) like ``params``."""
-    out, offset = [], 0
-    for p in params:
-        n = p.data.size
-        out.append(np.asarray(vec[offset:offset + n], dtype=p.data.dtype).reshape(p.data.shape))
-        offset += n
-    return out
-
-
 def call_closure(closure):
     """Evaluate a closure with gradient recording on (it may run inside no_grad)."""
     with enable_grad():
         return closure()
 
 
-def _copy_value(v):
-    """Deep copy of a state value: arrays copied, containers rebuilt."""
-    if isinstance(v, np.ndarray):
-        return v.copy()
-    if isinstance(v, np.generic):
-        return v.copy()
-    if isinstance(v, Tensor):
-        return v.data.copy()
-    if isinstance(v, dict):
-        return {k: _copy_value(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_copy_value(x) for x in v]
-    if isinstance(v, tuple):
-        return tuple(_copy_value(x) for x in v)
-    return copy.deepcopy(v)
-
-
-def _cast_value(v, dtype):
-    """A loaded state value, floating arrays cast to the parameter's dtype."""
-    if isinstance(v, Tensor):
-        v = v.data
-    if isinstance(v, np.ndarray):
-        if v.dtype.kind == "f" and dtype is not None:
-            return v.astype(dtype, copy=True)
-        return v.copy()
-    if isinstance(v, np.generic):
-        if v.dtype.kind == "f" and dtype is not None:
-            return v.astype(dtype)
-        return v.copy()
-    if isinstance(v, dict):
-        return {k: _cast_value(x, dtype) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_cast_value(x, dtype) for x in v]
-    if isinstance(v, tuple):
-        return tuple(_cast_value(x, dtype) for x in v)
-    return copy.deepcopy(v)
+def copy_state(value, float_dtype=None):
+    """A deep copy of a state value: arrays (and Tensors' arrays) copied, containers
+    rebuilt with their own type (an OrderedDict stays one), so that nothing
+    shares memory with the model or the optimiser. With ``float_dtype``,
+    floating arrays are cast to it (a loaded state follows its parameter)."""
+    if isinstance(value, Tensor):
+        value = value.data
+    if isinstance(value, (np.ndarray, np.generic)):
+        if float_dtype is not None and value.dtype.kind == "f":
+            return value.astype(float_dtype, copy=True)
+        return value.copy()
+    if isinstance(value, dict):
+        items = [(k, copy_state(v, float_dtype)) for k, v in value.items()]
+        try:
+            return type(value)(items)
+        except TypeError:
+            return dict(items)
+    if isinstance(value, (list, tuple)):
+        return type(value)(copy_state(v, float_dtype) for v in value)
+    return copy.deepcopy(value)
 
 
 # ---------------------------------------------------------------------------
@@ -280,22 +255,10 @@ class Optimizer:
         """Reset the gradients of all optimised parameters.
 
         ``set_to_none=True`` (the default, as PyTorch) sets ``p.grad = None``;
-        otherwise gradients are zeroed in place.
+        otherwise gradients are zeroed in place (``nn.utils.zero_grad_``, the one
+        place where gradients are reset).
         """
-        for group in self.param_groups:
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                elif (g.is_leaf and not g.requires_grad and g.tangent is None
-                      and g.data.flags.writeable):
-                    g.data[...] = 0
-                else:
-                    # A gradient with a graph or tangent (create_graph / forward_ad),
-                    # or a read-only view: replace it by fresh zeros.
-                    p.grad = np.zeros_like(g.data)
+        zero_grad_(self._all_params(), set_to_none)
 
     def step(self, closure=None):
         raise NotImplementedError
@@ -316,7 +279,7 @@ class Optimizer:
         index = {}
         groups = []
         for group in self.param_groups:
-            packed = {k: _copy_value(v) for k, v in group.items() if k != "params"}
+            packed = {k: copy_state(v) for k, v in group.items() if k != "params"}
             ids = []
             for p in group["params"]:
                 index.setdefault(id(p), len(index))
@@ -326,7 +289,7 @@ class Optimizer:
         state = {}
         for p, s in self.state.items():
             if id(p) in index and s:
-                state[index[id(p)]] = {k: _copy_value(v) for k, v in s.items()}
+                state[index[id(p)]] = {k: copy_state(v) for k, v in s.items()}
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
@@ -375,11 +338,11 @@ class Optimizer:
                 raise ValueError(f"load_state_dict: state[{key!r}] must be a dict")
             self._check_loaded_state(key, p, value)
             new_state[p] = {k: (v if k == "step" and not isinstance(v, np.ndarray)
-                                else _cast_value(v, p.data.dtype))
+                                else copy_state(v, p.data.dtype))
                             for k, v in value.items()}
         new_groups = []
         for mine, saved in zip(self.param_groups, saved_groups):
-            g = {k: _copy_value(v) for k, v in saved.items() if k != "params"}
+            g = {k: copy_state(v) for k, v in saved.items() if k != "params"}
             g["params"] = mine["params"]
             self._validate_group(g)
             new_groups.append(g)
@@ -410,15 +373,74 @@ class Optimizer:
         return "\n".join(lines)
 
 
-class _FlatStateOptimizer(Optimizer):
+class PerParameterOptimizer(Optimizer):
+    r"""The step template of the first-order optimisers (SGD, Adagrad, Adadelta,
+    RMSprop, Adam, AdamW): each parameter is updated on its own.
+
+    ``step(closure)`` evaluates the closure (if given), then for every parameter
+    θ that has a gradient::
+
+        g = ∇θ                  (−∇θ if the group's ``maximize``)
+        g ← g + λ θ             (``weight_decay`` λ ≠ 0, the L2 penalty)
+        θ ← θ (1 − lr · λ)      (instead, when ``_decoupled_weight_decay``: AdamW)
+
+    creates θ's state on first use (``_init_state``), counts ``state['step']``
+    (when the state has one; SGD keeps none, as PyTorch) and calls
+    ``_update(p, g, state, group)``, the method's own rule, which writes
+    ``p.data`` in place. ``g`` may be the gradient's own array: rules never
+    modify it.
+    """
+
+    _decoupled_weight_decay = False
+
+    def _init_state(self, p, group):
+        """The fresh per-parameter state (a dict) of parameter ``p``."""
+        return {}
+
+    def _update(self, p, g, state, group):
+        raise NotImplementedError
+
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns the closure's loss."""
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            maximize = group.get("maximize", False)
+            wd = group.get("weight_decay", 0)
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = np.asarray(p.grad.data, dtype=p.data.dtype)
+                if maximize:
+                    g = -g
+                if wd != 0:
+                    if self._decoupled_weight_decay:
+                        p.data *= 1 - group["lr"] * wd
+                    else:
+                        g = g + wd * p.data
+                state = self.state[p]
+                if not state:
+                    state.update(self._init_state(p, group))
+                if "step" in state:
+                    state["step"] += 1
+                self._update(p, g, state, group)
+        return loss
+
+
+_LINE_SEARCHES = {"strong_wolfe": strong_wolfe, "backtracking": backtracking}
+
+
+class FlatStateOptimizer(Optimizer):
     """Base for optimisers that keep one global state over the flattened
     parameters (stored, as in PyTorch's LBFGS, under the first parameter).
 
     They allow a single parameter group; loaded flat arrays must have the total
-    number of parameter elements.
+    number of parameter elements. The helpers below are what all of them do
+    with a closure: evaluate it (loss and flat gradient), evaluate it at
+    x + t·d and come back to x, and run a line search along d.
     """
 
     _state_shapes_follow_params = False
+    _square_state_keys = ()          # state arrays that are n×n (BFGS's H, SR1's B)
 
     def __init__(self, params, defaults):
         super().__init__(params, defaults)
@@ -444,7 +466,7 @@ class _FlatStateOptimizer(Optimizer):
 
     def _check_loaded_state(self, index, param, state):
         n = self._numel()
-        square = getattr(self, "_square_state_keys", ())
+        square = self._square_state_keys
 
         def check(k, arr):
             if not isinstance(arr, np.ndarray) or arr.ndim == 0:
@@ -473,3 +495,44 @@ class _FlatStateOptimizer(Optimizer):
             raise TypeError(
                 f"{type(self).__name__}.step() needs a closure: a function that zeroes the "
                 f"gradients, recomputes the loss, calls loss.backward() and returns the loss")
+
+    def _count_step(self, state, evals, **figures):
+        """Book one step in ``state``: ``n_iter`` + 1, ``func_evals`` + ``evals``,
+        and the step's own figures (damping, step size, ...)."""
+        state["n_iter"] += 1
+        state["func_evals"] += evals
+        state.update(figures)
+
+    def _evaluate(self, closure):
+        """(float loss, flat gradient) at the current parameters (one closure call)."""
+        loss = float(call_closure(closure))
+        return loss, gather_flat_grad(self._params)
+
+    def _snapshot(self):
+        """Copies of the parameters' arrays, for ``_restore``."""
+        return [p.data.copy() for p in self._params]
+
+    def _restore(self, snapshot):
+        for p, value in zip(self._params, snapshot):
+            p.data[...] = value
+
+    def _along(self, x, t, d, evaluate):
+        """``evaluate()`` at the point x + t·d, where the parameters now are at x
+        (a ``_snapshot``); the parameters are left at x."""
+        add_flat_(self._params, t, d)
+        try:
+            return evaluate()
+        finally:
+            self._restore(x)
+
+    def _line_search(self, closure, kind, t, d, loss, flat_grad, gtd, max_ls=25):
+        """Run the line search ``kind`` ('strong_wolfe' or 'backtracking') along d
+        from the current parameters, starting at step t. Returns (loss,
+        flat_grad, t, closure calls) at the accepted step; the parameters are
+        left unchanged (the caller moves them)."""
+        x0 = self._snapshot()
+
+        def along_ray(x, t_, d_):
+            return self._along(x, t_, d_, lambda: self._evaluate(closure))
+
+        return _LINE_SEARCHES[kind](along_ray, x0, t, d, loss, flat_grad, gtd, max_ls=max_ls)

@@ -23,11 +23,10 @@ import numpy as np
 
 from autograd_core import no_grad
 
-from .line_search import backtracking, strong_wolfe
-from .optimizer import (_FlatStateOptimizer, add_flat_, call_closure, check_choice,
-                        check_nonneg, check_positive_int, gather_flat_grad, set_flat_)
+from .optimizer import (FlatStateOptimizer, add_flat_, call_closure, check_choice,
+                        check_nonnegative, check_positive_int, gather_flat_grad)
 
-__all__ = ["LBFGS", "BFGS", "SR1"]
+__all__ = ["LBFGS", "BFGS", "SR1", "trust_region_subproblem"]
 
 
 def _qn_defaults(lr, max_iter, max_eval, tolerance_grad, tolerance_change, **extra):
@@ -37,44 +36,133 @@ def _qn_defaults(lr, max_iter, max_eval, tolerance_grad, tolerance_change, **ext
                 tolerance_change=tolerance_change, **extra)
 
 
-class _QuasiNewton(_FlatStateOptimizer):
-    """Shared plumbing: validation and evaluation along a ray."""
+def _gradient_small(flat_grad, group):
+    return np.abs(flat_grad).max() <= group["tolerance_grad"]
+
+
+def _first_step(flat_grad, lr):
+    """min(1, 1/‖g‖₁)·lr: the step along −g before there is any curvature memory."""
+    return min(1.0, 1.0 / np.abs(flat_grad).sum()) * lr
+
+
+class _QuasiNewton(FlatStateOptimizer):
+    """The step template of LBFGS, BFGS and SR1.
+
+    ``step(closure)`` evaluates the closure once (loss f and flat gradient g;
+    nothing else happens if max|g| ≤ ``tolerance_grad``), then runs up to
+    ``max_iter`` iterations of ``_iterate`` — the method's own rule, under
+    ``no_grad`` — each returning the new (f, g), the closure calls it made
+    and whether it stalled (or None: no descent direction, stop). It stops
+    after ``max_iter`` iterations, once ``max_eval`` closure calls are made,
+    when max|g| ≤ ``tolerance_grad``, or when an iteration stalls. The counts
+    ``n_iter`` and ``func_evals`` and every method's memory live in the state
+    of the first parameter, so they persist across steps and state dicts.
+    """
 
     def _validate_group(self, group):
-        check_nonneg(group["lr"], "learning rate")
+        check_nonnegative(group, "lr", "tolerance_grad", "tolerance_change")
         check_positive_int(group["max_iter"], "max_iter")
         check_positive_int(group["max_eval"], "max_eval")
-        check_nonneg(group["tolerance_grad"], "tolerance_grad")
-        check_nonneg(group["tolerance_change"], "tolerance_change")
 
-    def _evaluate(self, closure):
-        """(float loss, flat gradient) at the current parameters."""
-        loss = float(call_closure(closure))
-        return loss, gather_flat_grad(self._params)
+    def _iterate(self, closure, group, state, loss, flat_grad, last):
+        """One iteration from (loss, flat_grad); ``last`` is True on the step's
+        last iteration. Returns (loss, flat_grad, closure calls, stalled), or
+        None to stop."""
+        raise NotImplementedError
 
-    def _directional_evaluate(self, closure, x, t, d):
-        """(loss, flat grad) at x + t·d; the parameters are left at x."""
-        add_flat_(self._params, t, d)
-        loss, flat_grad = self._evaluate(closure)
-        set_flat_(self._params, x)
-        return loss, flat_grad
+    def step(self, closure=None):
+        """Up to ``max_iter`` iterations; returns the loss at the start (the
+        closure's first value, as PyTorch's LBFGS)."""
+        self._require_closure(closure)
+        group = self.param_groups[0]
+        state = self.state[self._params[0]]
+        state.setdefault("func_evals", 0)
+        state.setdefault("n_iter", 0)
 
-    def _clone_params(self):
-        return [p.data.copy() for p in self._params]
+        orig_loss = call_closure(closure)
+        loss, flat_grad = float(orig_loss), gather_flat_grad(self._params)
+        state["func_evals"] += 1
+        evals = 1
+        if _gradient_small(flat_grad, group):
+            return orig_loss
 
-    def _line_search(self, closure, kind, t, d, loss, flat_grad, gtd):
-        """Run the named line search from the current parameters; returns
-        (loss, flat_grad, t, evals) and leaves the parameters unchanged."""
-        x0 = self._clone_params()
+        with no_grad():
+            for n_iter in range(1, group["max_iter"] + 1):
+                state["n_iter"] += 1
+                last = n_iter == group["max_iter"]
+                result = self._iterate(closure, group, state, loss, flat_grad, last)
+                if result is None:
+                    break
+                loss, flat_grad, calls, stalled = result
+                evals += calls
+                state["func_evals"] += calls
+                if last or evals >= group["max_eval"] or stalled \
+                        or _gradient_small(flat_grad, group):
+                    break
+        return orig_loss
 
-        def obj_func(x, t_, d_):
-            return self._directional_evaluate(closure, x, t_, d_)
 
-        search = strong_wolfe if kind == "strong_wolfe" else backtracking
-        return search(obj_func, x0, t, d, loss, flat_grad, gtd)
+class _LineSearchQuasiNewton(_QuasiNewton):
+    """The iteration of LBFGS and BFGS: x ← x + t·d along the method's own
+    direction d = −H g (``_direction``, which also updates its memory from the
+    last step s = t·d and y = g − g_prev).
+
+    The step t starts at min(1, 1/‖g‖₁)·lr on the very first iteration and at
+    lr afterwards; a line search (``line_search_fn``) then moves it, or the
+    step is taken as it is — and then the closure is not called after the
+    step's last iteration (the next step evaluates there anyway). If gᵀd >
+    −``tolerance_change``, ``_restart`` gives another direction (or None:
+    stop). An iteration stalls when max|t·d| ≤ ``tolerance_change`` or the
+    loss changed by less than ``tolerance_change``.
+    """
+
+    def _direction(self, state, flat_grad, first):
+        """d = −H g, after updating the memory with the last step (not on the
+        ``first`` iteration ever)."""
+        raise NotImplementedError
+
+    def _restart(self, state, flat_grad):
+        """The direction to take when d is not a descent direction (None: stop)."""
+        return None
+
+    def _iterate(self, closure, group, state, loss, flat_grad, last):
+        first = state["n_iter"] == 1
+        d = self._direction(state, flat_grad, first)
+        state["prev_flat_grad"] = flat_grad.copy()
+        state["prev_loss"] = prev_loss = loss
+        lr, tolerance_change = group["lr"], group["tolerance_change"]
+        t = state["t"] = _first_step(flat_grad, lr) if first else lr
+        state["d"] = d
+        gtd = flat_grad.dot(d)
+        if gtd > -tolerance_change:
+            # On the first iteration d is −g already: no other direction to try.
+            d = None if first else self._restart(state, flat_grad)
+            if d is None:
+                return None
+            state["d"] = d
+            t = state["t"] = _first_step(flat_grad, lr)
+            gtd = flat_grad.dot(d)
+            if gtd > -tolerance_change:
+                return None
+
+        kind = group["line_search_fn"]
+        if kind is not None:
+            loss, flat_grad, t, calls = self._line_search(closure, kind, t, d, loss,
+                                                          flat_grad, gtd)
+            add_flat_(self._params, t, d)
+        else:
+            add_flat_(self._params, t, d)
+            calls = 0
+            if not last:
+                loss, flat_grad = self._evaluate(closure)
+                calls = 1
+        state["t"] = t
+        stalled = (np.abs(d * t).max() <= tolerance_change
+                   or abs(loss - prev_loss) < tolerance_change)
+        return loss, flat_grad, calls, stalled
 
 
-class LBFGS(_QuasiNewton):
+class LBFGS(_LineSearchQuasiNewton):
     r"""``LBFGS(params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9, history_size=100, line_search_fn=None)``
 
     Limited-memory BFGS (Nocedal 1980; Liu & Nocedal 1989), the algorithm and
@@ -83,9 +171,18 @@ class LBFGS(_QuasiNewton):
     with sᵀy ≤ 1e-10 are skipped; the first iteration ever takes the step
     min(1, 1/‖g‖₁)·lr along −g, later ones lr along the quasi-Newton
     direction; ``line_search_fn='strong_wolfe'`` replaces the fixed step by a
-    strong-Wolfe search (``optim.line_search.strong_wolfe``). ``max_eval``
-    defaults to ``max_iter * 5 // 4``. The memory persists across ``step``
-    calls (and state dicts).
+    strong-Wolfe search (``optim.line_search.strong_wolfe``, up to 25 closure
+    calls; ``max_eval`` is checked after it). ``max_eval`` defaults to
+    ``max_iter * 5 // 4``. The memory persists across ``step`` calls (and
+    state dicts).
+
+    One difference from PyTorch 2.13: there the line search may only use what
+    is left of ``max_eval``, so with ``max_iter=1`` (``max_eval=1``) it can
+    make no trial beyond the first and a step that overshoots is rejected
+    every time; here it keeps its 25 calls, as earlier PyTorch releases did.
+
+        >>> opt = optim.LBFGS(model.parameters(), line_search_fn="strong_wolfe")
+        >>> opt.step(closure)       # closure: zero_grad, loss, backward, return loss
     """
 
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7,
@@ -99,122 +196,40 @@ class LBFGS(_QuasiNewton):
         check_positive_int(group["history_size"], "history_size")
         check_choice(group["line_search_fn"], "line_search_fn", (None, "strong_wolfe"))
 
-    def step(self, closure=None):
-        """Up to ``max_iter`` L-BFGS iterations; returns the loss at the start."""
-        self._require_closure(closure)
-        group = self.param_groups[0]
-        lr = group["lr"]
-        max_iter, max_eval = group["max_iter"], group["max_eval"]
-        tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
-        line_search_fn, history_size = group["line_search_fn"], group["history_size"]
-
-        state = self.state[self._params[0]]
-        state.setdefault("func_evals", 0)
-        state.setdefault("n_iter", 0)
-
-        orig_loss = call_closure(closure)
-        loss = float(orig_loss)
-        current_evals = 1
-        state["func_evals"] += 1
-        flat_grad = gather_flat_grad(self._params)
-        if np.abs(flat_grad).max() <= tolerance_grad:
-            return orig_loss
-
-        d = state.get("d")
-        t = state.get("t")
-        old_dirs = state.get("old_dirs")
-        old_stps = state.get("old_stps")
-        ro = state.get("ro")
-        H_diag = state.get("H_diag")
-        prev_flat_grad = state.get("prev_flat_grad")
-        prev_loss = state.get("prev_loss")
-
-        with no_grad():
-            n_iter = 0
-            while n_iter < max_iter:
-                n_iter += 1
-                state["n_iter"] += 1
-
-                # -- direction: d = −H g by the two-loop recursion
-                if state["n_iter"] == 1:
-                    d = -flat_grad
-                    old_dirs, old_stps, ro = [], [], []
-                    H_diag = 1
-                else:
-                    y = flat_grad - prev_flat_grad
-                    s = d * t
-                    ys = y.dot(s)
-                    if ys > 1e-10:
-                        if len(old_dirs) == history_size:
-                            old_dirs.pop(0)
-                            old_stps.pop(0)
-                            ro.pop(0)
-                        old_dirs.append(y)
-                        old_stps.append(s)
-                        ro.append(1.0 / ys)
-                        H_diag = ys / y.dot(y)
-                    num_old = len(old_dirs)
-                    if "al" not in state or len(state["al"]) < history_size:
-                        state["al"] = [None] * history_size
-                    al = state["al"]
-                    q = -flat_grad
-                    for i in range(num_old - 1, -1, -1):
-                        al[i] = old_stps[i].dot(q) * ro[i]
-                        q -= al[i] * old_dirs[i]
-                    d = r = q * H_diag
-                    for i in range(num_old):
-                        be_i = old_dirs[i].dot(r) * ro[i]
-                        r += (al[i] - be_i) * old_stps[i]
-
-                prev_flat_grad = flat_grad.copy()
-                prev_loss = loss
-
-                # -- step length
-                if state["n_iter"] == 1:
-                    t = min(1.0, 1.0 / np.abs(flat_grad).sum()) * lr
-                else:
-                    t = lr
-                gtd = flat_grad.dot(d)
-                if gtd > -tolerance_change:
-                    break
-
-                ls_func_evals = 0
-                if line_search_fn is not None:
-                    loss, flat_grad, t, ls_func_evals = self._line_search(
-                        closure, "strong_wolfe", t, d, loss, flat_grad, gtd)
-                    add_flat_(self._params, t, d)
-                    opt_cond = np.abs(flat_grad).max() <= tolerance_grad
-                else:
-                    add_flat_(self._params, t, d)
-                    opt_cond = False
-                    if n_iter != max_iter:
-                        # Not after the last iteration: in a stochastic setting the
-                        # value would be wasted (PyTorch does the same).
-                        loss, flat_grad = self._evaluate(closure)
-                        opt_cond = np.abs(flat_grad).max() <= tolerance_grad
-                        ls_func_evals = 1
-                current_evals += ls_func_evals
-                state["func_evals"] += ls_func_evals
-
-                if n_iter == max_iter or current_evals >= max_eval or opt_cond:
-                    break
-                if np.abs(d * t).max() <= tolerance_change:
-                    break
-                if abs(loss - prev_loss) < tolerance_change:
-                    break
-
-        state["d"] = d
-        state["t"] = t
-        state["old_dirs"] = old_dirs
-        state["old_stps"] = old_stps
-        state["ro"] = ro
-        state["H_diag"] = H_diag
-        state["prev_flat_grad"] = prev_flat_grad
-        state["prev_loss"] = prev_loss
-        return orig_loss
+    def _direction(self, state, flat_grad, first):
+        """d = −H g by the two-loop recursion, after adding the newest pair (s, y)."""
+        if first:
+            state.update(old_dirs=[], old_stps=[], ro=[], H_diag=1)
+            return -flat_grad
+        history_size = self.param_groups[0]["history_size"]
+        old_dirs, old_stps, ro = state["old_dirs"], state["old_stps"], state["ro"]
+        y = flat_grad - state["prev_flat_grad"]
+        s = state["d"] * state["t"]
+        ys = y.dot(s)
+        if ys > 1e-10:
+            if len(old_dirs) == history_size:
+                old_dirs.pop(0)
+                old_stps.pop(0)
+                ro.pop(0)
+            old_dirs.append(y)
+            old_stps.append(s)
+            ro.append(1.0 / ys)
+            state["H_diag"] = ys / y.dot(y)
+        if "al" not in state or len(state["al"]) < history_size:
+            state["al"] = [None] * history_size
+        al = state["al"]
+        q = -flat_grad
+        for i in range(len(old_dirs) - 1, -1, -1):
+            al[i] = old_stps[i].dot(q) * ro[i]
+            q -= al[i] * old_dirs[i]
+        d = r = q * state["H_diag"]
+        for i in range(len(old_dirs)):
+            be_i = old_dirs[i].dot(r) * ro[i]
+            r += (al[i] - be_i) * old_stps[i]
+        return d
 
 
-class BFGS(_QuasiNewton):
+class BFGS(_LineSearchQuasiNewton):
     r"""``BFGS(params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9, line_search_fn='strong_wolfe')``
 
     BFGS with a dense inverse-Hessian approximation H (N&W Algorithm 6.1)::
@@ -224,11 +239,15 @@ class BFGS(_QuasiNewton):
 
     H starts as the identity; before the first update it is rescaled to
     (yᵀs / yᵀy)·I (N&W eq. 6.20). Pairs with yᵀs ≤ 1e-10 are skipped (a
-    strong-Wolfe step guarantees yᵀs > 0; the others do not).
+    strong-Wolfe step guarantees yᵀs > 0; the others do not). If −Hg is not a
+    descent direction, H is forgotten and the iteration restarts from −g.
     ``line_search_fn``: ``'strong_wolfe'`` (default), ``'backtracking'``
-    (Armijo) or None (fixed step: min(1, 1/‖g‖₁)·lr on the very first
-    iteration, lr afterwards — as L-BFGS). Memory O(n²) in the number of
-    parameters n: for small models.
+    (Armijo), each with up to 25 closure calls, or None (fixed step:
+    min(1, 1/‖g‖₁)·lr on the very first iteration, lr afterwards — as
+    L-BFGS). Memory O(n²) in the number of parameters n: for small models.
+
+        >>> opt = optim.BFGS([x])
+        >>> opt.step(closure)
     """
 
     _square_state_keys = ("H",)
@@ -244,94 +263,33 @@ class BFGS(_QuasiNewton):
         check_choice(group["line_search_fn"], "line_search_fn",
                      (None, "strong_wolfe", "backtracking"))
 
-    def step(self, closure=None):
-        """Up to ``max_iter`` BFGS iterations; returns the loss at the start."""
-        self._require_closure(closure)
-        group = self.param_groups[0]
-        lr = group["lr"]
-        max_iter, max_eval = group["max_iter"], group["max_eval"]
-        tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
-        line_search_fn = group["line_search_fn"]
-
-        state = self.state[self._params[0]]
-        state.setdefault("func_evals", 0)
-        state.setdefault("n_iter", 0)
-
-        orig_loss = call_closure(closure)
-        loss = float(orig_loss)
-        current_evals = 1
-        state["func_evals"] += 1
-        flat_grad = gather_flat_grad(self._params)
-        if np.abs(flat_grad).max() <= tolerance_grad:
-            return orig_loss
-
+    def _direction(self, state, flat_grad, first):
+        """d = −H g, after the BFGS update of H with the newest pair (s, y)."""
         n = flat_grad.size
         H = state.get("H")
-        d, t = state.get("d"), state.get("t")
-        prev_flat_grad = state.get("prev_flat_grad")
-        prev_loss = state.get("prev_loss")
-        scaled = state.get("scaled", False)
+        if H is None:
+            H = np.eye(n, dtype=flat_grad.dtype)
+        state.setdefault("scaled", False)
+        if not first:
+            s = state["d"] * state["t"]
+            y = flat_grad - state["prev_flat_grad"]
+            ys = y.dot(s)
+            if ys > 1e-10:
+                if not state["scaled"]:
+                    H = np.eye(n, dtype=flat_grad.dtype) * (ys / y.dot(y))
+                    state["scaled"] = True
+                rho = 1.0 / ys
+                Hy = H @ y
+                yHy = y.dot(Hy)
+                H = (H + ((ys + yHy) * rho * rho) * np.outer(s, s)
+                     - rho * (np.outer(Hy, s) + np.outer(s, Hy)))
+        state["H"] = H
+        return -(H @ flat_grad)
 
-        with no_grad():
-            n_iter = 0
-            while n_iter < max_iter:
-                n_iter += 1
-                state["n_iter"] += 1
-                if H is None:
-                    H = np.eye(n, dtype=flat_grad.dtype)
-                if d is not None and prev_flat_grad is not None:
-                    s = d * t
-                    y = flat_grad - prev_flat_grad
-                    ys = y.dot(s)
-                    if ys > 1e-10:
-                        if not scaled:
-                            H = np.eye(n, dtype=flat_grad.dtype) * (ys / y.dot(y))
-                            scaled = True
-                        rho = 1.0 / ys
-                        Hy = H @ y
-                        yHy = y.dot(Hy)
-                        H = (H + ((ys + yHy) * rho * rho) * np.outer(s, s)
-                             - rho * (np.outer(Hy, s) + np.outer(s, Hy)))
-                first = d is None
-                d = -(H @ flat_grad)
-                prev_flat_grad = flat_grad.copy()
-                prev_loss = loss
-
-                t = min(1.0, 1.0 / np.abs(flat_grad).sum()) * lr if first else lr
-                gtd = flat_grad.dot(d)
-                if gtd > -tolerance_change:
-                    # Not a descent direction (or converged): restart from −g.
-                    if not first and np.abs(flat_grad).max() > tolerance_grad:
-                        H = None
-                        scaled = False
-                        d = -flat_grad
-                        gtd = flat_grad.dot(d)
-                        t = min(1.0, 1.0 / np.abs(flat_grad).sum()) * lr
-                    if gtd > -tolerance_change:
-                        break
-
-                if line_search_fn is not None:
-                    loss, flat_grad, t, ls_evals = self._line_search(
-                        closure, line_search_fn, t, d, loss, flat_grad, gtd)
-                    add_flat_(self._params, t, d)
-                else:
-                    add_flat_(self._params, t, d)
-                    loss, flat_grad = self._evaluate(closure)
-                    ls_evals = 1
-                current_evals += ls_evals
-                state["func_evals"] += ls_evals
-                opt_cond = np.abs(flat_grad).max() <= tolerance_grad
-
-                if n_iter == max_iter or current_evals >= max_eval or opt_cond:
-                    break
-                if np.abs(d * t).max() <= tolerance_change:
-                    break
-                if abs(loss - prev_loss) < tolerance_change:
-                    break
-
-        state.update(H=H, d=d, t=t, prev_flat_grad=prev_flat_grad, prev_loss=prev_loss,
-                     scaled=scaled)
-        return orig_loss
+    def _restart(self, state, flat_grad):
+        state["H"] = None
+        state["scaled"] = False
+        return -flat_grad
 
 
 def trust_region_subproblem(B, g, radius):
@@ -423,83 +381,49 @@ class SR1(_QuasiNewton):
                              f"(must be >= trust_radius {group['trust_radius']})")
         if not 0 <= group["eta"] < 0.25:
             raise ValueError(f"Invalid eta: {group['eta']} (expected 0 <= eta < 0.25)")
-        check_nonneg(group["skip_threshold"], "skip_threshold")
+        check_nonnegative(group, "skip_threshold")
 
-    def step(self, closure=None):
-        """Up to ``max_iter`` trust-region SR1 iterations; returns the loss at the start."""
-        self._require_closure(closure)
-        group = self.param_groups[0]
-        lr = group["lr"]
-        max_iter, max_eval = group["max_iter"], group["max_eval"]
-        tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
-        eta, r_skip = group["eta"], group["skip_threshold"]
-
-        state = self.state[self._params[0]]
-        state.setdefault("func_evals", 0)
-        state.setdefault("n_iter", 0)
-        radius = state.setdefault("trust_radius", float(group["trust_radius"]))
-
-        orig_loss = call_closure(closure)
-        loss = float(orig_loss)
-        current_evals = 1
-        state["func_evals"] += 1
-        flat_grad = gather_flat_grad(self._params)
-        if np.abs(flat_grad).max() <= tolerance_grad:
-            return orig_loss
+    def _iterate(self, closure, group, state, loss, flat_grad, last):
         n = flat_grad.size
+        radius = state.setdefault("trust_radius", float(group["trust_radius"]))
         B = state.get("B")
-        scaled = state.get("scaled", False)
         if B is None:
             B = np.eye(n, dtype=flat_grad.dtype)
+        scaled = state.get("scaled", False)
 
-        with no_grad():
-            n_iter = 0
-            while n_iter < max_iter:
-                n_iter += 1
-                state["n_iter"] += 1
-                s = trust_region_subproblem(B.astype(np.float64), flat_grad.astype(np.float64),
-                                            radius).astype(flat_grad.dtype) * lr
-                pred = -(flat_grad.dot(s) + 0.5 * s.dot(B @ s))
-                x0 = self._clone_params()
-                add_flat_(self._params, 1, s)
-                new_loss, new_grad = self._evaluate(closure)
-                current_evals += 1
-                state["func_evals"] += 1
-                y = new_grad - flat_grad
-                ared = loss - new_loss
-                ratio = ared / pred if pred > 0 else -np.inf
-                snorm = np.linalg.norm(s)
+        s = trust_region_subproblem(B.astype(np.float64), flat_grad.astype(np.float64),
+                                    radius).astype(flat_grad.dtype) * group["lr"]
+        pred = -(flat_grad.dot(s) + 0.5 * s.dot(B @ s))
+        x0 = self._snapshot()
+        add_flat_(self._params, 1, s)
+        new_loss, new_grad = self._evaluate(closure)
+        y = new_grad - flat_grad
+        ratio = (loss - new_loss) / pred if pred > 0 else -np.inf
+        snorm = np.linalg.norm(s)
 
-                if not scaled:
-                    ys = y.dot(s)
-                    if ys > 0:
-                        B = np.eye(n, dtype=flat_grad.dtype) * (y.dot(y) / ys)
-                        scaled = True
-                v = y - B @ s
-                sv = s.dot(v)
-                if abs(sv) >= r_skip * snorm * np.linalg.norm(v) and sv != 0:
-                    B = B + np.outer(v, v) / sv
+        if not scaled:
+            ys = y.dot(s)
+            if ys > 0:
+                B = np.eye(n, dtype=flat_grad.dtype) * (y.dot(y) / ys)
+                scaled = True
+        v = y - B @ s
+        sv = s.dot(v)
+        if abs(sv) >= group["skip_threshold"] * snorm * np.linalg.norm(v) and sv != 0:
+            B = B + np.outer(v, v) / sv
 
-                prev_loss = loss
-                if ratio > eta and np.isfinite(new_loss):
-                    loss, flat_grad = new_loss, new_grad
-                    accepted = True
-                else:
-                    set_flat_(self._params, x0)
-                    accepted = False
-                if ratio > 0.75:
-                    if snorm > 0.8 * radius:
-                        radius = min(2.0 * radius, group["max_trust_radius"])
-                elif ratio < 0.1:
-                    radius = 0.5 * radius
-
-                opt_cond = np.abs(flat_grad).max() <= tolerance_grad
-                if n_iter == max_iter or current_evals >= max_eval or opt_cond:
-                    break
-                if radius <= tolerance_change or snorm <= tolerance_change:
-                    break
-                if accepted and abs(loss - prev_loss) < tolerance_change:
-                    break
-
+        accepted = ratio > group["eta"] and np.isfinite(new_loss)
+        if not accepted:
+            self._restore(x0)
+        if ratio > 0.75:
+            if snorm > 0.8 * radius:
+                radius = min(2.0 * radius, group["max_trust_radius"])
+        elif ratio < 0.1:
+            radius = 0.5 * radius
         state.update(B=B, scaled=scaled, trust_radius=radius)
-        return orig_loss
+
+        tolerance_change = group["tolerance_change"]
+        stalled = (radius <= tolerance_change or snorm <= tolerance_change
+                   or (accepted and abs(new_loss - loss) < tolerance_change))
+        if accepted:
+            loss, flat_grad = new_loss, new_grad
+        return loss, flat_grad, 1, stalled

@@ -1,4 +1,10 @@
-"""Gradient clipping and early stopping."""
+"""Early stopping; gradient clipping re-exported from ``nn.utils``.
+
+Clipping changes gradients, which ``optim`` itself never does: its one
+implementation is ``nn.utils.clip_grad_norm_`` / ``clip_grad_value_`` (the
+layers import downwards: engine → nn → optim), and ``optim.clip_grad_norm_``
+is the same function.
+"""
 from __future__ import annotations
 
 import copy
@@ -8,89 +14,9 @@ import numbers
 import numpy as np
 
 from autograd_core import Tensor
+from nn.utils import clip_grad_norm_, clip_grad_value_
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "EarlyStopping"]
-
-
-def _param_list(parameters, fn):
-    if isinstance(parameters, Tensor):
-        return [parameters]
-    try:
-        params = list(parameters)
-    except TypeError:
-        raise TypeError(f"{fn}: parameters must be a Tensor or an iterable of Tensors, "
-                        f"got {type(parameters).__name__}") from None
-    for i, p in enumerate(params):
-        if not isinstance(p, Tensor):
-            raise TypeError(f"{fn}: parameter {i} is a {type(p).__name__}, not a Tensor")
-    return params
-
-
-def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
-    """Rescale the gradients in place so their total norm is at most ``max_norm``.
-
-    The total norm is the ``norm_type``-norm of all gradients concatenated
-    (``float('inf')``: the largest absolute entry). As PyTorch, every gradient
-    is multiplied by min(1, max_norm / (total + 1e-6)); parameters without a
-    gradient are skipped. Returns the total norm before clipping, as a 0-d
-    Tensor. ``error_if_nonfinite=True`` raises if that norm is NaN or inf.
-    """
-    params = _param_list(parameters, "clip_grad_norm_")
-    max_norm = float(max_norm)
-    norm_type = float(norm_type)
-    if max_norm < 0 or math.isnan(max_norm):
-        raise ValueError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm}")
-    if not norm_type > 0 or math.isnan(norm_type):
-        raise ValueError(f"clip_grad_norm_: norm_type must be > 0 (or inf), got {norm_type}")
-    with_grad = [p for p in params if p.grad is not None]
-    if not with_grad:
-        return Tensor(0.0)
-    grads = [p.grad.data for p in with_grad]
-    dtype = np.result_type(*[g.dtype for g in grads])
-    if math.isinf(norm_type):
-        total = max(float(np.abs(g).max()) if g.size else 0.0 for g in grads)
-    else:
-        norms = np.array([np.sum(np.abs(g.astype(np.float64)) ** norm_type) ** (1.0 / norm_type)
-                          for g in grads])
-        total = float(np.sum(norms ** norm_type) ** (1.0 / norm_type))
-    if error_if_nonfinite and not math.isfinite(total):
-        raise RuntimeError(
-            f"The total norm of order {norm_type} for gradients from `parameters` is "
-            f"non-finite, so it cannot be clipped. To disable this error and scale the "
-            f"gradients by the non-finite norm anyway, set `error_if_nonfinite=False`")
-    coef = min(max_norm / (total + 1e-6), 1.0)
-    with np.errstate(invalid="ignore"):      # inf·0 = NaN, as PyTorch, when the norm is inf
-        _update_grads(with_grad, lambda g: g * np.asarray(coef, dtype=g.dtype))
-    return Tensor(np.asarray(total, dtype=dtype))
-
-
-def clip_grad_value_(parameters, clip_value):
-    """Clip every gradient entry in place to [−clip_value, clip_value]."""
-    params = _param_list(parameters, "clip_grad_value_")
-    clip_value = float(clip_value)
-    if clip_value < 0 or math.isnan(clip_value):
-        raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
-    _update_grads([p for p in params if p.grad is not None],
-                  lambda g: np.clip(g, -clip_value, clip_value))
-
-
-def _update_grads(params, fn):
-    """p.grad ← fn(p.grad), in place where possible (as PyTorch).
-
-    A gradient made by ``backward(create_graph=True)`` (or under forward_ad)
-    may be a read-only view, or one object shared by several parameters;
-    those get a fresh array instead, so no gradient is changed twice.
-    """
-    counts = {}
-    for p in params:
-        counts[id(p.grad)] = counts.get(id(p.grad), 0) + 1
-    for p in params:
-        g = p.grad
-        arr = g.data
-        if arr.flags.writeable and counts[id(g)] == 1 and g.is_leaf and not g.requires_grad:
-            arr[...] = fn(arr)
-        else:
-            p.grad = np.array(fn(arr), dtype=p.data.dtype)
 
 
 def _snapshot(value):

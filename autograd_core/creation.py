@@ -52,7 +52,7 @@ def _finish(arr, requires_grad, fn):
     if requires_grad and arr.dtype.kind != "f":
         raise TypeError(f"{fn}: only floating-point tensors can require gradients, "
                         f"but the result has dtype {arr.dtype}")
-    t = wrap(arr if arr.ndim else arr[()])
+    t = wrap(arr)
     return t.requires_grad_(True) if requires_grad else t
 
 

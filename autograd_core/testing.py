@@ -13,7 +13,8 @@ import numpy as np
 from . import functional
 from .core import TensorBase, tensor_class
 
-__all__ = ["gradcheck", "gradgradcheck", "GradcheckError", "numerical_jacobian"]
+__all__ = ["gradcheck", "gradgradcheck", "check_adjoint", "check_grads", "GradcheckError",
+           "numerical_jacobian"]
 
 
 class GradcheckError(AssertionError):
@@ -163,3 +164,39 @@ def gradgradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tru
 
     return gradcheck(vjp_of_f, inputs, eps, atol, rtol, raise_exception,
                      _who="gradgradcheck (second derivatives: the gradient of x ↦ Jᵀu)")
+
+
+def check_adjoint(f, inputs, seed=0, rtol=1e-7, atol=1e-10):
+    """The adjoint identity ⟨u, J v⟩ = ⟨Jᵀu, v⟩ for random u, v: forward mode
+    (``functional.jvp``) and reverse mode (``functional.vjp``) are each other's
+    transpose. Raises GradcheckError naming both sides if not."""
+    inputs = _as_inputs(inputs)
+    checked = _checked_indices(inputs)
+    xs = _float64(inputs, checked)
+    g = _of_checked(f, xs, checked)
+    at = tuple(xs[i] for i in checked)
+    rng = np.random.default_rng(seed)
+    vs = tuple(rng.standard_normal(x.shape) for x in at)
+    out, jv = functional.jvp(g, at, vs)
+    u = rng.standard_normal(out.shape)
+    _, jtu = functional.vjp(g, at, u)
+    left = float(np.sum(u * np.asarray(jv.data, dtype=np.float64)))
+    right = sum(float(np.sum(np.asarray(t.data, dtype=np.float64) * v)) for t, v in zip(jtu, vs))
+    if not np.isclose(left, right, rtol=rtol, atol=atol):
+        raise GradcheckError(f"check_adjoint: <u, J v> = {left!r} but <Jᵀu, v> = {right!r} "
+                             f"(forward and reverse mode disagree)")
+    return True
+
+
+def check_grads(f, *inputs, order=2, eps=1e-6, atol=1e-5, rtol=1e-3):
+    """The shared checker for a differentiable op (HIPS autograd's ``check_grads``):
+    VJP and JVP against central differences, the adjoint identity, and, with
+    ``order=2``, the second derivatives (the rules' own derivatives). ``inputs``
+    are arrays or Tensors; all floating ones are checked. Returns True or raises."""
+    Tensor = tensor_class()
+    xs = tuple(x if isinstance(x, TensorBase) else Tensor(x) for x in inputs)
+    gradcheck(f, xs, eps=eps, atol=atol, rtol=rtol)
+    check_adjoint(f, xs)
+    if order >= 2:
+        gradgradcheck(f, xs, eps=eps, atol=atol, rtol=rtol)
+    return True

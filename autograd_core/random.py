@@ -36,6 +36,8 @@ import os
 
 import numpy as np
 
+from .core import wrap
+
 __all__ = ["Generator", "default_generator", "default_seed", "manual_seed", "seed",
            "initial_seed", "get_rng_state", "set_rng_state", "fork_rng", "get_generator",
            "STATE_BYTES"]
@@ -103,12 +105,11 @@ class Generator(np.random.Generator):
 
     def get_state(self):
         """The state as a uint8 Tensor of ``STATE_BYTES`` bytes (see ``set_state``)."""
-        from .creation import from_numpy    # creation draws from this module
         st = self.bit_generator.state
         s, inc = st["state"]["state"], st["state"]["inc"]
         words = np.array([_STATE_TAG, s >> 64, s & _MASK64, inc >> 64, inc & _MASK64,
                           st["has_uint32"], st["uinteger"], self._initial_seed], dtype="<u8")
-        return from_numpy(words.view(np.uint8).copy())
+        return wrap(words.view(np.uint8).copy())
 
     def set_state(self, new_state):
         """Continue from ``new_state``, as returned by ``get_state`` (a Tensor,

@@ -46,6 +46,13 @@ def tensor_class():
     return _Tensor
 
 
+def _escape(t, what):
+    """A traced tensor's value leaves the engine (the compiler refuses that)."""
+    tracer = graph.tracer()
+    if tracer is not None:
+        tracer.escape(t, what)
+
+
 def check_can_require_grad(dtype, where="requires_grad"):
     if np.dtype(dtype).kind != "f":
         raise TypeError(
@@ -73,7 +80,8 @@ class TensorBase:
     __array_priority__ = 1000
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
-        if isinstance(data, TensorBase):
+        source = data if isinstance(data, TensorBase) else None
+        if source is not None:
             data = data._d
         try:
             arr = np.array(data, dtype=dtype)
@@ -98,6 +106,8 @@ class TensorBase:
         self._vc = None
         self._prev = None
         self.name = name
+        if source is not None and graph._specials and state.tracer is not None:
+            state.tracer.copy(source, self)
 
     # -- attributes ---------------------------------------------------------
 
@@ -108,6 +118,8 @@ class TensorBase:
         The escape hatch, as in PyTorch: changes made through it are not
         seen by autograd (no version bump).
         """
+        if graph._specials:
+            _escape(self, ".data")
         d = self._d
         if d.__class__ is not np.ndarray:
             d = self._d = np.asarray(d)
@@ -123,6 +135,8 @@ class TensorBase:
             raise TypeError(f"data: must be a numeric array, got dtype {value.dtype}")
         if self._rg:
             check_can_require_grad(value.dtype, "data")
+        if graph._specials:
+            _escape(self, "assigning .data")
         self._d = value
 
     @property
@@ -177,8 +191,11 @@ class TensorBase:
 
     @grad.setter
     def grad(self, value):
+        tracer = graph.tracer()
         if value is None:
             self._grad = None
+            if tracer is not None:
+                tracer.set_grad(self, None)
             return
         if not isinstance(value, TensorBase):
             if not isinstance(value, np.ndarray):
@@ -192,6 +209,8 @@ class TensorBase:
             raise ValueError(f"grad: assigned gradient has shape {value.shape}, "
                              f"but the tensor has shape {self.shape}")
         self._grad = value
+        if tracer is not None:
+            tracer.set_grad(self, value)
 
     def retain_grad(self):
         """Keep ``.grad`` on this non-leaf tensor after ``backward()``."""
@@ -246,6 +265,8 @@ class TensorBase:
         if self._rg:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
+        if graph._specials:
+            _escape(self, "numpy()")
         return self.data
 
     def item(self):
@@ -253,32 +274,46 @@ class TensorBase:
         if self._d.size != 1:
             raise ValueError(f"item(): only a tensor with one element can be converted to a "
                              f"Python scalar, this one has shape {self.shape}")
+        if graph._specials:
+            _escape(self, "item()")
         return self._d.item()
 
     def __array__(self, dtype=None, copy=None):
+        if graph._specials:
+            _escape(self, "conversion to a NumPy array (np.asarray)")
         if copy:
             return np.array(self._d, dtype=dtype, copy=True)
         return np.asarray(self._d, dtype=dtype)
 
     def __float__(self):
+        if graph._specials:
+            _escape(self, "float()")
         return float(self.item())
 
     def __int__(self):
+        if graph._specials:
+            _escape(self, "int()")
         return int(self.item())
 
     def __index__(self):
         if self._d.dtype.kind not in "biu" or self._d.size != 1:
             raise TypeError(f"only integer tensors of a single element can be converted to an "
                             f"index (this one has dtype {self._d.dtype} and shape {self.shape})")
+        if graph._specials:
+            _escape(self, "use as an index")
         return int(self._d.item())
 
     def __bool__(self):
         if self._d.size != 1:
             raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous "
                                f"(shape {self.shape}); use .any() or .all()")
+        if graph._specials:
+            _escape(self, "bool() (Python control flow on a tensor's value)")
         return bool(self._d)
 
     def __format__(self, spec):
+        if graph._specials:
+            _escape(self, "formatting (printing)")
         if self._d.size == 1 and self._d.dtype.kind in "biuf":
             return format(self._d.item(), spec)
         if not spec:
@@ -294,6 +329,8 @@ class TensorBase:
     __hash__ = object.__hash__
 
     def __repr__(self):
+        if graph._specials:
+            _escape(self, "printing")
         body = np.array2string(np.asarray(self._d), separator=", ", prefix="Tensor(")
         extras = []
         if self._d.dtype not in (np.float64, np.int64, np.bool_):
@@ -371,6 +408,8 @@ def apply(prim, inputs, settings, data):
             graph.retained.add(out)
         if state.anomaly and out._rg:
             graph.check_forward(prim, out, inputs)
+        if state.tracer is not None:
+            state.tracer.op(prim, inputs, settings, out)
     return out
 
 

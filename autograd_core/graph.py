@@ -58,6 +58,7 @@ class _State(threading.local):
         self.retain_grads = False     # keep .grad on non-leaf nodes
         self.last_level = None        # the outermost level closed last (see Level)
         self.transforms = 0           # functional calls being evaluated (see functional)
+        self.tracer = None            # the compiler's tracer while it records (see compile)
 
 
 state = _State()
@@ -176,6 +177,11 @@ class detect_anomaly(_Switch):
 
 def is_anomaly_enabled() -> bool:
     return state.anomaly
+
+
+def tracer():
+    """The compiler's active tracer, or None (one global test first: cheap)."""
+    return state.tracer if _specials else None
 
 
 # ---------------------------------------------------------------------------

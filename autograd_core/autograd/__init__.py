@@ -71,7 +71,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                              f"outputs has {len(outputs)}")
     if retain_graph is None:
         retain_graph = create_graph
-    tensor_mode = bool(create_graph or state.levels)
+    # Tensor mode: rules run on Tensors (create_graph records them; open forward
+    # levels push tangents through them; the compiler's tracer sees them).
+    tensor_mode = bool(create_graph or state.levels or graph.tracer())
     seeds = [seed_for(o, g, tensor_mode, "autograd.grad") for o, g in zip(outputs, grad_outputs)]
     grads = graph.sweep(outputs, seeds, inputs, retain_graph=retain_graph,
                         create_graph=create_graph, tensor_mode=tensor_mode)
@@ -156,7 +158,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
                 "backward(): element 0 of tensors does not require grad and does not have a "
                 "grad_fn (make an input with requires_grad=True, and do not compute under "
                 "no_grad()).")
-    tensor_mode = bool(create_graph or state.levels)
+    # Tensor mode: rules run on Tensors (create_graph records them; open forward
+    # levels push tangents through them; the compiler's tracer sees them).
+    tensor_mode = bool(create_graph or state.levels or graph.tracer())
     if gradients is None:
         gradients = [None] * len(roots)
     seeds = [seed_for(r, g, tensor_mode) for r, g in zip(roots, gradients)]
@@ -215,4 +219,7 @@ def accumulate_grad(leaf, g, tensor_mode, handed_out):
         leaf._grad = new
     else:
         leaf._grad = prev + new if tensor_mode else wrap(prev._d + new._d)
+    tracer = graph.tracer()
+    if tracer is not None:
+        tracer.set_grad(leaf, leaf._grad)
 from . import forward_ad  # noqa: E402  (torch.autograd.forward_ad)

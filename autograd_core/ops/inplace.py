@@ -26,6 +26,7 @@ import numpy as np
 
 from .. import primitives as P
 from ..core import TensorBase, lift, rebase, share_version, snapshot, wrap
+from .. import graph
 from ..graph import Version, bump_version, next_seq, state
 from ._args import to_tensor
 
@@ -93,6 +94,9 @@ def inplace(t, op, compute, *operands):
             old._vc = Version()
     _write(t, new._d, op)
     bump_version(t)
+    tracer = graph.tracer()
+    if tracer is not None:
+        tracer.write(t, new)
     if records:
         rebase(t, new, old)
         child = t
@@ -101,7 +105,10 @@ def inplace(t, op, compute, *operands):
                 raise RuntimeError(f"{op}: cannot change a broadcast view in place (its "
                                    f"elements share memory); .clone() it first")
             base_old = snapshot(base)
-            rebase(base, view_op.unview(base, child, **settings), base_old)
+            base_new = view_op.unview(base, child, **settings)
+            rebase(base, base_new, base_old)
+            if tracer is not None:
+                tracer.write(base, base_new)
             child = base
     elif new._tan is not None or _has_tangents((t,) + operands):
         t._tan = new._tan
@@ -143,7 +150,9 @@ def _write(t, value, op):
 
 
 def _fast(t, op, operands):
-    """True when ``t`` can simply be written (no graph, no tangents)."""
+    """True when ``t`` can simply be written (no graph, no tangents, no tracer)."""
+    if graph.tracer() is not None:
+        return False  # the compiler must see the new value computed by ops
     if state.grad_enabled and (t._rg or any(isinstance(a, TensorBase) and a._rg for a in operands)):
         return False
     return not (state.levels and (t._tan or any(isinstance(a, TensorBase) and a._tan

@@ -8,7 +8,9 @@ by truncated conjugate gradient, where G is the Gauss–Newton matrix JᵀH_L J
 (J the Jacobian of the model output z w.r.t. θ, H_L the Hessian of the loss
 w.r.t. z) — positive semi-definite whenever the loss is convex in z, unlike
 the Hessian. G is never formed: CG only needs products Gv, computed exactly
-by the engine in three passes over the graph (see ``gauss_newton_product``).
+by the engine in one forward pass with tangents and one backward pass
+(see ``gauss_newton_product``). The optimiser reads ``p.data``/``p.grad`` and
+writes ``p.data``; its only gradient pass is step 1's, below.
 
 The closure protocol
 --------------------
@@ -31,7 +33,8 @@ PyTorch implementations of HF.
 
 Algorithm (one ``step``)
 ------------------------
-1. loss f(θ) and gradient g (one closure call and backward);
+1. loss f(θ) and gradient g (one closure call, then the usual ``zero_grad()``
+   and ``backward()``: afterwards ``p.grad`` holds g, as after any closure);
 2. CG on (G + λI)p = −g from p₀ = ζ·p_prev (warm start, ζ = ``cg_decay``),
    stopped by Martens' relative-progress rule: at iteration i > k with
    k = max(10, 0.1 i), stop if φ(p_i) < 0 and
@@ -57,9 +60,9 @@ import math
 import numpy as np
 
 from autograd_core import Tensor, no_grad
+from autograd_core.curvature import gauss_newton_vector_product, hessian_vector_product
 
 from .line_search import backtracking
-from .newton import _with_tangents
 from .optimizer import (FlatStateOptimizer, add_flat_, call_closure, check_choice,
                         check_nonnegative, check_positive_int, flat_dtype, gather_flat_grad)
 
@@ -85,61 +88,29 @@ def _unpack(result, need_output):
     return loss, output
 
 
-def _clear_grads(params):
-    for p in params:
-        p.grad = None
-
-
 def gauss_newton_product(closure, params, vec):
-    """Flat G·v = Jᵀ H_L J v for a closure returning (loss, output).
+    """Flat G·v = Jᵀ H_L J v for a closure returning (loss, output):
+    ``curvature.gauss_newton_vector_product`` with ``loss=None``.
 
-    Three passes, all exact: the closure evaluated in forward mode with
-    tangents v gives J v on the output; the backward pass of the loss in that
-    mode gives R{∂L/∂z} = H_L J v at the output (L depends on θ only through
-    z); a plain backward pass of the output with that cotangent gives Jᵀ(·).
-    The parameters' ``.grad`` is overwritten.
+    Exact, ≈ 2 gradients: the closure evaluated in forward mode with the
+    directions v on the parameters gives J v on the output, the gradient of
+    the loss with respect to the output taken in that pass carries
+    R{∂L/∂z} = H_L J v (L depends on θ only through z), and one backward pass
+    of the output with that cotangent gives Jᵀ(·). No ``.grad`` changes.
+
+        >>> Gv = gauss_newton_product(closure, model.parameters(), v)
     """
     params = list(params)
-    dt = flat_dtype(params)
-
-    def forward_and_curvature():
-        loss, z = _unpack(closure(), need_output=True)
-        _clear_grads(params)
-        z.retain_grad()
-        loss.backward(retain_graph=True)
-        return z
-
-    z = _with_tangents(params, vec, forward_and_curvature)
-    gz = z.grad
-    u = None if gz is None or gz.tangent is None else np.asarray(gz.tangent.data)
-    z.grad = None
-    _clear_grads(params)
-    if u is None or not z.requires_grad:
-        return np.zeros(sum(p.data.size for p in params), dtype=dt)
-    z.backward(gradient=u.astype(z.data.dtype, copy=False))
-    return gather_flat_grad(params).astype(dt, copy=False)
+    Gv = gauss_newton_vector_product(
+        lambda: _unpack(closure(), need_output=True), params, vec, loss=None)
+    return Gv.astype(flat_dtype(params), copy=False)
 
 
 def _hessian_product(closure, params, vec):
-    """Flat H·v of the closure's loss by forward-over-reverse."""
+    """Flat H·v of the closure's loss: ``autograd_core.curvature.hessian_vector_product``."""
     params = list(params)
-
-    def run():
-        loss, _ = _unpack(closure(), need_output=False)
-        _clear_grads(params)
-        loss.backward()
-        return loss
-
-    _with_tangents(params, vec, run)
-    out = []
-    for p in params:
-        g = p.grad
-        if g is None or g.tangent is None:
-            out.append(np.zeros(p.data.size, dtype=p.data.dtype))
-        else:
-            out.append(np.asarray(g.tangent.data, dtype=p.data.dtype).reshape(-1))
-    _clear_grads(params)
-    return np.concatenate(out)
+    Hv = hessian_vector_product(lambda: _unpack(closure(), need_output=False)[0], params, vec)
+    return Hv.astype(flat_dtype(params), copy=False)
 
 
 class HessianFree(FlatStateOptimizer):
@@ -247,14 +218,13 @@ class HessianFree(FlatStateOptimizer):
         gauss_newton = group["curvature"] != "hessian"
 
         # 1. loss and gradient
+        # The closure's usual zero_grad() and backward(), done here (see the
+        # closure protocol): afterwards p.grad is the gradient at the start.
         loss_t, _ = _unpack(call_closure(closure), need_output=gauss_newton)
         self.zero_grad()
         loss_t.backward()
         f0 = float(loss_t)
         g = gather_flat_grad(params)
-        # The curvature products below still reset .grad as a side effect; the
-        # gradients at the start are put back after them.
-        grads_at_start = [p.grad for p in params]
         evals = 1
         if np.abs(g).max() <= group["tolerance_grad"]:
             state["func_evals"] += evals
@@ -323,8 +293,6 @@ class HessianFree(FlatStateOptimizer):
         # 6. update
         with no_grad():
             add_flat_(params, t, p)
-        for prm, grad in zip(params, grads_at_start):
-            prm.grad = grad
         self._count_step(state, evals, damping=lam, rho=float(rho), cg_iters=int(iters),
                          step_size=float(t))
         return loss_t

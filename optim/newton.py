@@ -1,16 +1,19 @@
 """Damped Newton's method with exact Hessian-vector products.
 
-Hessian-vector products come from the engine's forward-over-reverse mode
-(Pearlmutter's R-operator): with a tangent v_p set on every parameter p, the
-closure is evaluated inside ``autograd_core.forward_ad()``; its backward pass
-then runs on Tensors carrying tangents, and ``p.grad.tangent`` is (H v)_p.
-No finite differences, no H formed unless asked for.
+Hessian-vector products are the engine's one R-operator,
+``autograd_core.functional.closure_hvp``: the closure runs once while the
+parameters carry the direction v at a forward level, its own ``backward()``
+then pushes R{·} through the backward pass, and H v is read from the R{·} of
+the gradients it leaves in ``p.grad``. No finite differences, no H formed
+unless asked for. The optimiser reads ``p.data``/``p.grad`` and writes
+``p.data`` only.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from autograd_core import Tensor, enable_grad, forward_ad, no_grad
+from autograd_core import flat, functional, no_grad
+from autograd_core.curvature import LinearOperator
 
 from .optimizer import (FlatStateOptimizer, add_flat_, call_closure, check_choice,
                         check_nonnegative, check_positive_int, flat_dtype, gather_flat_grad)
@@ -18,54 +21,21 @@ from .optimizer import (FlatStateOptimizer, add_flat_, call_closure, check_choic
 __all__ = ["Newton", "closure_hvp", "conjugate_gradient"]
 
 
-def _with_tangents(params, vec, fn):
-    """Call ``fn()`` with ``p.tangent`` = the slice of ``vec`` for each p,
-    inside ``forward_ad`` and ``enable_grad``; tangents are removed after."""
-    saved = [p.tangent for p in params]
-    offset = 0
-    try:
-        for p in params:
-            n = p.data.size
-            p.tangent = Tensor(np.asarray(vec[offset:offset + n], dtype=p.data.dtype)
-                               .reshape(p.data.shape))
-            offset += n
-        with enable_grad(), forward_ad():
-            return fn()
-    finally:
-        for p, t in zip(params, saved):
-            p.tangent = t
-
-
-def _flat_grad_tangent(params, dtype):
-    """(flat ∇f, flat R{∇f}) read from ``p.grad`` and ``p.grad.tangent``; the
-    gradients are then replaced by plain tangent-free copies."""
-    gs, hvs = [], []
-    for p in params:
-        g = p.grad
-        if g is None:
-            gs.append(np.zeros(p.data.size, dtype=dtype))
-            hvs.append(np.zeros(p.data.size, dtype=dtype))
-            continue
-        gs.append(np.asarray(g.data, dtype=dtype).reshape(-1))
-        tan = g.tangent
-        hvs.append(np.zeros(p.data.size, dtype=dtype) if tan is None
-                   else np.asarray(tan.data, dtype=dtype).reshape(-1))
-        p.grad = np.array(g.data, dtype=p.data.dtype, copy=True)
-    return np.concatenate(gs), np.concatenate(hvs)
-
-
 def closure_hvp(closure, params, vec):
     """``(loss, flat_grad, flat_Hv)`` at the current parameters.
 
     ``closure`` is the usual one (zero the gradients, compute the loss, call
     ``backward()``, return the loss); ``vec`` a flat vector over ``params``.
-    One closure call in forward-over-reverse mode: the cost of about two
-    gradients. Afterwards ``p.grad`` holds the plain gradient.
+    One closure call in forward-over-reverse mode (``functional.closure_hvp``):
+    the cost of about two gradients. Afterwards ``p.grad`` holds the gradient
+    the closure computed.
+
+        >>> loss, g, Hv = closure_hvp(closure, model.parameters(), v)
     """
     params = list(params)
-    loss = _with_tangents(params, vec, closure)
-    g, hv = _flat_grad_tangent(params, flat_dtype(params))
-    return float(loss), g, hv
+    dt = flat_dtype(params)
+    loss, hv = functional.closure_hvp(closure, params, flat.unflatten(np.asarray(vec), params))
+    return float(loss), gather_flat_grad(params), flat.flatten(hv, dtype=dt)
 
 
 def conjugate_gradient(matvec, b, x0=None, max_iter=None, tol=1e-8, stop_on_negative=True):
@@ -144,16 +114,10 @@ class Newton(FlatStateOptimizer):
 
     def hessian(self, closure):
         """The n×n Hessian of the closure's loss over the flattened parameters
-        (n Hessian-vector products), symmetrised."""
+        (n Hessian-vector products, one column each), symmetrised."""
         params = self._params
-        n = self._numel()
-        dt = flat_dtype(params)
-        H = np.empty((n, n), dtype=dt)
-        e = np.zeros(n, dtype=dt)
-        for i in range(n):
-            e[i] = 1
-            _, _, H[:, i] = closure_hvp(closure, params, e)
-            e[i] = 0
+        H = LinearOperator(lambda v: closure_hvp(closure, params, v)[2], self._numel(),
+                           "Newton.hessian").to_dense().astype(flat_dtype(params), copy=False)
         return 0.5 * (H + H.T)
 
     def step(self, closure=None):

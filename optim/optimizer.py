@@ -31,7 +31,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from autograd_core import Tensor, enable_grad
+from autograd_core import Tensor, enable_grad, flat
 from nn.utils import zero_grad_
 
 from .line_search import backtracking, strong_wolfe
@@ -96,29 +96,19 @@ def check_choice(value, name, choices):
 # ---------------------------------------------------------------------------
 
 def flat_dtype(params):
-    return np.result_type(*[p.data.dtype for p in params])
+    """The dtype of the flat vectors over ``params`` (``autograd_core.flat``)."""
+    return flat.flat_dtype(params)
 
 
 def gather_flat_grad(params):
-    """All gradients as one vector (zeros for a parameter without ``.grad``)."""
-    dt = flat_dtype(params)
-    views = []
-    for p in params:
-        if p.grad is None:
-            views.append(np.zeros(p.data.size, dtype=dt))
-        else:
-            views.append(np.asarray(p.grad.data, dtype=dt).reshape(-1))
-    return np.concatenate(views) if len(views) > 1 else views[0].copy()
+    """All gradients as one new vector (zeros for a parameter without ``.grad``)."""
+    return flat.flatten([p.grad for p in params], dtype=flat_dtype(params), like=params)
 
 
 def add_flat_(params, step, direction):
     """p ← p + step · direction[slice of p], in place."""
-    offset = 0
-    for p in params:
-        n = p.data.size
-        upd = direction[offset:offset + n].reshape(p.data.shape)
-        p.data += (upd * step).astype(p.data.dtype, copy=False)
-        offset += n
+    for p, piece in zip(params, flat.unflatten(direction, params)):
+        p.data += (piece * step).astype(p.data.dtype, copy=False)
 
 
 def call_closure(closure):

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import autograd_core as ag
+import autograd_core.autograd.forward_ad as fwAD
 from autograd_core import Tensor
 import optim
 from optim.line_search import backtracking, cubic_interpolate, strong_wolfe
@@ -318,7 +319,11 @@ def test_closure_hvp_is_exact():
     loss, g, hv = optim.closure_hvp(closure, [x], v)
     np.testing.assert_allclose(hv, rosen_hessian(x.data) @ v, rtol=1e-12)
     assert loss == pytest.approx(float(rosenbrock(Tensor(x.data))))
-    assert x.tangent is None and x.grad.tangent is None          # nothing left behind
+    # Nothing left behind: the direction left with its forward level, and no
+    # tangent lives on at any level opened later.
+    assert x.tangent is None and not fwAD.is_dual(x.grad)
+    with ag.forward_ad():
+        assert x.tangent is None and x.grad.tangent is None
     np.testing.assert_allclose(g, x.grad.data)
     np.testing.assert_allclose(opt.hessian(closure), rosen_hessian(x.data), rtol=1e-12)
 
@@ -402,9 +407,12 @@ def test_gauss_newton_product_matches_explicit_jt_h_j():
         HL[2 * n:2 * n + 2, 2 * n:2 * n + 2] = (np.diag(p[n]) - np.outer(p[n], p[n])) / 4
     G = J.T @ HL @ J
     v = np.random.default_rng(6).standard_normal(12)
+    sentinel = Tensor(np.ones((3, 2)))
+    params[0].grad = sentinel
     gv = optim.gauss_newton_product(closure, params, v)
     np.testing.assert_allclose(gv, G @ v, rtol=1e-6, atol=1e-8)
     assert all(p.tangent is None for p in params)
+    assert params[0].grad is sentinel and params[1].grad is None      # .grad untouched
 
 
 def test_gauss_newton_product_agrees_with_the_curvature_module():
@@ -438,6 +446,22 @@ def test_hessian_free_adapts_damping_and_warm_starts():
     assert st["damping"] == pytest.approx(2.0 / 3.0)
     assert st["cg_init"].shape == (5,) and np.any(st["cg_init"])
     np.testing.assert_allclose(x.grad.data, -B)          # the gradient at the start
+
+
+def test_hessian_free_with_exact_hessian_products_touches_only_data():
+    """HessianFree's one gradient pass is the closure's usual zero_grad() and
+    backward(); its curvature products and line search leave .grad alone."""
+    x = Tensor(np.zeros(5), requires_grad=True)
+    arr = x.data
+    opt = optim.HessianFree([x], curvature="hessian")
+    opt.step(hf_closure(x, "quadratic"))
+    np.testing.assert_allclose(x.grad.data, -B)          # the gradient at the start
+    assert x.data is arr and np.linalg.norm(x.data) > 0
+    v = np.random.default_rng(8).standard_normal(5)
+    grad = x.grad
+    np.testing.assert_allclose(optim.hessian_free._hessian_product(hf_closure(x, "quadratic"),
+                                                                   [x], v), A @ v, rtol=1e-12)
+    assert x.grad is grad
 
 
 def test_hessian_free_raises_damping_on_a_bad_model():

@@ -427,8 +427,12 @@ def closure_hvp(fn, params, v, method="forward-over-reverse"):
         _check_scalar(out, "closure_hvp")
         if any(p.grad is not b for p, b in zip(params, before)):
             # fn ran backward(): its gradients carry R{∇E} = H v. A gradient
-            # accumulated onto an earlier one carries the same R{·}.
+            # accumulated onto an earlier one carries the same R{·}. The tangent
+            # is this call's, so it ends with it: .grad is left a plain gradient.
             hv = [None if p.grad is None else tangent_at(p.grad, level) for p in params]
+            for p in params:
+                if p.grad is not None:
+                    set_tangent(p.grad, None, level)
         else:
             hv = [None if g is None else tangent_at(g, level)
                   for g in _grads(out, params, None, False, retain=False)]

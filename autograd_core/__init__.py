@@ -33,6 +33,7 @@ from .creation import (tensor, from_numpy, as_tensor, zeros, ones, full, empty, 
                        rand, randn, randint, randperm, normal, bernoulli, multinomial,
                        rand_like, randn_like, randint_like)
 from . import utils
+from .compiler import compile, CompileError  # noqa: A004 (torch.compile)
 
 # ``autograd_core.autograd.functional`` is ``autograd_core.functional`` (torch's path).
 autograd.functional = functional
@@ -45,7 +46,7 @@ __all__ = [
     "is_anomaly_enabled", "detect_anomaly", "forward_ad", "retain_grads", "AnomalyError",
     *_ops_all,
     "autograd", "gradcheck", "gradgradcheck", "GradcheckError", "functional", "viz",
-    "save", "load", "CheckpointError", "from_dlpack",
+    "save", "load", "CheckpointError", "from_dlpack", "compile", "CompileError",
     # ("bool" is left out: a star import would shadow the builtin)
     "dtypes", "random", "utils",
     "float16", "float32", "float64", "half", "double", "int8", "int16", "int32", "int64",

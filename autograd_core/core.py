@@ -25,7 +25,7 @@ import numpy as np
 from . import graph
 from .graph import Version, bump_version, clock, next_seq, state
 
-__all__ = ["TensorBase", "apply", "wrap", "lift", "use_tensor_class", "tensor_class", "rebase", "snapshot",
+__all__ = ["TensorBase", "apply", "constant", "wrap", "lift", "use_tensor_class", "tensor_class", "rebase", "snapshot",
            "check_can_require_grad"]
 
 _new = object.__new__
@@ -187,6 +187,8 @@ class TensorBase:
     @property
     def grad(self):
         """The accumulated gradient (a Tensor) or None."""
+        if graph._specials and state.tracer is not None:
+            state.tracer.grad_read(self, self._grad)
         return self._grad
 
     @grad.setter
@@ -410,6 +412,15 @@ def apply(prim, inputs, settings, data):
             graph.check_forward(prim, out, inputs)
         if state.tracer is not None:
             state.tracer.op(prim, inputs, settings, out)
+    return out
+
+
+def constant(prim, inputs, settings, data):
+    """The output of a primitive that carries no derivative (a comparison, a
+    mask, an index): a constant Tensor, seen by the compiler's tracer."""
+    out = wrap(data)
+    if graph._specials and state.tracer is not None:
+        state.tracer.op(prim, inputs, settings, out)
     return out
 
 

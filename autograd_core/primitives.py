@@ -43,7 +43,7 @@ import operator
 
 import numpy as np
 
-from .core import TensorBase, apply, lift, share_version, _NO_SETTINGS
+from .core import TensorBase, apply, constant, lift, share_version, _NO_SETTINGS
 from .graph import state
 
 # ---------------------------------------------------------------------------
@@ -188,6 +188,28 @@ class Binary(Primitive):
         return apply(self, (x, y), _NO_SETTINGS, self.forward(x._d, y._d))
 
 
+class Constant(Primitive):
+    """A primitive whose result carries no derivative: comparisons, masks,
+    signs, indices. Its output never requires grad; the compiler still sees it,
+    so a mask a rule computes from the data is recomputed on every replay
+    instead of being frozen. Rules use these instead of NumPy on raw values."""
+
+    def __init__(self, name, forward):
+        super().__init__(name, forward, vjp=(), jvp=())
+
+    def __call__(self, *args, **settings):
+        like = None
+        for a in args:
+            if isinstance(a, TensorBase):
+                like = a
+                break
+        if like is None:
+            return self.forward(*args, **settings)
+        xs = tuple(lift(a, like, self.name) for a in args)
+        return constant(self, xs, settings or _NO_SETTINGS,
+                        self.forward(*[x._d for x in xs], **settings))
+
+
 def broadcast_shapes(opname, *shapes):
     """NumPy's broadcast shape, or a ValueError naming the op and every shape."""
     try:
@@ -280,6 +302,60 @@ def is_advanced(index):
 
 
 # ---------------------------------------------------------------------------
+# Non-differentiable primitives: comparisons, logic and the masks rules need
+# ---------------------------------------------------------------------------
+
+equal = Constant("eq", np.equal)
+not_equal = Constant("ne", np.not_equal)
+less = Constant("lt", np.less)
+less_equal = Constant("le", np.less_equal)
+greater = Constant("gt", np.greater)
+greater_equal = Constant("ge", np.greater_equal)
+logical_and = Constant("logical_and", np.logical_and)
+logical_or = Constant("logical_or", np.logical_or)
+logical_xor = Constant("logical_xor", np.logical_xor)
+logical_not = Constant("logical_not", np.logical_not)
+isnan = Constant("isnan", np.isnan)
+isinf = Constant("isinf", np.isinf)
+isfinite = Constant("isfinite", np.isfinite)
+sign = Constant("sign", np.sign)
+positive_mask = Constant("positive", lambda x: x > 0)
+
+
+def _clip_mask_forward(x, lo, hi):
+    mask = np.ones(np.shape(x), dtype=bool)
+    if lo is not None:
+        mask &= x >= lo
+    if hi is not None:
+        mask &= x <= hi
+    return mask
+
+
+# where lo ≤ x ≤ hi: the gradient of clip passes there
+clip_mask = Constant("clip_mask", _clip_mask_forward)
+
+
+def _max_share_forward(a, b, sign):
+    loses = (a < b) if sign > 0 else (a > b)
+    share = np.where(a == b, 0.5, 1.0) * ~loses
+    return share.astype(np.result_type(a, b, np.float16), copy=False)
+
+
+# ∂max(a, b)/∂a as PyTorch defines it: 1 where a wins, ½ at ties, 0 where b
+# wins; a NaN wins (both operands of a NaN comparison get the gradient).
+max_share = Constant("max_share", _max_share_forward)
+
+
+def _max_weights_forward(x, out, axis):
+    m = np.reshape(out, keep_shape(np.shape(x), axis))
+    hit = (x == m) | (np.isnan(x) & np.isnan(m)) if np.result_type(x).kind == "f" else x == m
+    return hit / np.sum(hit, axis=axis, keepdims=True).astype(np.result_type(x))
+
+
+# Where the maximum sits, ties sharing equally; a NaN in the data is the maximum.
+max_weights = Constant("max_weights", _max_weights_forward)
+
+# ---------------------------------------------------------------------------
 # Elementwise primitives
 # ---------------------------------------------------------------------------
 
@@ -288,13 +364,14 @@ exp = Elementwise("exp", np.exp, lambda out, x: out, reads=(-1,))
 log = Elementwise("log", np.log, lambda out, x: reciprocal(x))
 reciprocal = Elementwise("reciprocal", np.reciprocal, lambda out, x: -(out * out), reads=(-1,))
 sqrt = Elementwise("sqrt", np.sqrt, lambda out, x: 0.5 * reciprocal(out), reads=(-1,))
-abs = Elementwise("abs", np.abs, lambda out, x: np.sign(data_of(x)))  # noqa: A001
+abs = Elementwise("abs", np.abs, lambda out, x: sign(x))  # noqa: A001
 sin = Elementwise("sin", np.sin, lambda out, x: cos(x))
 cos = Elementwise("cos", np.cos, lambda out, x: -sin(x))
 # tanh: np.tanh saturates cleanly at ±1000, and 1 - y² reuses the output.
 tanh = Elementwise("tanh", np.tanh, lambda out, x: 1 - out * out, reads=(-1,))
 # relu reads its output, so h.relu_() in place keeps the gradient (as in PyTorch).
-relu = Elementwise("relu", lambda x: np.maximum(x, 0), lambda out, x: data_of(out) > 0, reads=(-1,))
+relu = Elementwise("relu", lambda x: np.maximum(x, 0), lambda out, x: positive_mask(out),
+                   reads=(-1,))
 
 
 def _pow_const_deriv(out, x, p):
@@ -317,18 +394,8 @@ def _stable_sigmoid(x):
 sigmoid = Elementwise("sigmoid", _stable_sigmoid, lambda out, x: out * (1 - out), reads=(-1,))
 
 
-def _clip_mask(x, lo, hi):
-    x = data_of(x)
-    mask = np.ones(x.shape, dtype=bool)
-    if lo is not None:
-        mask &= x >= data_of(lo)
-    if hi is not None:
-        mask &= x <= data_of(hi)
-    return mask
-
-
 clip = Elementwise("clip", lambda x, lo, hi: np.clip(x, lo, hi),
-                   lambda out, x, lo, hi: _clip_mask(x, lo, hi))
+                   lambda out, x, lo, hi: clip_mask(x, lo=lo, hi=hi))
 
 # ---------------------------------------------------------------------------
 # Binary primitives
@@ -350,18 +417,13 @@ mul = Binary("mul", operator.mul,
 
 def _pow_dx(out, x, y):
     """∂(x**y)/∂x = y·x**(y-1), and 0 where y = 0 (PyTorch's value at x = 0)."""
-    yd = data_of(y)
-    return where(y * x ** (y - 1), 0, cond=yd != 0) if np.any(yd == 0) else y * x ** (y - 1)
+    return where(y * x ** (y - 1), 0, cond=data_of(not_equal(y, 0)))
 
 
 def _pow_dy(out, x, y):
     """∂(x**y)/∂y = x**y·log x, and 0 where x = 0 and y ≥ 0 (PyTorch's value)."""
-    xd, yd = data_of(x), data_of(y)
-    zero = (xd == 0) & (yd >= 0)
-    if np.any(zero):
-        safe_x = where(x, 1, cond=~zero)
-        return where(out * log(safe_x), 0, cond=~zero)
-    return out * log(x)
+    keep = data_of(logical_not(logical_and(equal(x, 0), greater_equal(y, 0))))
+    return where(out * log(where(x, 1, cond=keep)), 0, cond=keep)
 
 
 pow = Binary("pow", np.power,  # noqa: A001
@@ -372,27 +434,18 @@ pow = Binary("pow", np.power,  # noqa: A001
              saves=((0, 1), (0, 1, -1)))
 
 
-def _max_share(a, b, sign):
-    """∂max(a, b)/∂a as PyTorch defines it: 1 where a wins, ½ at ties, 0 where b
-    wins; a NaN wins (both operands of a NaN comparison get the gradient)."""
-    a, b = data_of(a), data_of(b)
-    loses = (a < b) if sign > 0 else (a > b)
-    share = np.where(a == b, 0.5, 1.0) * ~loses
-    return share.astype(np.result_type(a, b, np.float16), copy=False)
-
-
 maximum = Binary("maximum", np.maximum,
-                 vjp=(lambda g, out, a, b: g * _max_share(a, b, 1),
-                      lambda g, out, a, b: g * _max_share(b, a, 1)),
-                 jvp=(lambda d, out, a, b: d * _max_share(a, b, 1),
-                      lambda d, out, a, b: d * _max_share(b, a, 1)),
+                 vjp=(lambda g, out, a, b: g * max_share(a, b, sign=1),
+                      lambda g, out, a, b: g * max_share(b, a, sign=1)),
+                 jvp=(lambda d, out, a, b: d * max_share(a, b, sign=1),
+                      lambda d, out, a, b: d * max_share(b, a, sign=1)),
                  saves=((0, 1), (0, 1)))
 
 minimum = Binary("minimum", np.minimum,
-                 vjp=(lambda g, out, a, b: g * _max_share(a, b, -1),
-                      lambda g, out, a, b: g * _max_share(b, a, -1)),
-                 jvp=(lambda d, out, a, b: d * _max_share(a, b, -1),
-                      lambda d, out, a, b: d * _max_share(b, a, -1)),
+                 vjp=(lambda g, out, a, b: g * max_share(a, b, sign=-1),
+                      lambda g, out, a, b: g * max_share(b, a, sign=-1)),
+                 jvp=(lambda d, out, a, b: d * max_share(a, b, sign=-1),
+                      lambda d, out, a, b: d * max_share(b, a, sign=-1)),
                  saves=((0, 1), (0, 1)))
 
 # C = A @ B on stacks of matrices with equal batch shapes (``ops.matmul``
@@ -555,21 +608,12 @@ concatenate.push = _concat_push
 # ---------------------------------------------------------------------------
 
 
-def _max_weights(x, out, axis):
-    """Where the maximum sits, ties sharing equally, as a constant ∂max/∂x.
-    A NaN in the data is the maximum, so its position gets the gradient."""
-    x = data_of(x)
-    m = np.reshape(data_of(out), keep_shape(x.shape, axis))
-    hit = (x == m) | (np.isnan(x) & np.isnan(m)) if x.dtype.kind == "f" else x == m
-    return hit / np.sum(hit, axis=axis, keepdims=True).astype(x.dtype)
-
-
 max = Unary(  # noqa: A001
     "max", lambda x, axis, keepdims: x.max(axis=axis, keepdims=keepdims),
     vjp=(lambda g, out, x, axis, keepdims:
-         reshape(g, shape=keep_shape(x.shape, axis)) * _max_weights(x, out, axis),),
+         reshape(g, shape=keep_shape(x.shape, axis)) * max_weights(x, out, axis=axis),),
     jvp=(lambda d, out, x, axis, keepdims:
-         sum(d * _max_weights(x, out, axis), axis=axis, keepdims=keepdims),),
+         sum(d * max_weights(x, out, axis=axis), axis=axis, keepdims=keepdims),),
     saves=((0, -1),))
 
 # ---------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from collections import defaultdict
 import numpy as np
 
 from autograd_core import Tensor, enable_grad, flat
+from autograd_core.compiler import host_call
 from nn.utils import zero_grad_
 
 from .line_search import backtracking, strong_wolfe
@@ -159,6 +160,16 @@ class Optimizer:
     # optimisers); quasi-Newton optimisers keep flat global state and override.
     _state_shapes_follow_params = True
 
+    def __init_subclass__(cls, **kwargs):
+        # Inside ``autograd_core.compile`` a step and a reset are opaque host
+        # calls of the program: they work on .data and .grad arrays, which the
+        # program keeps in the same places from call to call.
+        super().__init_subclass__(**kwargs)
+        for name in ("step", "zero_grad"):
+            fn = cls.__dict__.get(name)
+            if fn is not None and not getattr(fn, "__wrapped_host_call__", False):
+                setattr(cls, name, host_call(fn))
+
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
         self.state = defaultdict(dict)
@@ -241,6 +252,7 @@ class Optimizer:
 
     # -- gradients --------------------------------------------------------------
 
+    @host_call
     def zero_grad(self, set_to_none=True):
         """Reset the gradients of all optimised parameters.
 

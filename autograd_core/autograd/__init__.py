@@ -215,11 +215,13 @@ def accumulate_grad(leaf, g, tensor_mode, handed_out):
         handed_out.add(id(g))
         new = wrap(g)
     prev = leaf._grad
+    tracer = graph.tracer()
+    if tracer is not None:
+        tracer.grad_read(leaf, prev)
     if prev is None:
         leaf._grad = new
     else:
         leaf._grad = prev + new if tensor_mode else wrap(prev._d + new._d)
-    tracer = graph.tracer()
     if tracer is not None:
         tracer.set_grad(leaf, leaf._grad)
 from . import forward_ad  # noqa: E402  (torch.autograd.forward_ad)

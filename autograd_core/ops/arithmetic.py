@@ -136,10 +136,10 @@ def clip(x, min=None, max=None):  # noqa: A002 - PyTorch/NumPy argument names
         out = x
         if min is not None:
             lo = lift(min, x, "clip")
-            out = P.where(lo, out, cond=x._d < lo._d)
+            out = P.where(lo, out, cond=P.less(x, lo)._d)
         if max is not None:
             hi = lift(max, x, "clip")
-            out = P.where(hi, out, cond=x._d > hi._d)
+            out = P.where(hi, out, cond=P.greater(x, hi)._d)
         return out
     return P.clip(x, lo=min, hi=max)
 

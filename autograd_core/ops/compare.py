@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core import lift, wrap
+from .. import primitives as P
+from ..core import lift
 from ._args import to_tensor
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor",
@@ -11,36 +12,34 @@ __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "log
            "less", "less_equal", "not_equal"]
 
 
-def _compare(fn, npfn):
+def _compare(fn, prim, what):
     def compare(x, other):
         x = to_tensor(x, fn)
         o = lift(other, x, fn)
-        try:
-            return wrap(npfn(x._d, o._d))
-        except ValueError:
-            raise ValueError(f"{fn}: shapes {x.shape} and {o.shape} cannot be broadcast "
-                             f"together") from None
+        if x.shape != o.shape:
+            P.broadcast_shapes(fn, x.shape, o.shape)
+        return prim(x, o)
     compare.__name__ = compare.__qualname__ = fn
-    compare.__doc__ = f"``x {npfn.__name__} other`` elementwise, as a bool tensor (no gradient)."
+    compare.__doc__ = f"x {what} other, elementwise, as a bool tensor (no gradient)."
     return compare
 
 
-eq = _compare("eq", np.equal)
-ne = _compare("ne", np.not_equal)
-lt = _compare("lt", np.less)
-le = _compare("le", np.less_equal)
-gt = _compare("gt", np.greater)
-ge = _compare("ge", np.greater_equal)
-logical_and = _compare("logical_and", np.logical_and)
-logical_or = _compare("logical_or", np.logical_or)
-logical_xor = _compare("logical_xor", np.logical_xor)
+eq = _compare("eq", P.equal, "==")
+ne = _compare("ne", P.not_equal, "!=")
+lt = _compare("lt", P.less, "<")
+le = _compare("le", P.less_equal, "<=")
+gt = _compare("gt", P.greater, ">")
+ge = _compare("ge", P.greater_equal, ">=")
+logical_and = _compare("logical_and", P.logical_and, "and")
+logical_or = _compare("logical_or", P.logical_or, "or")
+logical_xor = _compare("logical_xor", P.logical_xor, "xor")
 # NumPy's names, so np.greater(t, 0) dispatches here.
 greater, greater_equal, less, less_equal, not_equal, equal_ = gt, ge, lt, le, ne, eq
 
 
 def logical_not(x):
     """not x elementwise, as a bool tensor."""
-    return wrap(np.logical_not(to_tensor(x, "logical_not")._d))
+    return P.logical_not(to_tensor(x, "logical_not"))
 
 
 def equal(x, other):
@@ -51,14 +50,14 @@ def equal(x, other):
 
 def isnan(x):
     """x is NaN, elementwise."""
-    return wrap(np.isnan(to_tensor(x, "isnan")._d))
+    return P.isnan(to_tensor(x, "isnan"))
 
 
 def isinf(x):
     """x is ±inf, elementwise."""
-    return wrap(np.isinf(to_tensor(x, "isinf")._d))
+    return P.isinf(to_tensor(x, "isinf"))
 
 
 def isfinite(x):
     """x is neither NaN nor ±inf, elementwise."""
-    return wrap(np.isfinite(to_tensor(x, "isfinite")._d))
+    return P.isfinite(to_tensor(x, "isfinite"))

@@ -1,0 +1,838 @@
+"""``autograd_core.compile(fn)``: trace a step once, replay it as a flat NumPy program.
+
+    step = ag.compile(train_step)          # or @ag.compile
+    loss = step(x, y)                      # 1st call for this signature: eager, and traced
+    loss = step(x2, y2)                    # later calls: the recorded program, replayed
+
+The first call for an input signature runs ``fn`` eagerly while a *tracer*
+records every primitive the engine evaluates — the forward pass, the backward
+pass (which then runs on Tensors so that its rules are seen too), in-place
+writes, ``.grad`` bindings, and the optimiser's ``step()``/``zero_grad()``,
+which are kept as opaque host calls. The record is turned into a *program*:
+a straight line of NumPy calls, generated as Python source, over buffers
+planned once — each value gets a preallocated buffer that NumPy writes into
+(``out=``), a buffer is reused when the value it held is dead (liveness), an
+elementwise op writes into its dying input's buffer (chains collapse into one
+buffer), operations on constants are folded, and views cost nothing. Later
+calls run the program on the new inputs: no Tensor objects, no graph, no
+dictionaries between the BLAS calls.
+
+**What a signature is** (a new one retraces): the shapes, dtypes and
+``requires_grad`` of Tensor and array arguments, the values of Python-scalar
+arguments, the identity and train/eval mode of Module arguments and of every
+module the step called, the shapes and dtypes of the parameters and buffers
+it read, whether their gradients existed, grad mode and the default dtype.
+Programs are cached per signature (``cache_size``, least recently used
+first); ``compiled.stats`` counts traces, replays and evictions.
+
+**Limits, as jax.jit's**: the program records what the tensors did, not the
+Python around them. A tensor's *value* may not leave the engine while a step
+is traced: ``.item()``, ``float(t)``, ``bool(t)`` (Python control flow on a
+value), ``print(t)``, ``np.asarray(t)``, ``.data`` and ``.numpy()`` raise
+``CompileError`` naming the line (return the tensor instead, and convert it
+outside). Control flow on shapes and Python values is fine: it is part of the
+signature. Python side effects (appending to a list, counters) happen once,
+at trace time. Random numbers must come from the engine (``ag.rand``,
+``nn.Dropout``, ...): those are recorded and drawn afresh on every call from
+the same generator; ``np.random`` inside a step would be frozen. Array
+arguments are handed to ``fn`` as Tensors (so that what ``fn`` does with them
+is recorded).
+"""
+from __future__ import annotations
+
+import builtins
+import collections
+import functools
+import numbers
+
+import numpy as np
+
+from . import graph
+from . import primitives as P
+from .core import TensorBase, wrap
+from .graph import state, user_site
+
+__all__ = ["compile", "CompiledFunction", "CompileError", "host_call", "is_tracing", "Program"]
+
+
+class CompileError(RuntimeError):
+    """What a compiled step does cannot be recorded as a program (see ``compile``)."""
+
+
+def is_tracing() -> bool:
+    """True while a compiled function is being traced."""
+    return graph.tracer() is not None
+
+
+def host_call(fn):
+    """Mark ``fn`` (e.g. ``Optimizer.step``) as an opaque step of a compiled
+    program: while tracing it runs as usual and is recorded as one call, which
+    the program repeats with the same arguments; what it does inside is not
+    traced (it may read ``.data`` and change parameters in place)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        tracer = graph.tracer()
+        if tracer is None or tracer.host:
+            return fn(*args, **kwargs)
+        tracer.host += 1
+        try:
+            result = fn(*args, **kwargs)
+        finally:
+            tracer.host -= 1
+        tracer.host_call(fn, args, kwargs, result)
+        return result
+    wrapper.__wrapped_host_call__ = True
+    return wrapper
+
+
+# ---------------------------------------------------------------------------
+# Tracing
+# ---------------------------------------------------------------------------
+
+class Tracer:
+    """Records what the engine does while a compiled function runs eagerly.
+
+    Events: ("op", prim, inputs, settings, out), ("write", tensor, value),
+    ("grad", leaf, value or None), ("gradread", leaf, grad_tensor),
+    ("host", fn, args, kwargs), ("module", module). Every tensor seen is kept
+    alive, so ids stay unique while the trace is built.
+    """
+
+    def __init__(self):
+        self.events = []
+        self.keep = []
+        self.host = 0
+
+    def op(self, prim, inputs, settings, out):
+        if self.host:
+            return
+        self.events.append(("op", prim, inputs, settings, out))
+        self.keep.append(out)
+
+    def copy(self, src, dst):
+        self.op(P.astype, (src,), {"dtype": dst._d.dtype}, dst)
+
+    def write(self, target, value):
+        if not self.host:
+            self.events.append(("write", target, value))
+
+    def set_grad(self, leaf, value):
+        if not self.host:
+            self.events.append(("grad", leaf, value))
+
+    def grad_read(self, leaf, grad):
+        if not self.host and grad is not None:
+            self.events.append(("gradread", leaf, grad))
+
+    def host_call(self, fn, args, kwargs, result):
+        self.events.append(("host", fn, args, kwargs))
+
+    def module(self, m):
+        if not self.host:
+            self.events.append(("module", m))
+
+    def escape(self, t, what):
+        if self.host:
+            return
+        raise CompileError(
+            f"compile: {what} of a tensor inside a compiled function: its value would be "
+            f"frozen into the program. Return the tensor and use its value outside the "
+            f"compiled function (or compute it with tensor ops).\n  at {user_site()}")
+
+
+# ---------------------------------------------------------------------------
+# Values of a program
+# ---------------------------------------------------------------------------
+
+class Value:
+    """One value of a program: an input, a free tensor (a parameter or buffer,
+    read when used), the gradient of a leaf, a constant, or an op's output."""
+
+    __slots__ = ("kind", "index", "tensor", "const", "shape", "dtype", "name", "view_of",
+                 "pinned", "fresh", "last_use", "buffer")
+
+    def __init__(self, kind, shape, dtype, index=None, tensor=None, const=None):
+        self.kind = kind          # "input" | "free" | "grad" | "const" | "slot"
+        self.index = index
+        self.tensor = tensor
+        self.const = const
+        self.shape = tuple(shape)
+        self.dtype = np.dtype(dtype)
+        self.name = None
+        self.view_of = None       # the Value whose buffer this one views
+        self.pinned = False       # outlives the call, in a buffer of its own (a gradient)
+        self.fresh = False        # handed to the caller: a new array on every call
+        self.last_use = -1
+        self.buffer = None        # index of the planned buffer, or None
+
+    def __repr__(self):
+        return f"<{self.kind} {self.name} {self.shape} {self.dtype}>"
+
+
+class Instr:
+    """One instruction: ``out = prim(args, **settings)`` or a side effect."""
+
+    __slots__ = ("kind", "prim", "args", "settings", "out", "target", "payload", "inplace_of")
+
+    def __init__(self, kind, prim=None, args=(), settings=None, out=None, target=None,
+                 payload=None):
+        self.kind = kind          # "op" | "write" | "grad" | "host"
+        self.prim = prim
+        self.args = args
+        self.settings = settings or {}
+        self.out = out
+        self.target = target
+        self.payload = payload
+        self.inplace_of = None
+
+
+_VIEWS = {P.reshape, P.transpose, P.broadcast_to, P.alias}
+
+
+def _is_basic_index(index):
+    return not P.is_advanced(index)
+
+
+def _scalar_like(t):
+    return t._d.__class__ is not np.ndarray
+
+
+class _Builder:
+    """Turns a trace into a list of instructions over Values (SSA)."""
+
+    def __init__(self, inputs):
+        self.values = []
+        self.instrs = []
+        self.current = {}            # id(tensor) -> Value holding its current value
+        self.by_array = {}           # id(ndarray) -> Value (for arrays inside settings)
+        self.external = set()        # ids of tensors that existed before the step
+        self.input_index = {}        # id(input tensor) -> position
+        self.inputs = []
+        for i, t in enumerate(inputs):
+            v = self._new("input", t, index=i)
+            self.current[id(t)] = v
+            self.by_array[id(t._d)] = v
+            self.input_index[id(t)] = i
+            self.inputs.append(v)
+        self.guards = {}             # id(tensor) -> (tensor, shape, dtype, requires_grad)
+        self.modules = {}            # id(module) -> (module, training)
+        self.grad_state = {}         # id(leaf) -> (leaf, had a grad at entry, or None)
+
+    def _new(self, kind, t=None, index=None, const=None, shape=None, dtype=None):
+        if t is not None:
+            shape, dtype = np.shape(t._d), np.result_type(t._d)
+        v = Value(kind, shape, dtype, index=index, tensor=t, const=const)
+        v.name = f"v{len(self.values)}"
+        self.values.append(v)
+        return v
+
+    def value(self, t):
+        v = self.current.get(id(t))
+        if v is not None:
+            return v
+        if _scalar_like(t) and not t._rg and id(t) not in self.external:
+            v = self._new("const", t, const=t._d)     # a lifted number: immutable, folded
+        else:
+            v = self._new("free", t)
+            self.guards[id(t)] = (t, np.shape(t._d), np.result_type(t._d), t._rg)
+            self.external.add(id(t))
+        self.current[id(t)] = v
+        return v
+
+    def _settings(self, settings):
+        """Settings with arrays that are program values replaced by references."""
+        if not settings:
+            return settings, ()
+        refs = []
+
+        def sub(x):
+            if isinstance(x, np.ndarray):
+                v = self.by_array.get(id(x))
+                if v is not None:
+                    refs.append(v)
+                    return _Ref(v)
+                return x
+            if isinstance(x, tuple):
+                return tuple(sub(y) for y in x)
+            return x
+
+        out = {k: sub(x) for k, x in settings.items()}
+        return out, tuple(refs)
+
+    def op(self, prim, inputs, settings, out):
+        args = [self.value(t) for t in inputs]
+        settings, refs = self._settings(settings)
+        o = self._new("slot", out)
+        self.instrs.append(Instr("op", prim, tuple(args) + refs, settings, o))
+        self.current[id(out)] = o
+        if isinstance(out._d, np.ndarray):
+            self.by_array[id(out._d)] = o
+        if prim in _VIEWS or (prim is P.getitem and _is_basic_index(settings["index"])):
+            o.view_of = args[0]
+
+    def write(self, target, value):
+        """``target`` now holds ``value``: memory it shares with the caller (an
+        input, a parameter, a buffer) is written; a value of the step is renamed."""
+        v = self.value(value)
+        cur = self.current.get(id(target))
+        if cur is None:
+            cur = self.value(target)
+        if cur.kind in ("free", "const", "grad", "input") or id(target) in self.external:
+            self.instrs.append(Instr("write", args=(v,), target=target,
+                                     payload=self.input_index.get(id(target))))
+        self.current[id(target)] = v
+
+    def grad(self, leaf, value):
+        self.grad_state.setdefault(id(leaf), (leaf, None))
+        v = None if value is None else self.value(value)
+        if v is not None:
+            v.pinned = True
+        self.instrs.append(Instr("grad", args=(v,) if v is not None else (), target=leaf,
+                                 payload=self.input_index.get(id(leaf))))
+        if value is not None:
+            self.current[id(value)] = v
+
+    def grad_read(self, leaf, grad):
+        if id(grad) in self.current:
+            return
+        self.grad_state.setdefault(id(leaf), (leaf, True))   # the step reads the grad it found
+        v = self._new("grad", grad)
+        v.tensor = leaf
+        v.index = self.input_index.get(id(leaf))
+        self.current[id(grad)] = v
+        self.external.add(id(grad))
+
+    def host(self, fn, args, kwargs):
+        self.instrs.append(Instr("host", payload=(fn, args, kwargs)))
+        # A host call may change any parameter, buffer or gradient: read them again.
+        for key in list(self.current):
+            if key in self.external:
+                del self.current[key]
+
+    def module(self, m):
+        self.modules.setdefault(id(m), (m, bool(getattr(m, "training", False))))
+
+
+class _Ref:
+    """An array inside an op's settings that is a program value."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+
+# ---------------------------------------------------------------------------
+# Planning: liveness, buffers, in-place reuse, constant folding
+# ---------------------------------------------------------------------------
+
+# Primitives computed by one NumPy call that can write into a given buffer.
+_UFUNC = {P.add: np.add, P.mul: np.multiply, P.neg: np.negative, P.exp: np.exp,
+          P.log: np.log, P.reciprocal: np.reciprocal, P.sqrt: np.sqrt, P.abs: np.abs,
+          P.sin: np.sin, P.cos: np.cos, P.tanh: np.tanh, P.maximum: np.maximum,
+          P.minimum: np.minimum}
+_ELEMENTWISE = set(_UFUNC) | {P.relu, P.pow_const, P.sigmoid, P.clip}
+
+
+def _root(v):
+    while v.view_of is not None:
+        v = v.view_of
+    return v
+
+
+def _fold(b):
+    """Evaluate ops whose arguments are all constants, once."""
+    consts = {}
+    kept = []
+    for ins in b.instrs:
+        if ins.kind == "op" and ins.args and all(a.kind == "const" for a in ins.args) \
+                and not ins.prim.__class__.__name__ == "Source":
+            vals = [a.const for a in ins.args]
+            out = ins.prim.forward(*vals, **_plain_settings(ins.settings))
+            ins.out.kind, ins.out.const = "const", out
+            continue
+        kept.append(ins)
+    b.instrs = kept
+
+
+def _plain_settings(settings):
+    def sub(x):
+        if isinstance(x, _Ref):
+            raise CompileError("compile: internal error: a settings reference in a folded op")
+        if isinstance(x, tuple):
+            return tuple(sub(y) for y in x)
+        return x
+    return {k: sub(x) for k, x in settings.items()}
+
+
+def _dead_code(b, outputs):
+    """Drop ops whose results nothing uses (no side effects among ops)."""
+    live = set(id(v) for v in outputs)
+    kept = []
+    for ins in reversed(b.instrs):
+        if ins.kind == "op":
+            if id(ins.out) not in live:
+                continue
+            live.update(id(a) for a in ins.args)
+        else:
+            live.update(id(a) for a in ins.args)
+        kept.append(ins)
+    b.instrs = kept[::-1]
+
+
+def plan(instrs, values, outputs):
+    """Give every op output that NumPy can write in place a buffer.
+
+    A value's buffer is free again after its last use (views extend the life
+    of the value they view); an elementwise op writes into the buffer of an
+    argument that dies at it, when shapes and dtypes match. Returned values
+    are new arrays on every call (the caller keeps them); gradients get
+    buffers of their own. Returns the list of buffer (shape, dtype) specs.
+    """
+    for v in outputs:
+        _root(v).fresh = True
+    for v in values:
+        if v.pinned:
+            _root(v).pinned = True
+        if v.fresh:
+            _root(v).fresh = True
+    for i, ins in enumerate(instrs):
+        for a in ins.args:
+            a.last_use = max(a.last_use, i)
+            r = _root(a)
+            r.last_use = max(r.last_use, i)
+    buffers = []
+    pool = collections.defaultdict(list)
+    for i, ins in enumerate(instrs):
+        if ins.kind != "op":
+            continue
+        o = ins.out
+        if o.view_of is None and o.shape and not o.fresh and _writes_out(ins.prim):
+            choice = None
+            if ins.prim in _ELEMENTWISE and not o.pinned:
+                for a in ins.args:
+                    if (a.view_of is None and a.kind == "slot" and a.buffer is not None
+                            and a.last_use == i and not a.pinned and not a.fresh
+                            and a.shape == o.shape and a.dtype == o.dtype):
+                        choice = a.buffer
+                        ins.inplace_of = a
+                        a.buffer = None          # handed over: not freed below
+                        break
+            if choice is None and not o.pinned:
+                free = pool[(o.shape, o.dtype.str)]
+                if free:
+                    choice = free.pop()
+            if choice is None:
+                choice = len(buffers)
+                buffers.append((o.shape, o.dtype))
+            o.buffer = choice
+        # free the buffers of values that die here
+        for a in ins.args:
+            r = _root(a)
+            if r.last_use == i and r.kind == "slot" and r.buffer is not None and not r.pinned:
+                spec = buffers[r.buffer]
+                pool[(spec[0], np.dtype(spec[1]).str)].append(r.buffer)
+                r.buffer = None
+    return buffers
+
+
+def _writes_out(prim):
+    return prim in _UFUNC or prim in (P.relu, P.pow_const, P.matmul, P.linear, P.sum,
+                                      P.astype, P.sigmoid, P.clip, P.where)
+
+
+# ---------------------------------------------------------------------------
+# Code generation
+# ---------------------------------------------------------------------------
+
+class _Codegen:
+    """Python source for the program: one line (or two) per instruction."""
+
+    def __init__(self):
+        self.lines = []
+        self.env = {"np": np, "wrap": wrap, "_copyto": np.copyto}
+        self.n = 0
+
+    def name(self, obj, prefix):
+        key = f"{prefix}{self.n}"
+        self.n += 1
+        self.env[key] = obj
+        return key
+
+    def emit(self, line):
+        self.lines.append(line)
+
+
+def _arg(v):
+    """The expression for a value's current data."""
+    if v.kind == "const":
+        return v.name
+    if v.kind == "free":
+        return f"{v.name}_t._d"
+    if v.kind == "grad":
+        return f"T[{v.index}]._grad._d" if v.index is not None else f"{v.name}_t._grad._d"
+    return v.name
+
+
+def _settings_code(cg, settings):
+    parts = []
+    for k, x in settings.items():
+        parts.append(f"{k}={_setting_expr(cg, x)}")
+    return ", ".join(parts)
+
+
+def _setting_expr(cg, x):
+    if isinstance(x, _Ref):
+        return _arg(x.value)
+    if isinstance(x, tuple):
+        inner = ", ".join(_setting_expr(cg, y) for y in x)
+        return f"({inner}{',' if len(x) == 1 else ''})"
+    if isinstance(x, (bool, int, float, str, type(None))) and not isinstance(x, np.generic):
+        return repr(x)
+    return cg.name(x, "k")
+
+
+def generate(program):
+    """The program's Python source and its namespace."""
+    cg = _Codegen()
+    p = program
+    for v in p.values:
+        if v.kind == "const":
+            cg.env[v.name] = v.const
+        elif v.kind == "free" or (v.kind == "grad" and v.index is None):
+            cg.env[v.name + "_t"] = v.tensor
+    for i, buf in enumerate(p.buffers):
+        cg.env[f"b{i}"] = None   # filled by Program.allocate
+    args = "".join(", " + v.name for v in p.inputs)
+    cg.emit(f"def program(T{args}):")
+    cg.emit("    B = _buffers")
+    cg.env["_buffers"] = None
+    for ins in p.instrs:
+        if ins.kind == "op":
+            _emit_op(cg, ins)
+        elif ins.kind == "write":
+            t = f"T[{ins.payload}]" if ins.payload is not None else cg.name(ins.target, "t")
+            val = _arg(ins.args[0])
+            cg.emit(f"    if {t}._d.__class__ is np.ndarray: _copyto({t}._d, {val}, casting='unsafe')")
+            cg.emit(f"    else: {t}._d = {t}._d.dtype.type({val})")
+        elif ins.kind == "grad":
+            leaf = f"T[{ins.payload}]" if ins.payload is not None else cg.name(ins.target, "leaf")
+            if ins.args:
+                cg.emit(f"    {leaf}._grad = wrap({_arg(ins.args[0])})")
+            else:
+                cg.emit(f"    {leaf}._grad = None")
+        elif ins.kind == "host":
+            fn, a, kw = ins.payload
+            f = cg.name(fn, "host")
+            aa = cg.name(a, "hargs")
+            kk = cg.name(kw, "hkw")
+            cg.emit(f"    {f}(*{aa}, **{kk})")
+    cg.emit(f"    return ({', '.join(_arg(v) for v in p.outputs)}{',' if len(p.outputs) == 1 else ''})")
+    return "\n".join(cg.lines), cg.env
+
+
+def _emit_op(cg, ins):
+    o, prim, args, settings = ins.out, ins.prim, ins.args, ins.settings
+    a = [_arg(x) for x in args]
+    out = None if o.buffer is None else f"B[{o.buffer}]"
+    scalar = not o.shape
+    if prim is P.reshape:
+        cg.emit(f"    {o.name} = np.reshape({a[0]}, {settings['shape']!r})")
+    elif prim is P.transpose:
+        cg.emit(f"    {o.name} = np.transpose({a[0]}, {settings['axes']!r})")
+    elif prim is P.broadcast_to:
+        cg.emit(f"    {o.name} = np.broadcast_to({a[0]}, {settings['shape']!r})")
+    elif prim is P.alias:
+        cg.emit(f"    {o.name} = {a[0]}")
+    elif prim in _UFUNC and (out is not None or scalar):
+        f = _UFUNC[prim]
+        if scalar and prim in (P.add, P.mul) and o.dtype == np.float64:
+            op = "+" if prim is P.add else "*"
+            cg.emit(f"    {o.name} = {a[0]} {op} {a[1]}")
+        elif out is None:
+            cg.emit(f"    {o.name} = np.{f.__name__}({', '.join(a)})")
+        else:
+            cg.emit(f"    {o.name} = np.{f.__name__}({', '.join(a)}, out={out})")
+    elif prim is P.relu and out is not None:
+        cg.emit(f"    {o.name} = np.maximum({a[0]}, 0, out={out})")
+    elif prim is P.pow_const and out is not None:
+        p = settings["p"]
+        if p == 2:
+            cg.emit(f"    {o.name} = np.multiply({a[0]}, {a[0]}, out={out})")
+        else:
+            cg.emit(f"    {o.name} = np.power({a[0]}, {p!r}, out={out})")
+    elif prim is P.matmul and out is not None:
+        cg.emit(f"    {o.name} = np.matmul({a[0]}, {a[1]}, out={out})")
+    elif prim is P.linear and out is not None:
+        cg.emit(f"    {o.name} = np.matmul({a[0]}, {a[1]}.T, out={out})")
+        cg.emit(f"    np.add({o.name}, {a[2]}, out={o.name})")
+    elif prim is P.sum and out is not None and o.dtype != np.float16:
+        cg.emit(f"    {o.name} = np.sum({a[0]}, axis={settings['axis']!r}, "
+                f"keepdims={settings['keepdims']!r}, out={out})")
+    elif prim is P.astype and out is not None:
+        cg.emit(f"    {o.name} = {out}; _copyto({o.name}, {a[0]}, casting='unsafe')")
+    elif prim is P.where and out is not None:
+        cond = _setting_expr(cg, settings["cond"])
+        cg.emit(f"    {o.name} = {out}; _copyto({o.name}, {a[1]}); "
+                f"_copyto({o.name}, {a[0]}, where={cond})")
+    elif prim is P.clip and out is not None:
+        cg.emit(f"    {o.name} = np.clip({a[0]}, {settings['lo']!r}, {settings['hi']!r}, out={out})")
+    elif prim is P.sigmoid and out is not None:
+        cg.emit(f"    {o.name} = {out}; _copyto({o.name}, {cg.name(prim.forward, 'f')}({a[0]}))")
+    else:
+        f = cg.name(prim.forward, "f")
+        n_args = len(args) - sum(isinstance(x, _Ref) for x in _flat(settings))
+        call_args = ", ".join(a[:n_args])
+        s = _settings_code(cg, settings)
+        sep = ", " if call_args and s else ""
+        cg.emit(f"    {o.name} = {f}({call_args}{sep}{s})")
+
+
+def _flat(settings):
+    for x in settings.values():
+        yield from _flat_item(x)
+
+
+def _flat_item(x):
+    if isinstance(x, tuple):
+        for y in x:
+            yield from _flat_item(y)
+    else:
+        yield x
+
+
+# ---------------------------------------------------------------------------
+# The program
+# ---------------------------------------------------------------------------
+
+class Program:
+    """A traced step: instructions, values, planned buffers and generated code.
+
+    ``source`` is the generated Python, ``instrs`` the instructions (for
+    ``viz.draw_program``), ``buffers`` the planned buffers (shape, dtype).
+    """
+
+    def __init__(self, builder, outputs, structure, signature):
+        self.inputs = builder.inputs
+        self.values = builder.values
+        self.outputs = outputs
+        self.structure = structure
+        self.signature = signature
+        self.guards = list(builder.guards.values())
+        self.modules = list(builder.modules.values())
+        self.grad_state = [(leaf, had) for leaf, had in builder.grad_state.values()
+                           if had is not None]
+        _fold(builder)
+        _dead_code(builder, outputs)
+        self.instrs = builder.instrs
+        self.buffers = plan(self.instrs, self.values, outputs)
+        self.source, env = generate(self)
+        self._buffers = [np.empty(shape, dtype) for shape, dtype in self.buffers]
+        env["_buffers"] = self._buffers
+        code = builtins.compile(self.source, "<autograd_core compiled program>", "exec")
+        exec(code, env)  # noqa: S102 - our own generated code
+        self._run = env["program"]
+        self.runs = 0
+
+    def guards_hold(self):
+        for t, shape, dtype, rg in self.guards:
+            if np.shape(t._d) != shape or np.result_type(t._d) != dtype or t._rg != rg:
+                return False
+        for m, training in self.modules:
+            if bool(getattr(m, "training", False)) != training:
+                return False
+        for leaf, had in self.grad_state:
+            if (leaf._grad is not None) != had:
+                return False
+        return True
+
+    def run(self, tensors, arrays):
+        self.runs += 1
+        return self._run(tensors, *arrays)
+
+    @property
+    def n_instructions(self):
+        return len(self.instrs)
+
+    def __repr__(self):
+        return (f"<compiled program: {len(self.instrs)} instructions, {len(self.buffers)} "
+                f"buffers, {sum(int(np.prod(s)) * np.dtype(d).itemsize for s, d in self.buffers):,} "
+                f"bytes planned>")
+
+
+# ---------------------------------------------------------------------------
+# Signatures, caching, the compiled function
+# ---------------------------------------------------------------------------
+
+def _flatten(obj, leaves):
+    """A hashable description of ``obj``'s structure, with its leaves collected."""
+    if isinstance(obj, TensorBase):
+        leaves.append(obj)
+        return ("T", obj.shape, obj.dtype.str, obj._rg)
+    if isinstance(obj, np.ndarray):
+        leaves.append(obj)
+        return ("A", obj.shape, obj.dtype.str)
+    if isinstance(obj, (tuple, list)):
+        return (type(obj).__name__, tuple(_flatten(o, leaves) for o in obj))
+    if isinstance(obj, dict):
+        return ("dict", tuple((k, _flatten(v, leaves)) for k, v in obj.items()))
+    if isinstance(obj, (bool, numbers.Number, str, type(None))) and not isinstance(obj, np.ndarray):
+        return ("P", type(obj).__name__, obj)
+    if hasattr(obj, "named_parameters") and hasattr(obj, "training"):
+        return ("M", id(obj), bool(obj.training))
+    return ("O", id(obj))
+
+
+def _rebuild(obj, tensors, it):
+    """``obj`` with its array/Tensor leaves replaced by ``tensors`` (in order)."""
+    if isinstance(obj, (TensorBase, np.ndarray)):
+        return tensors[next(it)]
+    if isinstance(obj, tuple):
+        return tuple(_rebuild(o, tensors, it) for o in obj)
+    if isinstance(obj, list):
+        return [_rebuild(o, tensors, it) for o in obj]
+    if isinstance(obj, dict):
+        return {k: _rebuild(v, tensors, it) for k, v in obj.items()}
+    return obj
+
+
+def _output_structure(out, tensors):
+    """(structure, tensors in it) of fn's result."""
+    if isinstance(out, TensorBase):
+        tensors.append(out)
+        return ("T",)
+    if isinstance(out, (tuple, list)):
+        return (type(out).__name__, tuple(_output_structure(o, tensors) for o in out))
+    if isinstance(out, dict):
+        return ("dict", tuple((k, _output_structure(v, tensors)) for k, v in out.items()))
+    if isinstance(out, np.ndarray):
+        raise CompileError("compile: the compiled function returned an ndarray; return Tensors "
+                           "(a NumPy result computed inside would be frozen into the program)")
+    return ("P", out)
+
+
+def _output_value(struct, arrays, it):
+    kind = struct[0]
+    if kind == "T":
+        return wrap(arrays[next(it)])
+    if kind in ("tuple", "list"):
+        items = [_output_value(s, arrays, it) for s in struct[1]]
+        return tuple(items) if kind == "tuple" else items
+    if kind == "dict":
+        return {k: _output_value(s, arrays, it) for k, s in struct[1]}
+    return struct[1]
+
+
+class CompiledFunction:
+    """What ``compile(fn)`` returns: call it as ``fn``.
+
+    ``stats``: ``traces`` (programs built), ``replays``, ``evictions``,
+    ``guard_failures``; ``programs`` the cached programs (most recent last);
+    ``last_program`` the one used by the last call.
+    """
+
+    def __init__(self, fn, cache_size=8, check=False):
+        if not callable(fn):
+            raise TypeError(f"compile: expected a callable, got {type(fn).__name__}")
+        if not isinstance(cache_size, int) or cache_size < 1:
+            raise ValueError(f"compile: cache_size must be a positive int, got {cache_size!r}")
+        self.fn = fn
+        self.cache_size = cache_size
+        self.check = check
+        self.cache = collections.OrderedDict()
+        self.stats = collections.Counter(traces=0, replays=0, evictions=0, guard_failures=0)
+        self.last_program = None
+        functools.update_wrapper(self, fn, updated=())
+
+    @property
+    def programs(self):
+        return list(self.cache.values())
+
+    def __get__(self, obj, objtype=None):  # as a method
+        return self if obj is None else functools.partial(self, obj)
+
+    def __call__(self, *args, **kwargs):
+        if state.levels or state.tracer is not None or state.anomaly:
+            return self.fn(*args, **kwargs)    # inside forward mode or another trace: eager
+        leaves = []
+        structure = _flatten((args, kwargs), leaves)
+        from .dtypes import get_default_dtype
+        key = (structure, state.grad_enabled, np.dtype(get_default_dtype()).str)
+        program = self.cache.get(key)
+        if program is not None:
+            if program.guards_hold():
+                self.cache.move_to_end(key)
+                self.stats["replays"] += 1
+                self.last_program = program
+                arrays = [t._d if isinstance(t, TensorBase) else t for t in leaves]
+                result = program.run(leaves, arrays)
+                return _output_value(program.structure, result, iter(range(len(result))))
+            self.stats["guard_failures"] += 1
+            del self.cache[key]
+        return self._trace(key, args, kwargs, leaves)
+
+    def _trace(self, key, args, kwargs, leaves):
+        inputs = [leaf if isinstance(leaf, TensorBase) else wrap(leaf) for leaf in leaves]
+        call_args, call_kwargs = _rebuild((args, kwargs), inputs, iter(range(len(inputs))))
+        tracer = Tracer()
+        builder = _Builder(inputs)
+        saved = state.tracer
+        state.tracer = tracer
+        graph._special(1)
+        try:
+            out = self.fn(*call_args, **call_kwargs)
+        finally:
+            state.tracer = saved
+            graph._special(-1)
+        for event in tracer.events:
+            kind = event[0]
+            if kind == "op":
+                builder.op(*event[1:])
+            elif kind == "write":
+                builder.write(*event[1:])
+            elif kind == "grad":
+                builder.grad(*event[1:])
+            elif kind == "gradread":
+                builder.grad_read(*event[1:])
+            elif kind == "host":
+                builder.host(*event[1:])
+            elif kind == "module":
+                builder.module(event[1])
+        out_tensors = []
+        out_structure = _output_structure(out, out_tensors)
+        outputs = [builder.value(t) for t in out_tensors]
+        program = Program(builder, outputs, out_structure, key)
+        self.stats["traces"] += 1
+        self.cache[key] = program
+        self.last_program = program
+        while len(self.cache) > self.cache_size:
+            self.cache.popitem(last=False)
+            self.stats["evictions"] += 1
+        return out
+
+    def __repr__(self):
+        return f"<compiled {getattr(self.fn, '__name__', self.fn)!s}: {dict(self.stats)}>"
+
+
+def compile(model=None, *, fullgraph=True, dynamic=False, backend="numpy", mode=None,
+            options=None, disable=False, cache_size=8):
+    """Trace ``model`` (a function, or a Module) once per input signature and
+    replay it as a planned NumPy program, as ``torch.compile``; usable as a
+    decorator (``@ag.compile`` or ``@ag.compile(cache_size=4)``).
+
+    ``fullgraph``, ``dynamic``, ``backend``, ``mode`` and ``options`` are
+    accepted for PyTorch compatibility: the whole step is always one program
+    (a value that would leave it raises ``CompileError``), shapes are static
+    (a new shape is a new signature), and the backend is NumPy.
+    ``disable=True`` returns ``model`` unchanged. See the module docstring for
+    what a signature is and what cannot be compiled.
+    """
+    if model is None:
+        return lambda fn: compile(fn, fullgraph=fullgraph, dynamic=dynamic, backend=backend,
+                                  mode=mode, options=options, disable=disable,
+                                  cache_size=cache_size)
+    if disable:
+        return model
+    if backend not in ("numpy", "inductor", "eager", None):
+        raise ValueError(f"compile: backend must be 'numpy' (the only one here), got {backend!r}")
+    return CompiledFunction(model, cache_size=cache_size)

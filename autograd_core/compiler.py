@@ -52,7 +52,8 @@ from . import primitives as P
 from .core import TensorBase, wrap
 from .graph import state, user_site
 
-__all__ = ["compile", "CompiledFunction", "CompileError", "host_call", "is_tracing", "Program"]
+__all__ = ["compile", "CompiledFunction", "CompileError", "host_call", "is_tracing", "Program",
+           "check_plan"]
 
 
 class CompileError(RuntimeError):
@@ -102,6 +103,7 @@ class Tracer:
         self.events = []
         self.keep = []
         self.host = 0
+        self.touched = set()     # leaves whose .grad a host call assigned (zero_grad)
 
     def op(self, prim, inputs, settings, out):
         if self.host:
@@ -117,12 +119,14 @@ class Tracer:
             self.events.append(("write", target, value))
 
     def set_grad(self, leaf, value):
-        if not self.host:
+        if self.host:
+            self.touched.add(id(leaf))
+        else:
             self.events.append(("grad", leaf, value))
 
     def grad_read(self, leaf, grad):
-        if not self.host and grad is not None:
-            self.events.append(("gradread", leaf, grad))
+        if not self.host:
+            self.events.append(("gradread", leaf, grad, id(leaf) in self.touched))
 
     def host_call(self, fn, args, kwargs, result):
         self.events.append(("host", fn, args, kwargs))
@@ -283,7 +287,7 @@ class _Builder:
         self.current[id(target)] = v
 
     def grad(self, leaf, value):
-        self.grad_state.setdefault(id(leaf), (leaf, None))
+        self.grad_state.setdefault(id(leaf), (leaf, None))   # set before read: no guard
         v = None if value is None else self.value(value)
         if v is not None:
             v.pinned = True
@@ -292,10 +296,14 @@ class _Builder:
         if value is not None:
             self.current[id(value)] = v
 
-    def grad_read(self, leaf, grad):
-        if id(grad) in self.current:
+    def grad_read(self, leaf, grad, touched):
+        """The step reads ``leaf``'s gradient: the one it found at entry (guarded:
+        a program that adds onto a gradient differs from one that starts it),
+        unless the step itself set it before."""
+        if not touched:
+            self.grad_state.setdefault(id(leaf), (leaf, grad is not None))
+        if grad is None or id(grad) in self.current:
             return
-        self.grad_state.setdefault(id(leaf), (leaf, True))   # the step reads the grad it found
         v = self._new("grad", grad)
         v.tensor = leaf
         v.index = self.input_index.get(id(leaf))
@@ -836,3 +844,21 @@ def compile(model=None, *, fullgraph=True, dynamic=False, backend="numpy", mode=
     if backend not in ("numpy", "inductor", "eager", None):
         raise ValueError(f"compile: backend must be 'numpy' (the only one here), got {backend!r}")
     return CompiledFunction(model, cache_size=cache_size)
+
+
+def check_plan(program):
+    """Raise AssertionError if two values alive at the same instruction share a
+    buffer (views count as the value they view). For tests of the planner."""
+    live = {}
+    for i, ins in enumerate(program.instrs):
+        o = ins.out
+        if ins.kind == "op" and o is not None and o.buffer is not None and o.view_of is None:
+            for v, (b, end) in list(live.items()):
+                if end < i or (end == i and ins.inplace_of is v):
+                    del live[v]
+            for v, (b, end) in live.items():
+                if b == o.buffer:
+                    raise AssertionError(f"buffer {b} holds {v.name} (alive until instruction "
+                                         f"{end}) and {o.name} (made at {i})")
+            live[o] = (o.buffer, max(o.last_use, i) if not o.pinned else len(program.instrs))
+    return True

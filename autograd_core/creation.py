@@ -31,6 +31,7 @@ from . import dtypes
 from . import random as _random
 from .random import _check_device
 from ._tensor import Tensor
+from . import primitives as P
 from .core import wrap
 
 __all__ = ["tensor", "from_numpy", "as_tensor",
@@ -437,10 +438,22 @@ def _standard_normal(rng, shape, dt):
     return rng.standard_normal(shape, dtype=draw).astype(dt, copy=False)
 
 
+def _drawn(sample, rng, args, requires_grad, fn):
+    """``sample(rng, *args)`` as a Tensor, drawn by the engine (a compiled step
+    draws it afresh on every call)."""
+    t = P.draw(sample, rng, *args)
+    if requires_grad:
+        if t.dtype.kind != "f":
+            raise TypeError(f"{fn}: only floating-point tensors can require gradients, "
+                            f"but the result has dtype {t.dtype}")
+        t.requires_grad_(True)
+    return t
+
+
 def _floats(sample, fn, shape, dtype, generator, requires_grad):
     dt = _float_dtype(dtype, fn)
     rng = _random.get_generator(generator, fn)
-    return _finish(sample(rng, shape, dt), requires_grad, fn)
+    return _drawn(sample, rng, (shape, dt), requires_grad, fn)
 
 
 def rand(*args, size=None, generator=None, dtype=None, requires_grad=False, device=None):
@@ -455,6 +468,10 @@ def randn(*args, size=None, generator=None, dtype=None, requires_grad=False, dev
     _check_device(device, "randn")
     return _floats(_standard_normal, "randn", _size("randn", args, size), dtype, generator,
                    requires_grad)
+
+
+def _permutation(rng, n, dt):
+    return rng.permutation(n).astype(dt, copy=False)
 
 
 def _randint_array(rng, low, high, shape, dt, fn):
@@ -498,8 +515,8 @@ def randint(*args, size=None, low=None, high=None, generator=None, dtype=None,
     shape = _size(fn, (), size)
     dt = _dtype(dtype, fn, np.int64)
     rng = _random.get_generator(generator, fn)
-    return _finish(_randint_array(rng, 0 if low is None else low, high, shape, dt, fn),
-                   requires_grad, fn)
+    return _drawn(_randint_array, rng, (0 if low is None else low, high, shape, dt, fn),
+                  requires_grad, fn)
 
 
 def randperm(n, *, generator=None, dtype=None, requires_grad=False, device=None):
@@ -508,7 +525,7 @@ def randperm(n, *, generator=None, dtype=None, requires_grad=False, device=None)
     n = _count(n, "randperm", "n")
     dt = _dtype(dtype, "randperm", np.int64)
     rng = _random.get_generator(generator, "randperm")
-    return _finish(rng.permutation(n).astype(dt, copy=False), requires_grad, "randperm")
+    return _drawn(_permutation, rng, (n, dt), requires_grad, "randperm")
 
 
 def _float_array_arg(x, fn, arg):
@@ -665,4 +682,4 @@ def randint_like(input, low=0, high=None, *, dtype=None, requires_grad=False,  #
     shape, dt = _like(input, fn)
     dt = _dtype(dtype, fn, dt)
     rng = _random.get_generator(generator, fn)
-    return _finish(_randint_array(rng, low, high, shape, dt, fn), requires_grad, fn)
+    return _drawn(_randint_array, rng, (low, high, shape, dt, fn), requires_grad, fn)

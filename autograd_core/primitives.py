@@ -305,6 +305,21 @@ def is_advanced(index):
 # Non-differentiable primitives: comparisons, logic and the masks rules need
 # ---------------------------------------------------------------------------
 
+class Source(Constant):
+    """Random numbers: ``draw(sample, rng, *args)`` is ``sample(rng, *args)`` as a
+    constant of the graph. A compiled program repeats the draw on every call,
+    from the same generator, so its random numbers are fresh each time."""
+
+    def __init__(self, name):
+        super().__init__(name, lambda sample, rng, args: sample(rng, *args))
+
+    def __call__(self, sample, rng, *args):
+        return constant(self, (), {"sample": sample, "rng": rng, "args": args},
+                        sample(rng, *args))
+
+
+draw = Source("draw")
+
 equal = Constant("eq", np.equal)
 not_equal = Constant("ne", np.not_equal)
 less = Constant("lt", np.less)

@@ -43,6 +43,7 @@ from __future__ import annotations
 import builtins
 import collections
 import functools
+import math
 import numbers
 
 import numpy as np
@@ -411,36 +412,36 @@ def plan(instrs, values, outputs):
             r.last_use = max(r.last_use, i)
     buffers = []
     pool = collections.defaultdict(list)
+    holding = {}                  # Value -> the buffer it holds now
     for i, ins in enumerate(instrs):
-        if ins.kind != "op":
-            continue
-        o = ins.out
-        if o.view_of is None and o.shape and not o.fresh and _writes_out(ins.prim):
-            choice = None
-            if ins.prim in _ELEMENTWISE and not o.pinned:
-                for a in ins.args:
-                    if (a.view_of is None and a.kind == "slot" and a.buffer is not None
-                            and a.last_use == i and not a.pinned and not a.fresh
-                            and a.shape == o.shape and a.dtype == o.dtype):
-                        choice = a.buffer
-                        ins.inplace_of = a
-                        a.buffer = None          # handed over: not freed below
-                        break
-            if choice is None and not o.pinned:
-                free = pool[(o.shape, o.dtype.str)]
-                if free:
-                    choice = free.pop()
-            if choice is None:
-                choice = len(buffers)
-                buffers.append((o.shape, o.dtype))
-            o.buffer = choice
+        if ins.kind == "op":
+            o = ins.out
+            if o.view_of is None and o.shape and not o.fresh and _writes_out(ins.prim):
+                choice = None
+                if ins.prim in _ELEMENTWISE and not o.pinned:
+                    for a in ins.args:
+                        if (a in holding and a.last_use == i and not a.pinned and not a.fresh
+                                and a.shape == o.shape and a.dtype == o.dtype):
+                            choice = holding.pop(a)     # handed over: not freed below
+                            ins.inplace_of = a
+                            break
+                if choice is None and not o.pinned:
+                    free = pool[(o.shape, o.dtype.str)]
+                    if free:
+                        choice = free.pop()
+                if choice is None:
+                    choice = len(buffers)
+                    buffers.append((o.shape, o.dtype))
+                o.buffer = choice
+                if not o.pinned:
+                    holding[o] = choice
         # free the buffers of values that die here
         for a in ins.args:
             r = _root(a)
-            if r.last_use == i and r.kind == "slot" and r.buffer is not None and not r.pinned:
-                spec = buffers[r.buffer]
-                pool[(spec[0], np.dtype(spec[1]).str)].append(r.buffer)
-                r.buffer = None
+            if r.last_use == i and r in holding:
+                b = holding.pop(r)
+                spec = buffers[b]
+                pool[(spec[0], np.dtype(spec[1]).str)].append(b)
     return buffers
 
 
@@ -458,8 +459,10 @@ class _Codegen:
 
     def __init__(self):
         self.lines = []
-        self.env = {"np": np, "wrap": wrap, "_copyto": np.copyto}
+        self.env = {"np": np, "wrap": wrap, "_copyto": np.copyto, "_f64": np.float64,
+                    "_tanh": math.tanh, "_exp": _py_exp}
         self.n = 0
+        self.loaded = set()
 
     def name(self, obj, prefix):
         key = f"{prefix}{self.n}"
@@ -471,14 +474,26 @@ class _Codegen:
         self.lines.append(line)
 
 
-def _arg(v):
-    """The expression for a value's current data."""
+def _is_py(v):
+    """0-d float64 values run as Python floats: IEEE doubles, as NumPy's, with
+    arithmetic several times cheaper than on NumPy scalars (scalar graphs)."""
+    return not v.shape and v.dtype == np.float64
+
+
+def _arg(v, cg=None):
+    """The expression for a value's current data (a Python float for 0-d float64
+    values, loaded once at first use)."""
     if v.kind == "const":
         return v.name
-    if v.kind == "free":
-        return f"{v.name}_t._d"
-    if v.kind == "grad":
-        return f"T[{v.index}]._grad._d" if v.index is not None else f"{v.name}_t._grad._d"
+    if v.kind in ("free", "grad"):
+        src = (f"{v.name}_t._d" if v.kind == "free" else
+               f"T[{v.index}]._grad._d" if v.index is not None else f"{v.name}_t._grad._d")
+        if cg is not None and _is_py(v):
+            if v.name not in cg.loaded:
+                cg.loaded.add(v.name)
+                cg.emit(f"    {v.name} = float({src})")
+            return v.name
+        return src
     return v.name
 
 
@@ -500,13 +515,26 @@ def _setting_expr(cg, x):
     return cg.name(x, "k")
 
 
+def _py_exp(a):
+    try:
+        return math.exp(a)
+    except OverflowError:
+        return math.inf
+
+
+def _out(v, cg):
+    """A value as handed out of the program (a NumPy scalar for a Python float)."""
+    e = _arg(v, cg)
+    return f"_f64({e})" if _is_py(v) and v.kind != "const" else e
+
+
 def generate(program):
     """The program's Python source and its namespace."""
     cg = _Codegen()
     p = program
     for v in p.values:
         if v.kind == "const":
-            cg.env[v.name] = v.const
+            cg.env[v.name] = float(v.const) if _is_py(v) else v.const
         elif v.kind == "free" or (v.kind == "grad" and v.index is None):
             cg.env[v.name + "_t"] = v.tensor
     for i, buf in enumerate(p.buffers):
@@ -515,18 +543,21 @@ def generate(program):
     cg.emit(f"def program(T{args}):")
     cg.emit("    B = _buffers")
     cg.env["_buffers"] = None
+    for v in p.inputs:
+        if _is_py(v):
+            cg.emit(f"    {v.name} = float({v.name})")
     for ins in p.instrs:
         if ins.kind == "op":
             _emit_op(cg, ins)
         elif ins.kind == "write":
             t = f"T[{ins.payload}]" if ins.payload is not None else cg.name(ins.target, "t")
-            val = _arg(ins.args[0])
+            val = _arg(ins.args[0], cg)
             cg.emit(f"    if {t}._d.__class__ is np.ndarray: _copyto({t}._d, {val}, casting='unsafe')")
             cg.emit(f"    else: {t}._d = {t}._d.dtype.type({val})")
         elif ins.kind == "grad":
             leaf = f"T[{ins.payload}]" if ins.payload is not None else cg.name(ins.target, "leaf")
             if ins.args:
-                cg.emit(f"    {leaf}._grad = wrap({_arg(ins.args[0])})")
+                cg.emit(f"    {leaf}._grad = wrap({_out(ins.args[0], cg)})")
             else:
                 cg.emit(f"    {leaf}._grad = None")
         elif ins.kind == "host":
@@ -535,15 +566,46 @@ def generate(program):
             aa = cg.name(a, "hargs")
             kk = cg.name(kw, "hkw")
             cg.emit(f"    {f}(*{aa}, **{kk})")
-    cg.emit(f"    return ({', '.join(_arg(v) for v in p.outputs)}{',' if len(p.outputs) == 1 else ''})")
+    cg.emit(f"    return ({', '.join(_out(v, cg) for v in p.outputs)}{',' if len(p.outputs) == 1 else ''})")
     return "\n".join(cg.lines), cg.env
+
+
+_PY_BINARY = {P.add: "{0} + {1}", P.mul: "{0} * {1}"}
+_PY_UNARY = {P.neg: "-{0}", P.tanh: "_tanh({0})", P.exp: "_exp({0})",
+             P.relu: "({0} if not {0} <= 0.0 else 0.0)"}
+
+
+def _emit_py(cg, ins, a):
+    """A 0-d float64 op as a Python expression, or False."""
+    o, prim, settings = ins.out, ins.prim, ins.settings
+    if prim is not P.getitem and not all(_is_py(x) or (not x.shape and x.dtype.kind == "b")
+                                         for x in ins.args):
+        return False
+    if prim in _PY_BINARY and len(a) == 2:
+        expr = _PY_BINARY[prim].format(*a)
+    elif prim in _PY_UNARY and len(a) == 1:
+        expr = _PY_UNARY[prim].format(*a)
+    elif prim is P.pow_const and settings["p"] in (2, 3):
+        expr = " * ".join([a[0]] * int(settings["p"]))
+    elif prim in (P.sum, P.reshape, P.broadcast_to, P.alias) and len(a) == 1:
+        expr = a[0]
+    elif prim is P.positive_mask:
+        expr = f"({a[0]} > 0.0)"
+    elif prim is P.getitem and len(a) == 1:
+        expr = f"float({a[0]}[{_setting_expr(cg, settings['index'])}])"
+    else:
+        return False
+    cg.emit(f"    {o.name} = {expr}")
+    return True
 
 
 def _emit_op(cg, ins):
     o, prim, args, settings = ins.out, ins.prim, ins.args, ins.settings
-    a = [_arg(x) for x in args]
+    a = [_arg(x, cg) for x in args]
     out = None if o.buffer is None else f"B[{o.buffer}]"
     scalar = not o.shape
+    if (_is_py(o) or prim is P.positive_mask and not o.shape) and _emit_py(cg, ins, a):
+        return
     if prim is P.reshape:
         cg.emit(f"    {o.name} = np.reshape({a[0]}, {settings['shape']!r})")
     elif prim is P.transpose:

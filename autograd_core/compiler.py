@@ -54,7 +54,7 @@ from .core import TensorBase, wrap
 from .graph import state, user_site
 
 __all__ = ["compile", "CompiledFunction", "CompileError", "host_call", "is_tracing", "Program",
-           "check_plan"]
+           "check_plan", "draw_program"]
 
 
 class CompileError(RuntimeError):
@@ -336,7 +336,11 @@ class _Ref:
 # ---------------------------------------------------------------------------
 
 # Primitives computed by one NumPy call that can write into a given buffer.
-_UFUNC = {P.add: np.add, P.mul: np.multiply, P.neg: np.negative, P.exp: np.exp,
+# a − b as one NumPy call (the engine has add and neg; a program fuses them)
+SUBTRACT = P.Primitive("sub", np.subtract, vjp=(), jvp=())
+
+_UFUNC = {P.add: np.add, SUBTRACT: np.subtract, P.mul: np.multiply, P.neg: np.negative,
+          P.exp: np.exp,
           P.log: np.log, P.reciprocal: np.reciprocal, P.sqrt: np.sqrt, P.abs: np.abs,
           P.sin: np.sin, P.cos: np.cos, P.tanh: np.tanh, P.maximum: np.maximum,
           P.minimum: np.minimum}
@@ -372,6 +376,38 @@ def _plain_settings(settings):
             return tuple(sub(y) for y in x)
         return x
     return {k: sub(x) for k, x in settings.items()}
+
+
+def _fuse(b):
+    """Peepholes: add(a, neg(c)) is subtract(a, c); an elementwise op whose
+    result is written into a parameter it reads (``p -= lr * g``) writes there
+    directly, without a temporary and a copy."""
+    uses = collections.Counter(id(a) for ins in b.instrs for a in ins.args)
+    producer = {id(ins.out): ins for ins in b.instrs if ins.kind == "op"}
+    dead = set()
+    for ins in b.instrs:
+        if ins.kind == "op" and ins.prim is P.add and len(ins.args) == 2:
+            for k in (1, 0):
+                a = ins.args[k]
+                p = producer.get(id(a))
+                if p is not None and p.prim is P.neg and uses[id(a)] == 1 \
+                        and id(p) not in dead and a.shape == ins.out.shape:
+                    ins.prim = SUBTRACT
+                    ins.args = (ins.args[1 - k], p.args[0])
+                    dead.add(id(p))
+                    break
+    b.instrs = [ins for ins in b.instrs if id(ins) not in dead]
+    for j, w in enumerate(b.instrs):
+        if w.kind != "write" or j == 0 or w.payload is not None:
+            continue
+        v, p = w.args[0], b.instrs[j - 1]
+        t = w.target
+        if (p.kind == "op" and p.out is v and p.prim in _UFUNC and uses[id(v)] == 1
+                and isinstance(t._d, np.ndarray) and t._d.flags.writeable
+                and np.shape(t._d) == v.shape and t._d.dtype == v.dtype
+                and any(a.kind == "free" and a.tensor is t for a in p.args)):
+            p.payload = t           # write the result into the parameter itself
+            w.kind = "done"
 
 
 def _dead_code(b, outputs):
@@ -416,7 +452,8 @@ def plan(instrs, values, outputs):
     for i, ins in enumerate(instrs):
         if ins.kind == "op":
             o = ins.out
-            if o.view_of is None and o.shape and not o.fresh and _writes_out(ins.prim):
+            if ins.payload is None and o.view_of is None and o.shape and not o.fresh \
+                    and _writes_out(ins.prim):
                 choice = None
                 if ins.prim in _ELEMENTWISE and not o.pinned:
                     for a in ins.args:
@@ -549,6 +586,8 @@ def generate(program):
     for ins in p.instrs:
         if ins.kind == "op":
             _emit_op(cg, ins)
+        elif ins.kind == "done":
+            continue
         elif ins.kind == "write":
             t = f"T[{ins.payload}]" if ins.payload is not None else cg.name(ins.target, "t")
             val = _arg(ins.args[0], cg)
@@ -603,6 +642,8 @@ def _emit_op(cg, ins):
     o, prim, args, settings = ins.out, ins.prim, ins.args, ins.settings
     a = [_arg(x, cg) for x in args]
     out = None if o.buffer is None else f"B[{o.buffer}]"
+    if ins.payload is not None:                 # written straight into a parameter
+        out = f"{cg.name(ins.payload, 't')}._d"
     scalar = not o.shape
     if (_is_py(o) or prim is P.positive_mask and not o.shape) and _emit_py(cg, ins, a):
         return
@@ -694,6 +735,7 @@ class Program:
                            if had is not None]
         _fold(builder)
         _dead_code(builder, outputs)
+        _fuse(builder)
         self.instrs = builder.instrs
         self.buffers = plan(self.instrs, self.values, outputs)
         self.source, env = generate(self)
@@ -924,3 +966,57 @@ def check_plan(program):
                                          f"{end}) and {o.name} (made at {i})")
             live[o] = (o.buffer, max(o.last_use, i) if not o.pinned else len(program.instrs))
     return True
+
+
+def draw_program(program, max_instructions=400, rankdir="TB"):
+    """The compiled program as a ``graphviz.Digraph``: one box per instruction in
+    program order, edges from the values it reads; each box names the buffer its
+    result lives in (``B3``, the same colour for every value that reuses that
+    buffer), ``in place`` where an op writes into its dying argument, and views
+    (no buffer) in grey. Inputs, parameters and constants are ellipses."""
+    import graphviz
+    if not isinstance(program, Program):
+        program = getattr(program, "last_program", None)
+        if program is None:
+            raise TypeError("draw_program: expected a compiled program (or a compiled "
+                            "function that has run)")
+    palette = ["#cfe2f3", "#d9ead3", "#fff2cc", "#f4cccc", "#d9d2e9", "#fce5cd", "#d0e0e3",
+               "#ead1dc", "#c9daf8", "#b6d7a8", "#ffe599", "#ea9999"]
+    dot = graphviz.Digraph(graph_attr={"rankdir": rankdir, "fontname": "Helvetica"},
+                           node_attr={"fontname": "Helvetica", "fontsize": "10"})
+    shown = {}
+
+    def node_of(v):
+        if id(v) in shown:
+            return shown[id(v)]
+        key = f"n{len(shown)}"
+        shown[id(v)] = key
+        if v.kind != "slot":
+            label = {"input": f"input {v.index}", "free": "parameter", "grad": "grad",
+                     "const": "constant"}[v.kind]
+            dot.node(key, f"{label}\n{v.shape}", shape="ellipse", style="filled",
+                     fillcolor="#eeeeee")
+        return key
+
+    for i, ins in enumerate(program.instrs[:max_instructions]):
+        key = f"i{i}"
+        if ins.kind == "op":
+            o = ins.out
+            where = ("view" if o.view_of is not None else "new array" if o.buffer is None
+                     else f"B{o.buffer}" + (" in place" if ins.inplace_of is not None else ""))
+            fill = ("#f3f3f3" if o.buffer is None else palette[o.buffer % len(palette)])
+            dot.node(key, f"{ins.prim.name}\n{o.shape} {o.dtype}\n{where}", shape="box",
+                     style="filled,rounded", fillcolor=fill)
+            shown[id(o)] = key
+        elif ins.kind == "write":
+            dot.node(key, f"write into {ins.target.name or 'parameter'}", shape="box",
+                     style="dashed")
+        elif ins.kind == "grad":
+            dot.node(key, "set .grad", shape="box", style="dashed")
+        else:
+            fn = ins.payload[0]
+            dot.node(key, f"host: {getattr(fn, '__qualname__', fn)}", shape="box",
+                     style="bold")
+        for a in ins.args:
+            dot.edge(node_of(a), key)
+    return dot

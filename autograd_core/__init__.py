@@ -34,6 +34,7 @@ from .creation import (tensor, from_numpy, as_tensor, zeros, ones, full, empty, 
                        rand_like, randn_like, randint_like)
 from . import utils
 from .compiler import compile, CompileError  # noqa: A004 (torch.compile)
+from . import onnx  # autograd_core.onnx.export (the onnx package is imported on use)
 
 # ``autograd_core.autograd.functional`` is ``autograd_core.functional`` (torch's path).
 autograd.functional = functional

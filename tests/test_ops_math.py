@@ -878,3 +878,25 @@ def test_no_warning_from_masked_branches():
             x = Tensor([1000.0, 0.0, -1000.0], requires_grad=True)
             f(x).sum().backward()
             assert np.isfinite(x.grad.data).all()
+
+
+def test_float32_stays_float32():
+    x = Tensor(np.linspace(0.1, 0.9, 6, dtype=np.float32).reshape(2, 3), requires_grad=True)
+    outs = [ag.log1p(x), ag.erf(x), ag.erfc(x), ag.atanh(x), ag.gelu(x), ag.softplus(x),
+            ag.logsigmoid(x), ag.mish(x), ag.elu(x), x.cumsum(1), x.cumprod(1), x.prod(1),
+            x.var(0), x.std(1), x.norm(), x.norm(3), ag.atan2(x, 0.5), ag.hypot(x, x),
+            ag.einsum("ij,kj->ik", x, x), x.sort(1).values, x.topk(2).values, x.median(),
+            ag.lerp(x, x * 2.0, 0.3), ag.fmod(x, 0.3)]
+    for out in outs:
+        assert out.dtype == np.float32, out
+        assert out.requires_grad
+    sum(o.sum() for o in outs).backward()
+    assert x.grad.dtype == np.float32
+
+
+def test_einsum_saves_its_operands():
+    a, c = Tensor([1.0, 2.0], requires_grad=True), Tensor([3.0, 4.0])
+    y = ag.einsum("i,i->", a * 1.0, c)
+    c.add_(1.0)  # the gradient for a reads c, changed after einsum used it
+    with pytest.raises(RuntimeError, match="modified by an inplace operation.*einsum"):
+        y.backward()

@@ -251,6 +251,23 @@ class Tensor(TensorBase):
     minimum = ops.minimum
     eq, ne, lt, le, gt, ge = ops.eq, ops.ne, ops.lt, ops.le, ops.gt, ops.ge
     isnan, isinf, isfinite = ops.isnan, ops.isinf, ops.isfinite
+    log1p, expm1, exp2, log2, log10 = ops.log1p, ops.expm1, ops.exp2, ops.log2, ops.log10
+    square, rsqrt, erf, erfc = ops.square, ops.rsqrt, ops.erf, ops.erfc
+    sinh, cosh, asinh, acosh, atanh = ops.sinh, ops.cosh, ops.asinh, ops.acosh, ops.atanh
+    asin, acos, atan, atan2, hypot = ops.asin, ops.acos, ops.atan, ops.atan2, ops.hypot
+    arcsinh, arccosh, arctanh, arcsin = ops.arcsinh, ops.arccosh, ops.arctanh, ops.arcsin
+    arccos, arctan, arctan2 = ops.arccos, ops.arctan, ops.arctan2
+    sign, sgn, floor, ceil = ops.sign, ops.sgn, ops.floor, ops.ceil
+    round, trunc, fix, frac, nan_to_num = ops.round, ops.trunc, ops.fix, ops.frac, ops.nan_to_num
+    clamp_min, clamp_max = ops.clamp_min, ops.clamp_max
+    fmod, remainder, lerp = ops.fmod, ops.remainder, ops.lerp
+    isclose, allclose = ops.isclose, ops.allclose
+    mm, bmm, mv, dot, inner, outer, ger, addmm = (ops.mm, ops.bmm, ops.mv, ops.dot, ops.inner,
+                                                  ops.outer, ops.ger, ops.addmm)
+
+    def where(self, condition, y):
+        """self where ``condition`` is true, else ``y`` (``torch.Tensor.where``)."""
+        return ops.where(condition, self, y)
 
     def astype(self, dtype):
         """A cast: differentiable to a floating dtype, a graph cut to integer or bool."""
@@ -277,6 +294,12 @@ class Tensor(TensorBase):
     logsumexp = ops.logsumexp
     softmax = ops.softmax
     log_softmax = ops.log_softmax
+    cumsum, cumprod, prod = ops.cumsum, ops.cumprod, ops.prod
+    var, std, norm = ops.var, ops.std, ops.norm
+    any, all, count_nonzero = ops.any, ops.all, ops.count_nonzero
+    sort, argsort, topk, kthvalue = ops.sort, ops.argsort, ops.topk, ops.kthvalue
+    median, mode, unique = ops.median, ops.mode, ops.unique
+    nonzero, argwhere, bincount = ops.nonzero, ops.argwhere, ops.bincount
 
     # -- shape --------------------------------------------------------------
 

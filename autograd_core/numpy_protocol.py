@@ -19,6 +19,7 @@ import numpy as np
 
 from . import ops
 from .core import TensorBase, wrap
+from .ops._args import pair, to_tensor
 from .ops.inplace import inplace
 
 __all__ = ["array_ufunc", "array_function"]
@@ -37,6 +38,13 @@ UFUNCS = {
     "logical_and": ops.logical_and, "logical_or": ops.logical_or,
     "logical_xor": ops.logical_xor, "logical_not": ops.logical_not, "isnan": ops.isnan,
     "isinf": ops.isinf, "isfinite": ops.isfinite,
+    "log1p": ops.log1p, "expm1": ops.expm1, "exp2": ops.exp2, "log2": ops.log2,
+    "log10": ops.log10, "square": ops.square, "sinh": ops.sinh, "cosh": ops.cosh,
+    "arcsinh": ops.asinh, "arccosh": ops.acosh, "arctanh": ops.atanh, "arcsin": ops.asin,
+    "arccos": ops.acos, "arctan": ops.atan, "arctan2": ops.atan2, "hypot": ops.hypot,
+    "floor": ops.floor, "ceil": ops.ceil, "trunc": ops.trunc, "rint": ops.round,
+    "fmod": ops.fmod, "remainder": ops.remainder,
+    # not np.sign: it gives NaN for NaN, torch.sign (ours) gives 0
 }
 FUNCTIONS = {
     np.sum: ops.sum, np.mean: ops.mean, np.max: ops.max, np.min: ops.min, np.amax: ops.max,
@@ -45,6 +53,82 @@ FUNCTIONS = {
     np.where: ops.where, np.clip: ops.clip, np.broadcast_to: ops.broadcast_to,
     np.take_along_axis: ops.take_along_dim,
 }
+
+
+# NumPy functions whose arguments differ from the engine's but whose meaning
+# maps exactly: adapters (an argument they do not take, such as out=, makes the
+# call fall back to NumPy, see array_function).
+
+def _float_like_numpy(a, dtype):
+    a = a if isinstance(a, TensorBase) else to_tensor(a, "numpy")
+    if dtype is not None:
+        return ops.astype(a, dtype)
+    return a if a.dtype.kind == "f" else ops.astype(a, np.float64)
+
+
+def _np_var(a, axis=None, dtype=None, *, ddof=0, keepdims=False):
+    return ops.var(_float_like_numpy(a, dtype), axis, keepdims=keepdims, correction=ddof)
+
+
+def _np_std(a, axis=None, dtype=None, *, ddof=0, keepdims=False):
+    return ops.std(_float_like_numpy(a, dtype), axis, keepdims=keepdims, correction=ddof)
+
+
+def _np_prod(a, axis=None, dtype=None, *, keepdims=False):
+    return ops.prod(a, axis, keepdims, dtype=dtype)
+
+
+def _np_dot(a, b):
+    """np.dot: a product for a 0-d operand, else Σ over a's last axis and b's
+    second-to-last (its only one if 1-d)."""
+    a, b = pair(a, b, "numpy.dot")
+    if a.ndim == 0 or b.ndim == 0:
+        return ops.mul(a, b)
+    if a.ndim <= 2 and b.ndim <= 2:
+        return ops.matmul(a, b)
+    return ops.tensordot(a, b, ([a.ndim - 1], [max(b.ndim - 2, 0)]))
+
+
+def _np_outer(a, b):
+    return ops.outer(ops.reshape(a, -1), ops.reshape(b, -1))  # np.outer flattens
+
+
+def _np_sort(a, axis=-1, kind=None, order=None, *, stable=None):
+    if order is not None:
+        raise TypeError("numpy.sort: order= (structured arrays) is not supported on Tensors")
+    if axis is None:
+        a, axis = ops.reshape(a, -1), 0
+    return ops.sort(a, axis).values
+
+
+def _np_argsort(a, axis=-1, kind=None, order=None, *, stable=None):
+    if order is not None:
+        raise TypeError("numpy.argsort: order= (structured arrays) is not supported on Tensors")
+    if axis is None:
+        a, axis = ops.reshape(a, -1), 0
+    return ops.argsort(a, axis)
+
+
+def _np_nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    return ops.nan_to_num(x, nan, posinf, neginf)
+
+
+def _np_round(a, decimals=0):
+    return ops.round(a, decimals)
+
+
+def _np_einsum(*operands, optimize=False):
+    return ops.einsum(*operands)  # the engine picks the contraction order itself
+
+
+FUNCTIONS.update({
+    np.cumsum: ops.cumsum, np.cumprod: ops.cumprod, np.prod: _np_prod, np.var: _np_var,
+    np.std: _np_std, np.einsum: _np_einsum, np.dot: _np_dot, np.outer: _np_outer,
+    np.inner: ops.inner, np.tensordot: ops.tensordot, np.sort: _np_sort,
+    np.argsort: _np_argsort, np.nan_to_num: _np_nan_to_num, np.round: _np_round,
+    np.around: _np_round, np.fix: ops.trunc, np.isclose: ops.isclose,
+    np.allclose: ops.allclose,
+})
 
 
 @functools.lru_cache(maxsize=None)

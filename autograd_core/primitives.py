@@ -39,10 +39,13 @@ therefore never uses.
 from __future__ import annotations
 
 import builtins
+import functools
+import itertools
 import operator
 
 import numpy as np
 
+from . import _special
 from .core import TensorBase, apply, constant, lift, share_version, _NO_SETTINGS
 from .graph import state
 
@@ -692,3 +695,325 @@ softmax = Unary(
 def is_grad_recording():
     """True while primitives record nodes (used by ops to skip needless work)."""
     return state.grad_enabled
+
+# ---------------------------------------------------------------------------
+# Math primitives (vocabulary)
+# ---------------------------------------------------------------------------
+
+_LN2 = float(np.log(2.0))
+_LN10 = float(np.log(10.0))
+_TWO_OVER_SQRT_PI = 2.0 / float(np.sqrt(np.pi))
+
+
+def _inv_sqrt_one_minus_square(x):
+    """1/√(1 - x²), written (1-x)(1+x) for accuracy near |x| = 1."""
+    return reciprocal(sqrt((1 - x) * (1 + x)))
+
+
+log1p = Elementwise("log1p", np.log1p, lambda out, x: reciprocal(1 + x))
+expm1 = Elementwise("expm1", np.expm1, lambda out, x: out + 1, reads=(-1,))
+exp2 = Elementwise("exp2", np.exp2, lambda out, x: out * _LN2, reads=(-1,))
+log2 = Elementwise("log2", np.log2, lambda out, x: reciprocal(x) * (1 / _LN2))
+log10 = Elementwise("log10", np.log10, lambda out, x: reciprocal(x) * (1 / _LN10))
+sinh = Elementwise("sinh", np.sinh, lambda out, x: cosh(x))
+cosh = Elementwise("cosh", np.cosh, lambda out, x: sinh(x))
+asinh = Elementwise("asinh", np.arcsinh, lambda out, x: reciprocal(sqrt(x * x + 1)))
+acosh = Elementwise("acosh", np.arccosh, lambda out, x: reciprocal(sqrt((x - 1) * (x + 1))))
+atanh = Elementwise("atanh", np.arctanh, lambda out, x: reciprocal((1 - x) * (1 + x)))
+asin = Elementwise("asin", np.arcsin, lambda out, x: _inv_sqrt_one_minus_square(x))
+acos = Elementwise("acos", np.arccos, lambda out, x: -_inv_sqrt_one_minus_square(x))
+atan = Elementwise("atan", np.arctan, lambda out, x: reciprocal(x * x + 1))
+# erf and erfc by NumPy kernels (``_special``): SciPy is not a dependency.
+erf = Elementwise("erf", _special.erf, lambda out, x: exp(-(x * x)) * _TWO_OVER_SQRT_PI)
+erfc = Elementwise("erfc", _special.erfc, lambda out, x: exp(-(x * x)) * -_TWO_OVER_SQRT_PI)
+
+
+def _softplus_forward(x, beta, threshold):
+    """(1/β) log(1 + e^{βx}) as max(βx, 0) + log1p(e^{-|βx|}): exact and finite for
+    every x; x itself where βx > threshold (PyTorch's switch to the identity)."""
+    z = x * beta
+    soft = (np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))) / beta
+    return np.where(z > threshold, x, soft).astype(np.result_type(x), copy=False)
+
+
+def _softplus_deriv(out, x, beta, threshold):
+    # σ(βx), and 1 where the identity took over (as PyTorch's backward)
+    return where(1, sigmoid(x * beta), cond=data_of(greater(x * beta, threshold)))
+
+
+softplus = Elementwise("softplus", _softplus_forward, _softplus_deriv)
+
+
+def _zero_vjp(g, out, x, **settings):
+    return zeros_like_value(x)
+
+
+class Step(Unary):
+    """A piecewise-constant op (floor, sign, round, ...). Its derivative is zero
+    wherever it exists, and PyTorch defines it as zero everywhere: the VJP is
+    zeros, the JVP is a zero tangent (None)."""
+
+    def __init__(self, name, fn):
+        super().__init__(name, fn, vjp=(_zero_vjp,), jvp=(lambda d, out, x, **s: None,))
+
+
+def _sign_forward(x):
+    s = np.sign(x)
+    return np.where(np.isnan(s), 0, s).astype(s.dtype, copy=False) if s.dtype.kind == "f" else s
+
+
+sign = Step("sign", _sign_forward)  # sign(NaN) = 0, as in PyTorch
+floor = Step("floor", np.floor)
+ceil = Step("ceil", np.ceil)
+trunc = Step("trunc", np.trunc)
+round = Step("round", lambda x, decimals: np.round(x, decimals))  # noqa: A001 - half to even
+# 1 where x ≠ 0 (NaN counts), in x's dtype: the p = 0 "norm" counts these.
+nonzero_indicator = Step("nonzero_indicator",
+                         lambda x: np.not_equal(x, 0).astype(np.result_type(x), copy=False))
+
+
+def _atan2_scale(y, x):
+    """1/(x² + y²), with 1 in place of 1/0: PyTorch's gradient of atan2 at (0, 0) is 0."""
+    den = x * x + y * y
+    return reciprocal(where(1, den, cond=data_of(equal(den, 0))))
+
+
+# atan2(y, x): ∂/∂y = x/(x²+y²), ∂/∂x = -y/(x²+y²).
+atan2 = Binary("atan2", np.arctan2,
+               vjp=(lambda g, out, y, x: g * x * _atan2_scale(y, x),
+                    lambda g, out, y, x: -(g * y * _atan2_scale(y, x))),
+               jvp=(lambda d, out, y, x: d * x * _atan2_scale(y, x),
+                    lambda d, out, y, x: -(d * y * _atan2_scale(y, x))),
+               saves=((0, 1), (0, 1)))
+
+# hypot(x, y) = √(x² + y²) without overflow; ∂/∂x = x/hypot (NaN at (0, 0), as PyTorch).
+hypot = Binary("hypot", np.hypot,
+               vjp=(lambda g, out, x, y: g * x * reciprocal(out),
+                    lambda g, out, x, y: g * y * reciprocal(out)),
+               jvp=(lambda d, out, x, y: d * x * reciprocal(out),
+                    lambda d, out, x, y: d * y * reciprocal(out)),
+               saves=((0, -1), (1, -1)))
+
+
+def _quotient_forward(x, y, rounding):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return rounding(np.true_divide(x, y))
+
+
+# The integer quotient of fmod (trunc) or remainder (floor): a constant of the graph.
+_quotient_of = Constant("quotient", _quotient_forward)
+
+
+def _quotient(x, y, rounding):
+    return _quotient_of(x, y, rounding=rounding)
+
+
+def _remainder_kind(name, fn, rounding):
+    """x - q·y with the integer quotient q = rounding(x/y): ∂/∂x = 1, ∂/∂y = -q,
+    as PyTorch defines them."""
+    return Binary(name, fn,
+                  vjp=(lambda g, out, x, y: g,
+                       lambda g, out, x, y: g * -_quotient(x, y, rounding)),
+                  jvp=(lambda d, out, x, y: d,
+                       lambda d, out, x, y: d * -_quotient(x, y, rounding)),
+                  saves=((), (0, 1)))
+
+
+fmod = _remainder_kind("fmod", np.fmod, np.trunc)                 # the sign of x (C's fmod)
+remainder = _remainder_kind("remainder", np.remainder, np.floor)  # the sign of y (Python's %)
+
+# -- scans ------------------------------------------------------------------
+
+
+def _flip(a, axis):
+    return getitem(a, index=(slice(None),) * axis + (slice(None, None, -1),))
+
+
+def _reverse_cumsum(a, axis):
+    """Σ_{j ≥ i} a_j along ``axis``: the transpose of cumsum."""
+    return _flip(cumsum(_flip(a, axis), axis=axis), axis)
+
+
+cumsum = LinearMap("cumsum", lambda x, axis: np.cumsum(x, axis=axis),
+                   lambda g, out, x, axis: _reverse_cumsum(g, axis))
+
+
+def _zeros_pattern(x, axis):
+    """Masks along ``axis``: before the first zero of each slice, and at it."""
+    zeros_so_far = np.cumsum(data_of(x) == 0, axis=axis)
+    return zeros_so_far == 0, (zeros_so_far == 1) & (data_of(x) == 0)
+
+
+def _rules_recorded():
+    """True when a rule's own result will be differentiated (create_graph, or
+    tangents of outer forward levels flowing through it), or is being traced by
+    the compiler (whose program must not depend on where the zeros are)."""
+    return state.grad_enabled or bool(state.levels) or state.tracer is not None
+
+
+def _products_leaving_one_out(x, axis):
+    """T[..., k, i] = Π_{l ≤ i, l ≠ k} x_l along ``axis`` (moved last): the
+    running products with x_k set to 1. O(n²), a polynomial in x with no
+    division, hence exact to every order where x has zeros."""
+    nd = x.ndim
+    perm = tuple(i for i in range(nd) if i != axis) + (axis,)
+    xm = transpose(x, axes=perm) if axis != nd - 1 else x
+    n = xm.shape[-1]
+    rows = broadcast_to(reshape(xm, shape=xm.shape[:-1] + (1, n)), shape=xm.shape + (n,))
+    return cumprod(where(1, rows, cond=np.eye(n, dtype=bool)), axis=nd), perm
+
+
+def _from_last(a, axis, perm):
+    return transpose(a, axes=_inverse(perm)) if axis != a.ndim - 1 else a
+
+
+def _cumprod_vjp(g, out, x, axis):
+    # y_i = Π_{j≤i} x_j: x̄_k = Σ_{i≥k} ȳ_i y_i / x_k where x has no zero.
+    if state.tracer is None and not np.any(data_of(x) == 0):
+        return _reverse_cumsum(g * out, axis) * reciprocal(x)
+    if _rules_recorded():  # the exact form, correct in its own derivatives too
+        table, perm = _products_leaving_one_out(x, axis)
+        gm = transpose(g, axes=perm) if axis != x.ndim - 1 else g
+        n = gm.shape[-1]
+        later = np.triu(np.ones((n, n), dtype=bool))  # [k, i]: i ≥ k
+        terms = where(reshape(gm, shape=gm.shape[:-1] + (1, n)) * table, 0, cond=later)
+        return _from_last(sum(terms, axis=(x.ndim,), keepdims=False), axis, perm)
+    # PyTorch's case analysis (first order, O(n)): before a slice's first zero
+    # z the formula above holds; at z, x̄_z = Σ_{i≥z} ȳ_i Π_{j≤i, j≠z} x_j, the
+    # cumprod with x_z set to 1; after z everything is 0.
+    before, first = _zeros_pattern(x, axis)
+    part_before = _reverse_cumsum(g * out, axis) * reciprocal(where(x, 1, cond=before))
+    part_first = _reverse_cumsum(g * cumprod(where(1, x, cond=first), axis=axis), axis)
+    return where(part_before, where(part_first, 0, cond=first), cond=before)
+
+
+def _cumprod_jvp(d, out, x, axis):
+    # ẏ_i = y_i Σ_{k≤i} ẋ_k / x_k where x has no zero.
+    if state.tracer is None and not np.any(data_of(x) == 0):
+        return out * cumsum(d * reciprocal(x), axis=axis)
+    if _rules_recorded():  # ẏ_i = Σ_{k≤i} ẋ_k Π_{l≤i, l≠k} x_l, exactly
+        table, perm = _products_leaving_one_out(x, axis)
+        dm = transpose(d, axes=perm) if axis != x.ndim - 1 else d
+        n = dm.shape[-1]
+        later = np.triu(np.ones((n, n), dtype=bool))
+        terms = where(reshape(dm, shape=dm.shape + (1,)) * table, 0, cond=later)
+        return _from_last(sum(terms, axis=(x.ndim - 1,), keepdims=False), axis, perm)
+    # Before the first zero z the formula holds; from z on only the term k = z
+    # survives: ẋ_z · Π_{j≤i, j≠z} x_j.
+    before, first = _zeros_pattern(x, axis)
+    part_before = out * cumsum(d * reciprocal(where(x, 1, cond=before)), axis=axis)
+    d_at_first = sum(where(d, 0, cond=first), axis=(axis,), keepdims=True)
+    part_after = d_at_first * cumprod(where(1, x, cond=first), axis=axis)
+    return where(part_before, part_after, cond=before)
+
+
+cumprod = Unary("cumprod", lambda x, axis: np.cumprod(x, axis=axis),
+                vjp=(_cumprod_vjp,), jvp=(_cumprod_jvp,), saves=((0, -1),))
+
+# -- einsum -----------------------------------------------------------------
+#
+# Settings: ``inputs`` (one subscript string per operand, one letter per
+# axis) and ``output``; ``ops.einsum`` parses the equation (ellipses, the
+# implicit output, broadcasting) into this explicit form, and broadcasts
+# operands so that every letter has one size. The rules are einsums
+# themselves, so every order of derivative is an einsum:
+#
+#   JVP_i: the same einsum with operand i replaced by its tangent;
+#   VJP_i: ȳ contracted with the other operands onto operand i's letters. A
+#   letter repeated in operand i (a diagonal, "ii->i") gets a fresh letter in
+#   the result tied to it by an identity matrix operand; a letter only
+#   operand i has (summed away, "ij->i") is broadcast back.
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+@functools.lru_cache(maxsize=1024)
+def _einsum_plan(inputs, output):
+    """The equation, and whether to let NumPy optimise the contraction order
+    (BLAS): for three or more operands, or when two share a summed letter."""
+    shared = set()
+    for a, b in itertools.combinations(inputs, 2):
+        shared |= set(a) & set(b)
+    optimize = len(inputs) > 2 or bool(shared - set(output))
+    return ",".join(inputs) + "->" + output, optimize
+
+
+def _einsum_forward(*xs, inputs, output):
+    equation, optimize = _einsum_plan(inputs, output)
+    if optimize and builtins.max(np.size(x) for x in xs) < 4096:
+        optimize = len(xs) > 2  # small operands: the path search costs more than it saves
+    return np.einsum(equation, *xs, optimize=optimize)
+
+
+@functools.lru_cache(maxsize=1024)
+def _einsum_vjp_plan(i, inputs, output):
+    """For operand i: the subscripts of the cotangent einsum (ȳ, the other
+    operands, identity matrices), its output letters, and which of operand
+    i's letters are broadcast back (absent from the result)."""
+    target = inputs[i]
+    others = inputs[:i] + inputs[i + 1:]
+    fresh = iter(c for c in _LETTERS if c not in "".join(inputs) + output)
+    result, ties, seen = [], [], set()
+    for c in target:
+        if c in seen:  # a repeated letter: a fresh one, tied to c by an identity
+            f = next(fresh)
+            ties.append((c, f))
+            result.append(f)
+        else:
+            seen.add(c)
+            result.append(c)
+    available = set(output).union(*others, *("".join(t) for t in ties))
+    kept = "".join(c for c in result if c in available)
+    subscripts = (output,) + others + tuple("".join(t) for t in ties)
+    present = tuple(c in available for c in result)
+    return subscripts, kept, present, tuple(target.index(c) for c, _ in ties)
+
+
+def _einsum_cotangent(i):
+    def rule(g, out, *xs, inputs, output):
+        subscripts, kept, present, tie_axes = _einsum_vjp_plan(i, inputs, output)
+        x = xs[i]
+        dtype = np.result_type(data_of(g))
+        eyes = [np.eye(x.shape[a], dtype=dtype) for a in tie_axes]
+        others = xs[:i] + xs[i + 1:]
+        r = einsum(g, *others, *eyes, inputs=subscripts, output=kept)
+        if builtins.all(present):
+            return r
+        shape = tuple(n if p else 1 for n, p in zip(x.shape, present))
+        return broadcast_to(reshape(r, shape=shape), shape=x.shape)
+    return rule
+
+
+def _einsum_tangent(i):
+    def rule(d, out, *xs, inputs, output):
+        return einsum(*xs[:i], d, *xs[i + 1:], inputs=inputs, output=output)
+    return rule
+
+
+class _Einsum:
+    """``einsum(*operands, inputs=..., output=...)``: one primitive per number
+    of operands (so that ``saves`` can name the operands each VJP reads: all
+    the others), sharing the rules."""
+
+    name = "einsum"
+
+    def __init__(self):
+        self._by_arity = {}
+
+    def of_arity(self, n):
+        prim = self._by_arity.get(n)
+        if prim is None:
+            prim = self._by_arity[n] = Primitive(
+                "einsum", _einsum_forward,
+                vjp=IndexedRules(_einsum_cotangent), jvp=IndexedRules(_einsum_tangent),
+                saves=tuple(tuple(j for j in range(n) if j != i) for i in range(n)))
+        return prim
+
+    def __call__(self, *xs, inputs, output):
+        return self.of_arity(len(xs))(*xs, inputs=inputs, output=output)
+
+    def __repr__(self):
+        return "<primitive einsum>"
+
+
+einsum = _Einsum()

@@ -90,12 +90,9 @@ def _softplus(x):
 
 
 def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
-    """(1/β)·log(1 + exp(β·x)), computed stably everywhere (``threshold``, PyTorch's
-    switch to the identity for large β·x, is accepted; it changes values by < 1e-8)."""
-    x = _to_tensor(input, fn="softplus")
-    if beta == 1:
-        return _softplus(x)
-    return _softplus(x * beta) * (1.0 / beta)
+    """(1/β)·log(1 + exp(β·x)), exact everywhere, and x itself where β·x > ``threshold``
+    (PyTorch's switch to the identity): the engine's ``ag.softplus``, one node."""
+    return ag.softplus(_to_tensor(input, fn="softplus"), beta, threshold)
 
 
 # ====================================================================== layers
@@ -573,3 +570,70 @@ def hinge_loss(input, target, margin=1.0, reduction="mean"):  # noqa: A002
         raise ValueError(f"{fn}: binary targets (target shape equal to the input shape "
                          f"{x.shape}) must be -1 or +1")
     return _reduce((margin - x * tdata.astype(x.dtype)).relu(), reduction)
+
+
+# ====================================================================== more activations
+# (the engine's ops, under torch.nn.functional's names and arguments)
+
+__all__ += ["gelu", "silu", "mish", "logsigmoid", "hardtanh", "relu6", "elu", "selu", "celu",
+            "softsign", "hardsigmoid", "hardswish"]
+
+
+def gelu(input, approximate="none"):  # noqa: A002
+    """x·Φ(x) (Φ the standard normal CDF); ``approximate='tanh'``: PyTorch's tanh form."""
+    return ag.gelu(_to_tensor(input, fn="gelu"), approximate)
+
+
+def silu(input, inplace=False):  # noqa: A002
+    """x·σ(x). (``inplace`` is accepted for compatibility and ignored.)"""
+    return ag.silu(_to_tensor(input, fn="silu"))
+
+
+def mish(input, inplace=False):  # noqa: A002
+    """x·tanh(softplus(x))."""
+    return ag.mish(_to_tensor(input, fn="mish"))
+
+
+def logsigmoid(input):  # noqa: A002
+    """log σ(x), exact for every x."""
+    return ag.logsigmoid(_to_tensor(input, fn="logsigmoid"))
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):  # noqa: A002
+    """x clipped to [min_val, max_val] (gradient 1 strictly inside, 0 elsewhere)."""
+    return ag.hardtanh(_to_tensor(input, fn="hardtanh"), min_val, max_val)
+
+
+def relu6(input, inplace=False):  # noqa: A002
+    """min(max(x, 0), 6)."""
+    return ag.relu6(_to_tensor(input, fn="relu6"))
+
+
+def elu(input, alpha=1.0, inplace=False):  # noqa: A002
+    """x for x > 0, else α(eˣ - 1)."""
+    return ag.elu(_to_tensor(input, fn="elu"), alpha)
+
+
+def selu(input, inplace=False):  # noqa: A002
+    """scale·elu(x, α) with the self-normalising constants."""
+    return ag.selu(_to_tensor(input, fn="selu"))
+
+
+def celu(input, alpha=1.0, inplace=False):  # noqa: A002
+    """x for x > 0, else α(e^{x/α} - 1)."""
+    return ag.celu(_to_tensor(input, fn="celu"), alpha)
+
+
+def softsign(input):  # noqa: A002
+    """x / (1 + |x|)."""
+    return ag.softsign(_to_tensor(input, fn="softsign"))
+
+
+def hardsigmoid(input, inplace=False):  # noqa: A002
+    """0 for x ≤ -3, 1 for x ≥ 3, x/6 + ½ between."""
+    return ag.hardsigmoid(_to_tensor(input, fn="hardsigmoid"))
+
+
+def hardswish(input, inplace=False):  # noqa: A002
+    """x·hardsigmoid(x)."""
+    return ag.hardswish(_to_tensor(input, fn="hardswish"))

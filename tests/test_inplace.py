@@ -273,15 +273,15 @@ def test_numpy_ufuncs_and_functions_dispatch_to_differentiable_ops():
 
 def test_numpy_functions_without_an_engine_op_refuse_tensors_that_require_grad():
     x = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
-    with pytest.raises(TypeError, match="numpy.cumprod.*cut the gradient"):
-        np.cumprod(x)
-    with pytest.raises(TypeError, match="numpy.fmod"):
-        np.fmod(x, 2.0)
+    with pytest.raises(TypeError, match="numpy.median.*cut the gradient"):
+        np.median(x)  # np.median averages the middle values; torch.median does not
+    with pytest.raises(TypeError, match="numpy.logaddexp"):
+        np.logaddexp(x, 2.0)
     # results without a gradient to lose are fine
     assert np.shape(x) == (3,) and np.ndim(x) == 1
-    assert np.argsort(x).tolist() == [0, 1, 2]
+    assert np.searchsorted(x, 2.5) == 2
     c = Tensor(np.array([1.0, 2.0, 3.0]))
-    np.testing.assert_array_equal(np.cumprod(c), [1.0, 2.0, 6.0])
+    np.testing.assert_array_equal(np.median(c), 2.0)
 
 
 def test_numpy_out_argument_writes_in_place():

@@ -12,11 +12,16 @@ from .compare import *  # noqa: F401,F403
 from .compare import __all__ as _compare
 from .linalg import *  # noqa: F401,F403
 from .linalg import __all__ as _linalg
+from .math import *  # noqa: F401,F403
+from .math import __all__ as _math
 from .reduction import *  # noqa: F401,F403
 from .reduction import __all__ as _reduction
 from .reduction import MaxResult, MinResult  # noqa: F401
 from .shape import *  # noqa: F401,F403
 from .shape import __all__ as _shape
+from .sorting import *  # noqa: F401,F403
+from .sorting import __all__ as _sorting
+from .sorting import SortResult, TopkResult, KthvalueResult, MedianResult, ModeResult  # noqa: F401
 from ._args import AxisError  # noqa: F401
 
-__all__ = [*_arithmetic, *_compare, *_linalg, *_reduction, *_shape, "AxisError"]
+__all__ = [*_arithmetic, *_compare, *_linalg, *_math, *_reduction, *_shape, *_sorting, "AxisError"]

@@ -7,6 +7,7 @@ from .. import primitives as P
 from ..core import TensorBase, lift
 from ._args import pair, to_tensor
 from .shape import broadcast_to, reshape, transpose
+from .sorting import nonzero
 
 __all__ = ["matmul", "linear", "where"]
 
@@ -59,8 +60,14 @@ def linear(x, weight, bias=None):
     return reshape(P.linear(reshape(x, -1, w.shape[1]), w, b), lead + (w.shape[0],))
 
 
-def where(cond, a, b):
-    """``a`` where ``cond`` is true, else ``b`` (NumPy broadcasting). ``cond`` is a constant."""
+def where(cond, a=None, b=None):
+    """``a`` where ``cond`` is true, else ``b`` (NumPy broadcasting; ``a`` and ``b``
+    may be numbers). ``cond`` is a constant. ``where(cond)`` alone is
+    ``nonzero(cond, as_tuple=True)``, as in torch and NumPy."""
+    if a is None and b is None:
+        return nonzero(cond, as_tuple=True)
+    if a is None or b is None:
+        raise TypeError("where: give both a and b (where(cond, a, b)), or neither (where(cond))")
     c = cond._d if isinstance(cond, TensorBase) else np.asarray(cond)
     if np.result_type(c) != bool:
         raise TypeError(f"where: cond must be boolean, got dtype {np.result_type(c)}")

@@ -8,6 +8,7 @@ elementwise, as in torch.
 """
 from __future__ import annotations
 
+import warnings
 from collections import namedtuple
 
 import numpy as np
@@ -18,7 +19,9 @@ from ._args import axes, one_axis, spelling, to_tensor
 from .arithmetic import maximum, minimum
 
 __all__ = ["sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "logsumexp",
-           "softmax", "log_softmax", "take_along_dim"]
+           "softmax", "log_softmax", "take_along_dim",
+           "cumsum", "cumprod", "prod", "var", "std", "var_mean", "std_mean", "norm", "any", "all",
+           "count_nonzero"]
 
 #: PyTorch's ``torch.return_types``: results that are (values, indices).
 MaxResult = namedtuple("max", ["values", "indices"])
@@ -193,3 +196,223 @@ def log_softmax(x, axis=-1, *, dim=None, dtype=None):
         x = x.astype(dtype)
     return P.log_softmax(x, axis=one_axis(
         spelling("log_softmax", "axis", axis, "dim", dim, default=-1), x.ndim, "log_softmax"))
+
+
+# ---------------------------------------------------------------------------
+# Products, scans, moments and norms (PyTorch's vocabulary)
+# ---------------------------------------------------------------------------
+
+def _scan_input(fn, x, axis, dim, dtype):
+    """(x ready to scan, the axis) — without an axis the flattened tensor, as
+    NumPy; integer and bool tensors scan in int64 (no gradient), as PyTorch."""
+    x = to_tensor(x, fn)
+    axis = spelling(fn, "axis", axis, "dim", dim)
+    if dtype is not None:
+        x = x.astype(dtype)
+    if axis is None:
+        x = P.reshape(x, shape=(x._d.size,)) if x.ndim != 1 else x
+        return x, 0
+    return x, one_axis(axis, x.ndim, fn, "dim" if dim is not None else "axis")
+
+
+def _scan(fn, prim, npfn, x, axis, dim, dtype):
+    x, d = _scan_input(fn, x, axis, dim, dtype)
+    if x._d.dtype.kind in "biu":
+        return wrap(npfn(x._d, axis=d if x.ndim else None, dtype=np.int64).reshape(x.shape))
+    return prim(x, axis=d) if x.ndim else x
+
+
+def cumsum(x, axis=None, dtype=None, *, dim=None):
+    """Running sums yᵢ = Σ_{j≤i} xⱼ along ``dim`` (without one: of the flattened
+    tensor, as NumPy). Integer and bool tensors give int64, as in PyTorch.
+
+        >>> ag.cumsum(ag.tensor([1.0, 2.0, 3.0]), dim=0)     # [1., 3., 6.]
+    """
+    return _scan("cumsum", P.cumsum, np.cumsum, x, axis, dim, dtype)
+
+
+def cumprod(x, axis=None, dtype=None, *, dim=None):
+    """Running products yᵢ = Π_{j≤i} xⱼ along ``dim`` (without one: of the
+    flattened tensor). The gradient is exact where x has zeros (PyTorch's rule).
+
+        >>> ag.cumprod(ag.tensor([2.0, 0.0, 3.0]), dim=0)    # [2., 0., 0.]
+    """
+    return _scan("cumprod", P.cumprod, np.cumprod, x, axis, dim, dtype)
+
+
+def prod(x, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
+    """Π over ``axis`` (all axes by default); the last running product, so the
+    gradient is exact with zeros in x (one zero: the product of the others
+    there, 0 elsewhere). Integer and bool tensors give int64. Over nothing it is 1."""
+    x = to_tensor(x, "prod")
+    ax, kd = _reduce_args("prod", x, axis, keepdims, dim, keepdim)
+    if dtype is not None:
+        x = x.astype(dtype)
+    if x._d.dtype.kind in "biu":
+        return wrap(np.asarray(np.prod(x._d, axis=ax, keepdims=kd, dtype=np.int64)))
+    if x.ndim == 0:
+        return x
+    reduced = tuple(range(x.ndim)) if ax is None else ax
+    kept = tuple(i for i in range(x.ndim) if i not in reduced)
+    out_shape = P.keep_shape(x.shape, reduced) if kd else P.reduced_shape(x.shape, reduced)
+    n = int(np.prod([x.shape[i] for i in reduced], dtype=np.int64))
+    if n == 0:  # the empty product: ones, still a function of x (an empty gradient)
+        return P.sum(x, axis=reduced, keepdims=kd) * 0 + 1
+    if kept + reduced != tuple(range(x.ndim)):
+        x = P.transpose(x, axes=kept + reduced)
+    rows = P.reshape(x, shape=tuple(x.shape[:len(kept)]) + (n,))
+    last = P.getitem(P.cumprod(rows, axis=len(kept)), index=(Ellipsis, -1))
+    return P.reshape(last, shape=out_shape) if last.shape != out_shape else last
+
+
+def _pow_zero_grad(v, exponent):
+    """v ** exponent for v ≥ 0, with gradient 0 where v = 0 (PyTorch's value for
+    the norms and std at 0, where the derivative of the root is infinite)."""
+    root = (lambda t: P.sqrt(t)) if exponent == 0.5 else (lambda t: P.pow_const(t, p=exponent))
+    zero = v._d == 0
+    if not np.any(zero):
+        return root(v)
+    return P.where(0, root(P.where(1, v, cond=zero)), cond=zero)
+
+
+def _moment_args(fn, x, axis, unbiased, keepdims, correction, dim, keepdim):
+    if isinstance(axis, (bool, np.bool_)):  # torch's var(x, unbiased)
+        if unbiased is not None:
+            raise TypeError(f"{fn}: unbiased given twice")
+        axis, unbiased = None, bool(axis)
+    x = to_tensor(x, fn)
+    if x._d.dtype.kind != "f":
+        raise TypeError(f"{fn}: only floating-point tensors are supported, got dtype "
+                        f"{x._d.dtype} (convert with .float() or .double())")
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{fn}: give correction= or unbiased=, not both")
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    ax, kd = _reduce_args(fn, x, axis, keepdims, dim, keepdim)
+    return x, ax, kd, correction
+
+
+def _var(fn, x, ax, kd, correction):
+    if x._d.dtype == np.float16:  # accumulate in float32, as PyTorch does
+        v = _var(fn, P.astype(x, dtype=np.dtype(np.float32)), ax, kd, correction)
+        return P.astype(v, dtype=np.dtype(np.float16))
+    n = int(np.prod([x.shape[i] for i in (range(x.ndim) if ax is None else ax)], dtype=np.int64))
+    centre = P.sum(x, axis=ax, keepdims=True) * (1.0 / n if n else np.nan)
+    dev = x - centre
+    squares = P.sum(dev * dev, axis=ax, keepdims=kd)
+    dof = n - correction
+    if dof > 0:
+        return squares * (1.0 / dof)
+    warnings.warn(f"{fn}(): degrees of freedom is <= 0 (correction {correction} with {n} "
+                  f"elements per reduction)", RuntimeWarning, stacklevel=3)
+    with np.errstate(invalid="ignore"):
+        return squares * np.inf  # inf, or NaN where the squares sum to 0 (as PyTorch)
+
+
+def var(x, axis=None, unbiased=None, keepdims=False, *, correction=None, dim=None,
+        keepdim=None):
+    """Σ(x - x̄)² / (N - correction) over ``dim`` (all by default), as ``torch.var``:
+    ``correction=1`` (Bessel's, the default; ``unbiased=False`` means 0).
+    With N ≤ correction the result is inf (NaN for constant data), with a warning.
+
+        >>> ag.var(ag.tensor([1.0, 2.0, 4.0]))               # 2.3333
+        >>> ag.var(ag.tensor([1.0, 2.0, 4.0]), correction=0) # 1.5556
+    """
+    x, ax, kd, c = _moment_args("var", x, axis, unbiased, keepdims, correction, dim, keepdim)
+    return _var("var", x, ax, kd, c)
+
+
+def std(x, axis=None, unbiased=None, keepdims=False, *, correction=None, dim=None,
+        keepdim=None):
+    """√var (same arguments); the gradient at a constant slice (std = 0) is 0, as in PyTorch."""
+    x, ax, kd, c = _moment_args("std", x, axis, unbiased, keepdims, correction, dim, keepdim)
+    return _pow_zero_grad(_var("std", x, ax, kd, c), 0.5)
+
+
+def var_mean(x, axis=None, unbiased=None, keepdims=False, *, correction=None, dim=None,
+             keepdim=None):
+    """(var, mean) over the same axes, as ``torch.var_mean``."""
+    x, ax, kd, c = _moment_args("var_mean", x, axis, unbiased, keepdims, correction, dim,
+                                keepdim)
+    return _var("var_mean", x, ax, kd, c), mean(x, ax, kd)
+
+
+def std_mean(x, axis=None, unbiased=None, keepdims=False, *, correction=None, dim=None,
+             keepdim=None):
+    """(std, mean) over the same axes, as ``torch.std_mean``."""
+    x, ax, kd, c = _moment_args("std_mean", x, axis, unbiased, keepdims, correction, dim,
+                                keepdim)
+    return _pow_zero_grad(_var("std_mean", x, ax, kd, c), 0.5), mean(x, ax, kd)
+
+
+def norm(x, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+    """The p-norm (Σ|x|ᵖ)^(1/p) over ``dim`` (all elements by default), as
+    ``torch.norm``: p = 'fro' or 2 (Euclidean), 1, inf (max |x|), -inf (min |x|),
+    0 (the number of non-zeros) or any other number. The gradient at 0 is 0
+    (PyTorch's value, where the norm is not differentiable); at ties of the
+    inf-norm it is shared.
+
+        >>> ag.norm(ag.tensor([3.0, -4.0]))              # 5.
+        >>> ag.norm(ag.tensor([3.0, -4.0]), p=1)         # 7.
+    """
+    fn = "norm"
+    x = to_tensor(x, fn)
+    if dtype is not None:
+        x = x.astype(dtype)
+    if x._d.dtype.kind != "f":
+        raise TypeError(f"{fn}: the input must be floating point, got dtype {x._d.dtype}")
+    ax = axes(spelling(fn, "axis", axis, "dim", dim), x.ndim, fn, "dim" if axis is None else "axis")
+    kd = bool(keepdim if keepdims is None else keepdims)
+    if isinstance(p, str):
+        if p == "fro":
+            p = 2
+        elif p == "nuc":
+            raise ValueError(f"{fn}: p='nuc' (the nuclear norm, the sum of singular values) is "
+                             f"not supported")
+        else:
+            raise ValueError(f"{fn}: p must be a number, 'fro' or 'nuc', got {p!r}")
+    if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{fn}: p must be a number, 'fro' or 'nuc', got {type(p).__name__}")
+    p = float(p)
+    if p == 2:
+        return _pow_zero_grad(P.sum(x * x, axis=ax, keepdims=kd), 0.5)
+    if p == 0:
+        return P.sum(P.nonzero_indicator(x), axis=ax, keepdims=kd)
+    a = P.abs(x)
+    if p == 1:
+        return P.sum(a, axis=ax, keepdims=kd)
+    if np.isinf(p):
+        if x._d.size == 0:
+            raise ValueError(f"{fn}: the {'max' if p > 0 else 'min'} of |x| over an empty tensor "
+                             f"of shape {x.shape} is undefined (p={p})")
+        return P.max(a, axis=ax, keepdims=kd) if p > 0 else \
+            P.neg(P.max(P.neg(a), axis=ax, keepdims=kd))
+    powers = _pow_zero_grad(a, p) if 0 < p < 1 else P.pow_const(a, p=p)
+    total = P.sum(powers, axis=ax, keepdims=kd)
+    return _pow_zero_grad(total, 1.0 / p) if p > 0 else P.pow_const(total, p=1.0 / p)
+
+
+def _logical_reduction(fn, npfn, x, axis, keepdims, dim, keepdim):
+    x = to_tensor(x, fn)
+    ax, kd = _reduce_args(fn, x, axis, keepdims, dim, keepdim)
+    out = npfn(x._d, axis=ax, keepdims=kd)
+    if x._d.dtype == np.uint8:  # PyTorch keeps uint8 for uint8 inputs
+        out = out.astype(np.uint8)
+    return wrap(out)
+
+
+def any(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
+    """True where some element along ``dim`` is non-zero (a bool tensor)."""
+    return _logical_reduction("any", np.any, x, axis, keepdims, dim, keepdim)
+
+
+def all(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
+    """True where every element along ``dim`` is non-zero (a bool tensor)."""
+    return _logical_reduction("all", np.all, x, axis, keepdims, dim, keepdim)
+
+
+def count_nonzero(x, dim=None, *, axis=None):
+    """The number of non-zero elements over ``dim`` (all by default), int64."""
+    x = to_tensor(x, "count_nonzero")
+    ax = axes(spelling("count_nonzero", "dim", dim, "axis", axis), x.ndim, "count_nonzero")
+    return wrap(np.asarray(np.count_nonzero(x._d, axis=ax), dtype=np.int64))

@@ -1,0 +1,632 @@
+"""Mathematical functions under PyTorch's names: special, hyperbolic and
+inverse trigonometric functions, rounding, two-operand functions (atan2,
+hypot, fmod, lerp), products (einsum, mm, bmm, dot, outer, addmm, ...),
+activations, and closeness tests.
+
+Each is differentiable in both modes: a primitive of the table
+(``primitives``, section "Math primitives") or a composite of primitives.
+Rounding functions (floor, ceil, round, trunc, sign) have zero gradient, as
+PyTorch defines it; ``frac`` passes the gradient unchanged.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from .. import primitives as P
+from ..core import TensorBase, lift, wrap
+from ._args import one_axis, pair, to_tensor
+from .arithmetic import _unary, clip
+from .linalg import matmul
+from .shape import broadcast_to, reshape
+
+__all__ = [
+    # elementwise
+    "log1p", "expm1", "exp2", "log2", "log10", "square", "rsqrt", "sinh", "cosh",
+    "asinh", "acosh", "atanh", "asin", "acos", "atan", "arcsinh", "arccosh", "arctanh",
+    "arcsin", "arccos", "arctan", "erf", "erfc",
+    "sign", "sgn", "floor", "ceil", "round", "trunc", "fix", "frac", "nan_to_num",
+    "clamp_min", "clamp_max",
+    # two operands
+    "atan2", "arctan2", "hypot", "fmod", "remainder", "lerp",
+    # products
+    "einsum", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "addmm", "tensordot",
+    # activations
+    "gelu", "silu", "mish", "softplus", "logsigmoid", "hardtanh", "relu6", "elu", "selu",
+    "celu", "softsign", "hardsigmoid", "hardswish",
+    # closeness
+    "isclose", "allclose",
+]
+
+# ---------------------------------------------------------------------------
+# Elementwise
+# ---------------------------------------------------------------------------
+
+log1p = _unary(P.log1p, "log(1 + x), accurate for small x.  d/dx = 1/(1 + x).")
+expm1 = _unary(P.expm1, "eˣ - 1, accurate for small x.  d/dx = eˣ.")
+exp2 = _unary(P.exp2, "2ˣ.  d/dx = 2ˣ log 2.")
+log2 = _unary(P.log2, "log₂ x (exact at powers of 2).  d/dx = 1/(x log 2).")
+log10 = _unary(P.log10, "log₁₀ x.  d/dx = 1/(x log 10).")
+sinh = _unary(P.sinh, "sinh x.  d/dx = cosh x.")
+cosh = _unary(P.cosh, "cosh x.  d/dx = sinh x.")
+asinh = _unary(P.asinh, "sinh⁻¹ x.  d/dx = 1/√(x² + 1).")
+acosh = _unary(P.acosh, "cosh⁻¹ x (NaN below 1).  d/dx = 1/√(x² - 1).")
+atanh = _unary(P.atanh, "tanh⁻¹ x (±inf at ±1).  d/dx = 1/(1 - x²).")
+asin = _unary(P.asin, "sin⁻¹ x.  d/dx = 1/√(1 - x²).")
+acos = _unary(P.acos, "cos⁻¹ x.  d/dx = -1/√(1 - x²).")
+atan = _unary(P.atan, "tan⁻¹ x.  d/dx = 1/(1 + x²).")
+erf = _unary(P.erf, "The error function erf x = 2/√π ∫₀ˣ e^(-t²) dt (NumPy kernel, ~1e-15 "
+                    "relative accuracy).  d/dx = 2/√π e^(-x²).")
+erfc = _unary(P.erfc, "erfc x = 1 - erf x, accurate where it is tiny.  d/dx = -2/√π e^(-x²).")
+# NumPy's names (and torch's aliases)
+arcsinh, arccosh, arctanh, arcsin, arccos, arctan = asinh, acosh, atanh, asin, acos, atan
+
+
+def square(x):
+    """x², elementwise (integers stay integers).  d/dx = 2x.
+
+        >>> ag.square(ag.tensor([1.0, -3.0]))    # [1., 9.]
+    """
+    x = to_tensor(x, "square")
+    return P.mul(x, x)
+
+
+def rsqrt(x):
+    """1/√x, elementwise (inf at 0).  d/dx = -1/(2 x^(3/2))."""
+    return P.reciprocal(P.sqrt(to_tensor(x, "rsqrt")))
+
+
+def _step(prim, x, fn, **settings):
+    """A rounding function: integers (and bools) are already rounded — a copy."""
+    x = to_tensor(x, fn)
+    if x._d.dtype.kind in "biu":
+        return wrap(np.array(x._d))
+    return prim(x, **settings)
+
+
+def floor(x):
+    """⌊x⌋, elementwise; the gradient is zero (PyTorch's definition)."""
+    return _step(P.floor, x, "floor")
+
+
+def ceil(x):
+    """⌈x⌉, elementwise; the gradient is zero."""
+    return _step(P.ceil, x, "ceil")
+
+
+def trunc(x):
+    """x rounded toward zero, elementwise; the gradient is zero."""
+    return _step(P.trunc, x, "trunc")
+
+
+fix = trunc
+
+
+def round(x, decimals=0):  # noqa: A001 - torch's name
+    """x rounded to ``decimals`` decimal places, halves to even (as torch and
+    NumPy); the gradient is zero.
+
+        >>> ag.round(ag.tensor([0.5, 1.5, 2.675]), decimals=0)   # [0., 2., 3.]
+    """
+    if not isinstance(decimals, numbers.Integral) or isinstance(decimals, bool):
+        raise TypeError(f"round: decimals must be an int, got {type(decimals).__name__}")
+    return _step(P.round, x, "round", decimals=int(decimals))
+
+
+def sign(x):
+    """-1, 0 or 1 by the sign of x (0 for NaN, as in PyTorch); the gradient is zero."""
+    x = to_tensor(x, "sign")
+    if x._d.dtype == bool:
+        return wrap(np.array(x._d))
+    return P.sign(x)
+
+
+sgn = sign  # the same for real tensors
+
+
+def frac(x):
+    """x - trunc(x), the fractional part with x's sign.  d/dx = 1 (PyTorch's)."""
+    x = to_tensor(x, "frac")
+    if x._d.dtype.kind != "f":
+        raise TypeError(f"frac: expected a floating-point tensor, got dtype {x._d.dtype}")
+    return x - P.trunc(x)
+
+
+def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    """x with NaN, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf``
+    (by default 0, the largest and the lowest finite value of the dtype). The
+    gradient passes where x is finite and is zero at the replaced elements."""
+    x = to_tensor(x, "nan_to_num")
+    d = x._d
+    if d.dtype.kind != "f":
+        return wrap(np.array(d))
+    bad = ~np.isfinite(d)
+    if not np.any(bad):
+        return x
+    info = np.finfo(d.dtype)
+    fill = np.nan_to_num(d, nan=nan, posinf=info.max if posinf is None else posinf,
+                         neginf=info.min if neginf is None else neginf)
+    return P.where(fill.astype(d.dtype, copy=False), x, cond=bad)
+
+
+def clamp_min(x, min):  # noqa: A002 - torch's argument name
+    """max(x, min) elementwise (``clamp(x, min=min)``)."""
+    return clip(x, min=min)
+
+
+def clamp_max(x, max):  # noqa: A002
+    """min(x, max) elementwise (``clamp(x, max=max)``)."""
+    return clip(x, max=max)
+
+
+# ---------------------------------------------------------------------------
+# Two operands
+# ---------------------------------------------------------------------------
+
+def atan2(input, other):  # noqa: A002 - torch's argument names
+    """The angle of the point (other, input): tan⁻¹(input/other) in the right
+    quadrant, in (-π, π].  ∂/∂input = other/r², ∂/∂other = -input/r² (both 0 at
+    the origin, as in PyTorch)."""
+    y, x = pair(input, other, "atan2")
+    return P.atan2(y, x)
+
+
+arctan2 = atan2
+
+
+def hypot(input, other):  # noqa: A002
+    """√(input² + other²) without overflow.  ∂/∂input = input/hypot."""
+    x, y = pair(input, other, "hypot")
+    return P.hypot(x, y)
+
+
+def _check_divisor(fn, x, y):
+    if x._d.dtype.kind in "biu" and y._d.dtype.kind in "biu" and np.any(y._d == 0):
+        raise ZeroDivisionError(f"{fn}: integer division by zero (other has zeros)")
+
+
+def fmod(input, other):  # noqa: A002
+    """The remainder of input/other with the sign of input (C's fmod):
+    input - trunc(input/other)·other.  ∂/∂input = 1, ∂/∂other = -trunc(input/other)."""
+    x, y = pair(input, other, "fmod")
+    _check_divisor("fmod", x, y)
+    return P.fmod(x, y)
+
+
+def remainder(input, other):  # noqa: A002
+    """The remainder of input/other with the sign of other (Python's %):
+    input - floor(input/other)·other.  ∂/∂input = 1, ∂/∂other = -floor(input/other)."""
+    x, y = pair(input, other, "remainder")
+    _check_divisor("remainder", x, y)
+    return P.remainder(x, y)
+
+
+def lerp(input, end, weight):  # noqa: A002
+    """input + weight·(end - input), computed as torch does (from ``end`` when
+    |weight| ≥ ½, which is exact at weight = 1). ``weight`` is a number or a tensor.
+
+        >>> ag.lerp(ag.tensor([1.0]), ag.tensor([3.0]), 0.25)    # [1.5]
+    """
+    start, end = pair(input, end, "lerp")
+    if start._d.dtype.kind != "f" or end._d.dtype.kind != "f":
+        raise TypeError(f"lerp: expected floating-point tensors, got dtypes {start._d.dtype} "
+                        f"and {end._d.dtype}")
+    scalar = isinstance(weight, numbers.Real) and not isinstance(weight, bool)
+    w = None if scalar else lift(weight, start, "lerp")
+    P.broadcast_shapes("lerp", start.shape, end.shape, *(() if scalar else (w.shape,)))
+    diff = end - start
+    if scalar:
+        return start + diff * weight if abs(weight) < 0.5 else end - diff * (1.0 - weight)
+    low = np.abs(w._d) < 0.5
+    return P.where(start + w * diff, end - diff * (1.0 - w), cond=low)
+
+
+# ---------------------------------------------------------------------------
+# Products
+# ---------------------------------------------------------------------------
+
+_LETTERS = P._LETTERS
+
+
+def _sublist_equation(args):
+    """torch.einsum(op1, [0, 1], op2, [1, 2], [0, 2]): the equation and operands."""
+    operands, terms = [], []
+    args = list(args)
+    while len(args) >= 2:
+        operands.append(args.pop(0))
+        terms.append(args.pop(0))
+    out = args.pop(0) if args else None
+
+    def term(sub):
+        parts = []
+        for s in sub:
+            if s is Ellipsis:
+                parts.append("...")
+            elif isinstance(s, numbers.Integral) and 0 <= s < len(_LETTERS):
+                parts.append(_LETTERS[s])
+            else:
+                raise ValueError(f"einsum: subscripts in sublist format must be ints in "
+                                 f"[0, {len(_LETTERS)}) or Ellipsis, got {s!r}")
+        return "".join(parts)
+    equation = ",".join(term(t) for t in terms)
+    if out is not None:
+        equation += "->" + term(out)
+    return equation, operands
+
+
+def _parse_term(term, fn):
+    if term.count("...") > 1 or ("." in term.replace("...", "")):
+        raise ValueError(f"{fn}: subscript {term!r} has a malformed ellipsis ('...' at most once)")
+    bad = [c for c in term.replace("...", "") if c not in _LETTERS]
+    if bad:
+        raise ValueError(f"{fn}: subscript {term!r} has invalid characters {bad}: use letters "
+                         f"a-z, A-Z and '...'")
+    return term
+
+
+def einsum(equation, *operands):
+    """Einstein summation, as ``torch.einsum``: ``einsum("ij,jk->ik", a, b)``,
+    ``einsum("ij,jk", [a, b])`` (implicit output: the letters used once, in
+    alphabetical order) or the sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])``.
+    Ellipses broadcast; a size-1 axis broadcasts against the other operands'.
+
+    y[out] = Σ over the letters not in ``out`` of Π_k x_k[subscripts_k].
+    The derivatives are einsums too (every order).
+
+        >>> ag.einsum("bij,bjk->bik", a, b)     # batched matrix product
+        >>> ag.einsum("ii", m)                  # trace
+    """
+    fn = "einsum"
+    if not isinstance(equation, str):
+        equation, operands = _sublist_equation((equation,) + operands)
+    elif len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    xs = [to_tensor(x, fn, f"operands[{i}]") for i, x in enumerate(operands)]
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    terms = [_parse_term(t, fn) for t in lhs.split(",")]
+    if len(terms) != len(xs):
+        raise ValueError(f"{fn}: the equation {equation!r} has {len(terms)} operand subscripts "
+                         f"but {len(xs)} operands were given")
+    used = set(eq) - set(".,->")
+    spare = [c for c in _LETTERS if c not in used]
+    # Ellipses: as many fresh letters as the most dimensions an ellipsis covers,
+    # aligned on the right (NumPy's broadcasting).
+    covered = []
+    for k, (t, x) in enumerate(zip(terms, xs)):
+        named = len(t.replace("...", ""))
+        if "..." in t:
+            if x.ndim < named:
+                raise ValueError(f"{fn}: operand {k} has {x.ndim} dimensions, fewer than the "
+                                 f"{named} letters of its subscript {t!r}")
+            covered.append(x.ndim - named)
+        else:
+            if x.ndim != named:
+                raise ValueError(f"{fn}: operand {k} has shape {x.shape} ({x.ndim} dimensions) "
+                                 f"but its subscript {t!r} names {named}")
+            covered.append(0)
+    n_ell = max(covered, default=0)
+    if n_ell > len(spare):
+        raise ValueError(f"{fn}: too many dimensions for the 52 subscript letters")
+    ell = "".join(spare[:n_ell])
+    inputs = tuple(t.replace("...", ell[n_ell - c:]) for t, c in zip(terms, covered))
+    if arrow:
+        rhs = _parse_term(rhs, fn)
+        output = rhs.replace("...", ell)
+        for c in output:
+            if output.count(c) > 1:
+                raise ValueError(f"{fn}: output subscript {rhs!r} repeats {c!r}")
+            if not any(c in t for t in inputs):
+                raise ValueError(f"{fn}: output subscript {c!r} does not appear in the inputs "
+                                 f"of {equation!r}")
+    else:
+        counts = {}
+        for t in inputs:
+            for c in t:
+                counts[c] = counts.get(c, 0) + 1
+        output = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
+    # One size per letter: size-1 axes broadcast (explicitly, so gradients sum back).
+    sizes = {}
+    for k, (t, x) in enumerate(zip(inputs, xs)):
+        for c, n in zip(t, x.shape):
+            if t.count(c) > 1 and n != x.shape[t.index(c)]:
+                raise ValueError(f"{fn}: operand {k} of shape {x.shape} repeats subscript {c!r} "
+                                 f"over axes of different sizes")
+            if sizes.get(c, 1) == 1:
+                sizes[c] = n
+            elif n not in (1, sizes[c]):
+                first = next(j for j, s in enumerate(inputs) if c in s
+                             and xs[j].shape[s.index(c)] == sizes[c])
+                raise ValueError(f"{fn}: subscript {c!r} has size {n} in operand {k} (shape "
+                                 f"{x.shape}) but size {sizes[c]} in operand {first} (shape "
+                                 f"{xs[first].shape}); they must be equal or 1")
+    for k, (t, x) in enumerate(zip(inputs, xs)):
+        full = tuple(sizes[c] for c in t)
+        if full != x.shape:
+            xs[k] = broadcast_to(x, full)
+    return P.einsum(*xs, inputs=inputs, output=output)
+
+
+def _shape_text(t):
+    return "x".join(str(n) for n in t.shape)
+
+
+def mm(input, mat2):  # noqa: A002
+    """The matrix product of two 2-D tensors (no broadcasting, as ``torch.mm``)."""
+    a, b = pair(input, mat2, "mm")
+    if a.ndim != 2 or b.ndim != 2:
+        raise ValueError(f"mm: both arguments must be 2-D matrices, got shapes {a.shape} "
+                         f"and {b.shape}")
+    if a.shape[1] != b.shape[0]:
+        raise ValueError(f"mm: mat1 and mat2 shapes cannot be multiplied "
+                         f"({_shape_text(a)} and {_shape_text(b)})")
+    return P.matmul(a, b)
+
+
+def bmm(input, mat2):  # noqa: A002
+    """Batched matrix product of (b, n, m) and (b, m, p) tensors (no broadcasting)."""
+    a, b = pair(input, mat2, "bmm")
+    if a.ndim != 3 or b.ndim != 3:
+        raise ValueError(f"bmm: both arguments must be 3-D batches of matrices, got shapes "
+                         f"{a.shape} and {b.shape}")
+    if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+        raise ValueError(f"bmm: shapes {a.shape} and {b.shape} do not match: expected batch2 "
+                         f"of shape ({a.shape[0]}, {a.shape[2]}, p)")
+    return P.matmul(a, b)
+
+
+def mv(input, vec):  # noqa: A002
+    """The product of a matrix (n, m) and a vector (m,)."""
+    a, v = pair(input, vec, "mv")
+    if a.ndim != 2 or v.ndim != 1 or a.shape[1] != v.shape[0]:
+        raise ValueError(f"mv: expected a matrix (n, m) and a vector (m,), got shapes "
+                         f"{a.shape} and {v.shape}")
+    return matmul(a, v)
+
+
+def dot(input, other):  # noqa: A002
+    """Σᵢ aᵢ bᵢ for two 1-D tensors of one length (``torch.dot``)."""
+    a, b = pair(input, other, "dot")
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"dot: expected two 1-D tensors, got shapes {a.shape} and {b.shape}")
+    if a.shape != b.shape:
+        raise ValueError(f"dot: the tensors have {a.shape[0]} and {b.shape[0]} elements; "
+                         f"they must have the same number")
+    return matmul(a, b)
+
+
+def inner(input, other):  # noqa: A002
+    """Σ over the last axis of both (``torch.inner``); a 0-d operand multiplies."""
+    a, b = pair(input, other, "inner")
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    if a.shape[-1] != b.shape[-1]:
+        raise ValueError(f"inner: the last dimensions of shapes {a.shape} and {b.shape} differ")
+    return tensordot(a, b, ([a.ndim - 1], [b.ndim - 1]))
+
+
+def outer(input, vec2):  # noqa: A002
+    """The outer product aᵢ bⱼ of two 1-D tensors, shape (n, m)."""
+    a, b = pair(input, vec2, "outer")
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"outer: expected two 1-D tensors, got shapes {a.shape} and {b.shape}")
+    return P.mul(reshape(a, -1, 1), reshape(b, 1, -1))
+
+
+ger = outer
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):  # noqa: A002
+    """β·input + α·(mat1 @ mat2), ``input`` broadcastable to the product's shape
+    (as ``torch.addmm``; with β = 0 ``input`` is ignored, NaNs included)."""
+    product = mm(mat1, mat2)
+    if alpha != 1:
+        product = product * alpha
+    if beta == 0:
+        return product
+    c = lift(input, product, "addmm") if not isinstance(input, TensorBase) else input
+    if not _broadcasts(c.shape, product.shape) or \
+            np.broadcast_shapes(c.shape, product.shape) != product.shape:
+        raise ValueError(f"addmm: input of shape {c.shape} does not broadcast to the product's "
+                         f"shape {product.shape}")
+    return (c * beta if beta != 1 else c) + product
+
+
+def _broadcasts(a, b):
+    try:
+        np.broadcast_shapes(a, b)
+    except ValueError:
+        return False
+    return True
+
+
+def tensordot(a, b, dims=2, *, axes=None):
+    """Σ over pairs of axes of a and b (``torch.tensordot``, ``np.tensordot``):
+    ``dims`` an int (the last ``dims`` axes of a with the first of b) or a pair of
+    axis lists. ``axes=`` is NumPy's spelling."""
+    fn = "tensordot"
+    a, b = pair(a, b, fn)
+    if axes is not None:
+        dims = axes
+    if isinstance(dims, numbers.Integral):
+        if not 0 <= dims <= min(a.ndim, b.ndim):
+            raise ValueError(f"{fn}: dims {dims} is out of range for shapes {a.shape} and "
+                             f"{b.shape}")
+        da, db = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        try:
+            da, db = dims
+        except (TypeError, ValueError):
+            raise TypeError(f"{fn}: dims must be an int or a pair of axis lists, "
+                            f"got {dims!r}") from None
+        da = [da] if isinstance(da, numbers.Integral) else list(da)
+        db = [db] if isinstance(db, numbers.Integral) else list(db)
+        if len(da) != len(db):
+            raise ValueError(f"{fn}: dims {dims!r} pairs {len(da)} axes of a with {len(db)} of b")
+        da = [one_axis(d, a.ndim, fn, "dims") for d in da]
+        db = [one_axis(d, b.ndim, fn, "dims") for d in db]
+    for i, j in zip(da, db):
+        if a.shape[i] != b.shape[j]:
+            raise ValueError(f"{fn}: axis {i} of a (shape {a.shape}) has size {a.shape[i]} but "
+                             f"axis {j} of b (shape {b.shape}) has size {b.shape[j]}")
+    la = _LETTERS[:a.ndim]
+    lb = list(_LETTERS[a.ndim:a.ndim + b.ndim])
+    for i, j in zip(da, db):
+        lb[j] = la[i]
+    lb = "".join(lb)
+    out = "".join(c for k, c in enumerate(la) if k not in da) + \
+        "".join(c for k, c in enumerate(lb) if k not in db)
+    return P.einsum(a, b, inputs=(la, lb), output=out)
+
+
+# ---------------------------------------------------------------------------
+# Activations (also in nn.functional under the same names)
+# ---------------------------------------------------------------------------
+
+_SQRT_HALF = math.sqrt(0.5)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+# SELU's constants (Klambauer et al. 2017), as PyTorch has them
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _floating(x, fn):
+    x = to_tensor(x, fn)
+    if x._d.dtype.kind != "f":
+        raise TypeError(f"{fn}: expected a floating-point tensor, got dtype {x._d.dtype}")
+    return x
+
+
+def gelu(x, approximate="none"):
+    """x·Φ(x), Φ the standard normal CDF, computed as ½x·erfc(-x/√2) (accurate for
+    x ≪ 0 too); ``approximate='tanh'``: ½x(1 + tanh(√(2/π)(x + 0.044715x³))).
+
+        >>> ag.gelu(ag.tensor([-1.0, 0.0, 1.0]))   # [-0.1587, 0., 0.8413]
+    """
+    x = _floating(x, "gelu")
+    if approximate == "none":
+        return x * P.erfc(x * -_SQRT_HALF) * 0.5
+    if approximate == "tanh":
+        inner = (x + x * x * x * 0.044715) * _SQRT_2_OVER_PI
+        return x * (P.tanh(inner) + 1.0) * 0.5
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def silu(x):
+    """x·σ(x) (the swish).  d/dx = σ(x)(1 + x(1 - σ(x)))."""
+    x = _floating(x, "silu")
+    return x * P.sigmoid(x)
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    """(1/β) log(1 + e^{βx}), exact and finite everywhere; x itself where
+    βx > ``threshold`` (PyTorch's switch to the identity).  d/dx = σ(βx)."""
+    x = _floating(x, "softplus")
+    if not beta > 0:
+        raise ValueError(f"softplus: beta must be positive, got {beta!r}")
+    return P.softplus(x, beta=float(beta), threshold=float(threshold))
+
+
+def mish(x):
+    """x·tanh(softplus(x))."""
+    x = _floating(x, "mish")
+    return x * P.tanh(P.softplus(x, beta=1.0, threshold=20.0))
+
+
+def logsigmoid(x):
+    """log σ(x) = -softplus(-x), exact for every x (-x below -700, -e⁻ˣ above 700)."""
+    x = _floating(x, "logsigmoid")
+    return -P.softplus(-x, beta=1.0, threshold=math.inf)
+
+
+def _check_range(fn, lo, hi):
+    if lo > hi:
+        raise ValueError(f"{fn}: min_val ({lo}) cannot be greater than max_val ({hi})")
+
+
+def hardtanh(x, min_val=-1.0, max_val=1.0):
+    """x clipped to [min_val, max_val]; as in PyTorch the gradient is 1 strictly
+    inside and 0 at and beyond the bounds (``clamp`` passes it at the bounds)."""
+    x = _floating(x, "hardtanh")
+    _check_range("hardtanh", min_val, max_val)
+    d = x._d
+    inside = (d > min_val) & (d < max_val)
+    return P.where(x, np.clip(d, min_val, max_val).astype(d.dtype, copy=False), cond=inside)
+
+
+def relu6(x):
+    """min(max(x, 0), 6) (``hardtanh(x, 0, 6)``)."""
+    return hardtanh(x, 0.0, 6.0)
+
+
+def _exponential_unit(x, alpha, inner_scale):
+    """x for x > 0, else α(e^{x·inner_scale} - 1): the exponential is taken of
+    the non-positive part only, so no infinity reaches the backward pass."""
+    positive = x._d > 0
+    negative_part = P.where(x, 0, cond=~positive)
+    curve = P.expm1(negative_part * inner_scale) * alpha if inner_scale != 1 else \
+        P.expm1(negative_part) * alpha
+    return P.where(x, curve, cond=positive)
+
+
+def elu(x, alpha=1.0):
+    """x for x > 0, else α(eˣ - 1) (the gradient at 0 is α, as in PyTorch)."""
+    return _exponential_unit(_floating(x, "elu"), alpha, 1.0)
+
+
+def selu(x):
+    """scale·elu(x, α) with PyTorch's constants α ≈ 1.6733, scale ≈ 1.0507."""
+    return _exponential_unit(_floating(x, "selu"), _SELU_ALPHA, 1.0) * _SELU_SCALE
+
+
+def celu(x, alpha=1.0):
+    """x for x > 0, else α(e^{x/α} - 1)."""
+    if alpha == 0:
+        raise ValueError("celu: alpha cannot be 0")
+    return _exponential_unit(_floating(x, "celu"), alpha, 1.0 / alpha)
+
+
+def softsign(x):
+    """x / (1 + |x|).  d/dx = 1/(1 + |x|)²."""
+    x = _floating(x, "softsign")
+    return x * P.reciprocal(P.abs(x) + 1.0)
+
+
+def hardsigmoid(x):
+    """0 for x ≤ -3, 1 for x ≥ 3, x/6 + ½ between (gradient 1/6 strictly inside)."""
+    x = _floating(x, "hardsigmoid")
+    d = x._d
+    inside = (d > -3) & (d < 3)
+    return P.where(x * (1.0 / 6.0) + 0.5, (d >= 3).astype(d.dtype), cond=inside)
+
+
+def hardswish(x):
+    """x·hardsigmoid(x): 0 for x ≤ -3, x for x ≥ 3, x(x + 3)/6 between."""
+    x = _floating(x, "hardswish")
+    d = x._d
+    inside = (d > -3) & (d < 3)
+    outside = P.where(x, 0, cond=d >= 3)
+    return P.where(x * (x + 3.0) * (1.0 / 6.0), outside, cond=inside)
+
+
+# ---------------------------------------------------------------------------
+# Closeness
+# ---------------------------------------------------------------------------
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002
+    """|input - other| ≤ atol + rtol·|other| elementwise, as a bool tensor (equal
+    infinities are close; NaNs only with ``equal_nan``). No gradient."""
+    a, b = pair(input, other, "isclose")
+    if not _broadcasts(a.shape, b.shape):
+        raise ValueError(f"isclose: shapes {a.shape} and {b.shape} cannot be broadcast together")
+    if rtol < 0 or atol < 0:
+        raise ValueError(f"isclose: rtol and atol must be non-negative, got rtol={rtol}, "
+                         f"atol={atol}")
+    return wrap(np.asarray(np.isclose(a._d, b._d, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002
+    """True if ``isclose`` holds everywhere (a Python bool, as ``torch.allclose``)."""
+    return bool(np.all(isclose(input, other, rtol, atol, equal_nan)._d))

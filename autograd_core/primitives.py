@@ -336,7 +336,6 @@ logical_not = Constant("logical_not", np.logical_not)
 isnan = Constant("isnan", np.isnan)
 isinf = Constant("isinf", np.isinf)
 isfinite = Constant("isfinite", np.isfinite)
-sign = Constant("sign", np.sign)
 positive_mask = Constant("positive", lambda x: x > 0)
 
 

@@ -515,7 +515,7 @@ def _needed(order, targets):
 # ---------------------------------------------------------------------------
 
 def sweep(roots, seeds, targets=None, *, retain_graph=False, create_graph=False,
-          tensor_mode=False, on_leaf=None):
+          tensor_mode=False, on_leaf=None, on_visit=None):
     """v̄ for every node behind ``roots``, starting from ``seeds`` (v̄ of the roots).
 
     With ``targets`` (a sequence of nodes: leaves or intermediate), returns
@@ -529,6 +529,12 @@ def sweep(roots, seeds, targets=None, *, retain_graph=False, create_graph=False,
     forward-over-reverse needs (tangents flow through the rules). Otherwise
     the rules run on raw arrays, the fast path. Without ``retain_graph`` the
     saved values of every visited node are released.
+
+    ``on_visit`` (for drawings of the sweep, ``viz.backward_frames``): called
+    as ``on_visit(node, cotangent, so_far)`` once per visited node, in the
+    sweep's order, after the node handed each parent its share; ``so_far(t)``
+    is the cotangent summed so far on a node ``t`` not yet visited (None if
+    nothing reached it yet). When None it costs one test per visited node.
     """
     order = toposort(roots)
     grads = {}
@@ -547,6 +553,9 @@ def sweep(roots, seeds, targets=None, *, retain_graph=False, create_graph=False,
         want = needed = results = None
         keep = retained if len(retained) else None
     pop = grads.pop
+    if on_visit is not None:
+        def so_far(t):
+            return get(id(t))
     anomaly = state.anomaly
     rebased = clock.rebased
     last_inplace = clock.last_inplace
@@ -564,9 +573,13 @@ def sweep(roots, seeds, targets=None, *, retain_graph=False, create_graph=False,
                     for i in hit:
                         results[i] = g
                 if op is None:
+                    if on_visit is not None:
+                        on_visit(node, g, so_far)
                     continue
             elif op is None:
                 on_leaf(node, g)
+                if on_visit is not None:
+                    on_visit(node, g, so_far)
                 continue
             elif keep is not None and node in keep:
                 on_leaf(node, g)
@@ -597,6 +610,8 @@ def sweep(roots, seeds, targets=None, *, retain_graph=False, create_graph=False,
             if not retain_graph:
                 # Release the saved inputs; _op stays, so a second backward can say why it fails.
                 node._parents = None
+            if on_visit is not None:
+                on_visit(node, g, so_far)
     finally:
         state.grad_enabled = saved_mode
     return results

@@ -17,14 +17,16 @@ Only the public Tensor API is used here (``.data``, ``.grad``,
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
+import itertools
 import numbers
+import warnings
 
 import numpy as np
 
 from autograd_core import Tensor
 
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "StateDictError",
-           "IncompatibleKeys"]
+           "IncompatibleKeys", "RemovableHandle"]
 
 
 class Parameter(Tensor):
@@ -107,6 +109,45 @@ def _addindent(text, spaces):
     if len(lines) == 1:
         return text
     return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
+
+
+# How many forward hooks are registered on any module: while none is,
+# Module.__call__ goes straight to forward.
+_live_hooks = 0
+
+
+def _count_hooks(delta):
+    global _live_hooks
+    _live_hooks += delta
+
+
+class RemovableHandle:
+    """What ``register_forward_hook`` and ``register_forward_pre_hook`` return, as
+    ``torch.utils.hooks.RemovableHandle``: ``handle.remove()`` unregisters the
+    hook (a second call does nothing); ``with handle: ...`` removes it on exit.
+    ``handle.id`` is unique among all hooks."""
+
+    _ids = itertools.count()
+
+    def __init__(self, hooks):
+        self.id = next(RemovableHandle._ids)
+        self._hooks = hooks
+
+    def remove(self):
+        hooks = self._hooks
+        if hooks is not None and hooks.pop(self.id, None) is not None:
+            _count_hooks(-1)
+        self._hooks = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+        return False
+
+    def __repr__(self):
+        return f"<RemovableHandle id={self.id}{'' if self._hooks is not None else ', removed'}>"
 
 
 class StateDictError(RuntimeError):
@@ -247,7 +288,101 @@ class Module:
                                   f'"forward" function')
 
     def __call__(self, *args, **kwargs):
+        if _live_hooks:  # one global test: no per-module work while no hook exists anywhere
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    # ---------------------------------------------------------- hooks
+
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """Call ``hook(module, args)`` before every ``forward``, as PyTorch's hook of
+        that name; returns a ``RemovableHandle``.
+
+        The hook may return None (inputs unchanged) or new positional inputs (a
+        tuple, or one value that is then wrapped in a tuple). With
+        ``with_kwargs=True`` it is called as ``hook(module, args, kwargs)`` and
+        returns None or ``(new_args, new_kwargs)``. Hooks run in registration
+        order; ``prepend=True`` puts this one first.
+
+            >>> h = layer.register_forward_pre_hook(lambda m, args: print(args[0].shape))
+            >>> h.remove()
+        """
+        return self._add_hook("_forward_pre_hooks", hook, prepend, (bool(with_kwargs),),
+                              "register_forward_pre_hook")
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+        """Call ``hook(module, args, output)`` after every ``forward``, as PyTorch's
+        hook of that name; returns a ``RemovableHandle``.
+
+        A hook that returns something other than None replaces the output (the
+        next hook sees the new one). With ``with_kwargs=True`` it is called as
+        ``hook(module, args, kwargs, output)``. ``always_call=True`` also runs it
+        (with ``output=None``) when ``forward`` raises; an error in the hook is
+        then turned into a warning and the forward's error propagates.
+        ``prepend=True`` runs this hook before the others.
+
+            >>> shapes = []
+            >>> h = model.register_forward_hook(lambda m, args, out: shapes.append(out.shape))
+        """
+        return self._add_hook("_forward_hooks", hook, prepend,
+                              (bool(with_kwargs), bool(always_call)), "register_forward_hook")
+
+    def _add_hook(self, registry, hook, prepend, flags, who):
+        if not callable(hook):
+            raise TypeError(f"{who}: hook must be callable, got {type(hook).__name__}")
+        d = self.__dict__
+        hooks = d.get(registry)
+        if hooks is None:  # created on first use: modules without hooks carry nothing
+            hooks = d[registry] = OrderedDict()
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = (hook,) + flags
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        _count_hooks(1)
+        return handle
+
+    def _call_with_hooks(self, args, kwargs):
+        """``forward`` between this module's forward pre-hooks and forward hooks."""
+        d = self.__dict__
+        pre, post = d.get("_forward_pre_hooks"), d.get("_forward_hooks")
+        for hook, with_kwargs in list(pre.values()) if pre else ():
+            if with_kwargs:
+                new = hook(self, args, kwargs)
+                if new is not None:
+                    if not (isinstance(new, tuple) and len(new) == 2):
+                        raise RuntimeError(f"forward pre-hook must return None or a tuple of "
+                                           f"(new_args, new_kwargs), but got {new}.")
+                    args, kwargs = new
+            else:
+                new = hook(self, args)
+                if new is not None:
+                    args = new if isinstance(new, tuple) else (new,)
+        if not post:
+            return self.forward(*args, **kwargs)
+        post = list(post.values())
+        done = 0  # hooks that have run (the always_call ones left must still run on error)
+        result = None
+        try:
+            result = self.forward(*args, **kwargs)
+            for hook, with_kwargs, _always in post:
+                done += 1
+                new = hook(self, args, kwargs, result) if with_kwargs else hook(self, args, result)
+                if new is not None:
+                    result = new
+            return result
+        except Exception:
+            for hook, with_kwargs, always in post[done:]:
+                if not always:
+                    continue
+                try:
+                    new = hook(self, args, kwargs, result) if with_kwargs else hook(self, args, result)
+                    if new is not None:
+                        result = new
+                except Exception as e:  # noqa: BLE001 - silenced, as PyTorch does
+                    warnings.warn(f"module forward hook with ``always_call=True`` raised an "
+                                  f"exception that was silenced as another error was raised in "
+                                  f"forward: {e}", stacklevel=2)
+            raise
 
     # ---------------------------------------------------------- traversal
 

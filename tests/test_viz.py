@@ -12,6 +12,7 @@ import pytest
 import autograd_core as ag
 from autograd_core import Tensor, viz
 from autograd_core.graph import toposort
+from autograd_core.node_view import NodeView
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
                                reason="Graphviz's `dot` program is not installed "
@@ -85,13 +86,13 @@ def node_of(nodes, label):
 
 def reachable(root):
     """Every tensor that produced ``root``, constants included (a reference walk)."""
-    seen, stack = {id(root): root}, [root]
+    seen, stack = {NodeView(root)}, [NodeView(root)]
     while stack:
-        for p in stack.pop()._parents:
-            if id(p) not in seen:
-                seen[id(p)] = p
+        for p in stack.pop().parents:
+            if p not in seen:
+                seen.add(p)
                 stack.append(p)
-    return list(seen.values())
+    return list(seen)
 
 
 def fmt(x):
@@ -143,10 +144,10 @@ def test_logistic_graph_draws_constants_parameters_and_every_tensor():
     root = g["L_reg"]
     nodes, edges = parse(viz.draw_graph(root))
     everything = reachable(root)
-    n_ops = sum(t._op is not None for t in everything)
+    n_ops = sum(not n.is_leaf for n in everything)
     assert len(tensor_nodes(nodes)) == len(everything)
     assert len(op_nodes(nodes)) == n_ops
-    assert len(edges) == sum(len(t._parents) for t in everything) + n_ops
+    assert len(edges) == sum(len(n.parents) for n in everything) + n_ops
     # constants (x, λ, the literal ½ …) are drawn even though toposort skips them
     assert not g["x"].requires_grad and g["x"] not in toposort(root)
     for name in ["x", "λ", "w", "b", "z", "y", "L", "R", "L_reg"]:
@@ -506,3 +507,299 @@ def test_graph_table_before_backward_has_no_gradient_column():
     assert table.splitlines()[0].split() == ["tensor", "op", "parents", "shape", "value"]
     assert "reshape shape=(4, 5)" in table and "sum axis=0" in table
     assert "getitem [[1, 3]]" in table and "[34, 42]" in table
+
+
+# ---------------------------------------------------------------------------
+# Models: parameter names, modules as clusters or boxes
+# ---------------------------------------------------------------------------
+
+import nn                                   # noqa: E402  (above the engine: only the tests use it)
+from nn import module as nn_module          # noqa: E402
+
+
+def parse_nested(dot):
+    """(nodes, edges, clusters) of a source with subgraphs: clusters maps a cluster
+    label to the ids of the nodes directly or indirectly inside it."""
+    nodes, edges, clusters, open_ = {}, [], {}, []
+    for line in dot.source.splitlines():
+        text = line.strip()
+        if text.startswith("subgraph cluster_"):
+            open_.append(None)
+            continue
+        if text == "}" and open_:
+            open_.pop()
+            continue
+        m = re.search(r'\blabel=("[^"]*"|\S+)', text)
+        if m and open_ and open_[-1] is None and "[" not in text:
+            open_[-1] = m.group(1).strip('"')
+            clusters.setdefault(open_[-1], [])
+            continue
+        m = re.match(r"(\w+) -> (\w+)(?: \[(.*)\])?$", text)
+        if m:
+            edges.append((m.group(1), m.group(2), m.group(3) or ""))
+            continue
+        m = re.match(r"(\w+) \[(.*)\]$", text)
+        if m and m.group(1) not in ("graph", "node", "edge"):
+            nodes[m.group(1)] = m.group(2)
+            for label in open_:
+                if label:
+                    clusters[label].append(m.group(1))
+    return nodes, edges, clusters
+
+
+def module_boxes(nodes):
+    """{title: node id} of the collapsed module boxes."""
+    out = {}
+    for k, v in nodes.items():
+        if re.fullmatch(r"m\d+", k):
+            title = re.search(r"<B>(.*?)</B>", v).group(1)
+            out[title.replace("&middot;", "·")] = k
+    return out
+
+
+def mlp_and_loss(seed=0):
+    ag.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3))
+    x = np.random.default_rng(seed).standard_normal((4, 6)).astype(np.float32)
+    with viz.record_modules(model) as calls:
+        loss = nn.functional.cross_entropy(model(x), np.array([0, 2, 1, 0]))
+    loss.backward(retain_graph=True)
+    return model, calls, loss
+
+
+class Block(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.fc = nn.Linear(d, d)
+        self.act = nn.Tanh()
+
+    def forward(self, x):
+        return self.act(self.fc(x)) + x
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inp = nn.Linear(3, 4)
+        self.layer1 = Block(4)
+        self.layer2 = Block(4)
+
+    def forward(self, x):
+        return self.layer2(self.layer1(self.inp(x)))
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = Encoder()
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.head(self.encoder(x))
+
+
+def named_model():
+    ag.manual_seed(1)
+    net = Net()
+    x = Tensor(np.random.default_rng(1).standard_normal((5, 3)).astype(np.float32), name="x")
+    with viz.record_modules(net) as calls:
+        loss = (net(x) ** 2).mean()
+    return net, calls, loss
+
+
+def test_params_label_parameters_with_their_names_in_the_model():
+    model, _, loss = mlp_and_loss()
+    for params in (dict(model.named_parameters()), model):
+        nodes, _ = parse(viz.draw_graph(loss, params=params))
+        for name in ["0.weight", "0.bias", "2.weight", "2.bias"]:
+            assert "parameter" in nodes[node_of(nodes, name)], name
+        titles = re.findall(r"<B>(v\d+)</B>", " ".join(tensor_nodes(nodes).values()))
+        anonymous = {NodeView(t) for t in model.parameters()} & {
+            n for n in reachable(loss) if n.kind == "parameter" and n.name is None}
+        assert len(anonymous) == 4 and len(titles) == len(tensor_nodes(nodes)) - 4
+    table = viz.graph_table(loss, params=model)
+    assert "0.weight" in table and "2.bias" in table
+    # without params they are anonymous v_i, as before
+    assert "0.weight" not in viz.draw_graph(loss).source
+    # the name in the model wins over a tensor's own name; a tensor used twice keeps its first
+    w = Tensor(1.0, requires_grad=True, name="own")
+    assert "<B>enc.w</B>" in viz.draw_graph(w * 2.0, params={"enc.w": w, "alias": w}).source
+
+
+def test_params_errors():
+    x = Tensor(1.0, requires_grad=True)
+    with pytest.raises(TypeError, match="params must be a dict of name -> Tensor"):
+        viz.draw_graph(x * 2.0, params=[x])
+    with pytest.raises(TypeError, match=r"params\['w'\] must be a Tensor, got ndarray"):
+        viz.draw_graph(x * 2.0, params={"w": np.ones(2)})
+    with pytest.raises(TypeError, match="params keys must be str"):
+        viz.graph_table(x * 2.0, params={1: x})
+
+
+def test_record_modules_notes_the_clock_range_of_every_call():
+    model, calls, loss = mlp_and_loss()
+    assert [c.name for c in calls] == ["", "0", "1", "2"] and calls.names() == ["", "0", "1", "2"]
+    assert [c.type_name for c in calls] == ["Sequential", "Linear", "ReLU", "Linear"]
+    outer = calls.calls[0]
+    assert all(c.parent is outer and outer.start < c.start < c.end < outer.end for c in calls.calls[1:])
+    assert calls.calls[1].end < calls.calls[2].start            # siblings do not overlap
+    assert calls.calls[1].input_shapes == ((4, 6),) and calls.calls[1].output_shapes == ((4, 5),)
+    assert calls.calls[3].parameters == [("2.weight", (3, 5)), ("2.bias", (3,))]
+    assert "in_features=6" in calls.calls[1].extra and calls.calls[1].depth == 1
+    # each node lies in the range of the call that made it
+    by_op = {}
+    for n in nv_walk(loss):
+        if n.seq:
+            inside = [c.name for c in calls if c.contains(n.seq)]
+            by_op.setdefault(n.op_name, set()).add(inside[-1] if inside else None)
+    assert by_op["linear"] == {"0", "2"} and by_op["relu"] == {"1"}
+    assert by_op["log_softmax"] == {None}                        # the loss is outside the model
+    assert nn_module._live_hooks == 0                            # every hook removed on exit
+    assert "4 calls" in repr(calls)
+
+
+def nv_walk(root):
+    from autograd_core.node_view import walk
+    return walk(root)
+
+
+def test_a_collapsed_mlp_is_one_box_per_layer():
+    model, calls, loss = mlp_and_loss()
+    dot = viz.draw_graph(loss, modules=calls, collapse=True)
+    nodes, edges, clusters = parse_nested(dot)
+    boxes = module_boxes(nodes)
+    assert set(boxes) == {"0 · Linear", "1 · ReLU", "2 · Linear"}
+    ops = " ".join(v for k, v in nodes.items() if re.fullmatch(r"op\d+", k))
+    assert "linear" not in ops and "relu" not in ops and "log_softmax" in ops   # the loss stays
+    assert "weight" not in " ".join(tensor_nodes(nodes).values())               # inside the boxes
+    box0 = nodes[boxes["0 · Linear"]]
+    assert "weight (5, 6), bias (5,)" in box0 and "35 parameters" in box0 and "(4, 6) → (4, 5)" in box0
+    assert "ops: linear" in box0
+    # data flows box -> tensor -> box -> tensor -> box -> the loss's ops
+    def successor(a):
+        (b,) = [h for t, h, _ in edges if t == a]
+        return b
+    h1 = successor(boxes["0 · Linear"])
+    assert successor(h1) == boxes["1 · ReLU"]
+    assert successor(successor(boxes["1 · ReLU"])) == boxes["2 · Linear"]
+    # the model is a cluster around the boxes and their outputs, the loss outside it
+    assert set(boxes.values()) <= set(clusters["Sequential"])
+    root_id = next(k for k, v in tensor_nodes(nodes).items() if "output" in v)
+    assert root_id not in clusters["Sequential"]
+    # the model's ops, its parameters and the input made inside layer 0 are in the boxes
+    full = parse(viz.draw_graph(loss))[0]
+    assert len(op_nodes(nodes)) == len(op_nodes(full)) - 3
+    assert len(tensor_nodes(nodes)) == len(tensor_nodes(full)) - 5
+
+
+def test_a_collapsed_cnn_fits_on_a_page():
+    ag.manual_seed(0)
+    cnn = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 8, 3),
+                        nn.ReLU(), nn.Flatten(), nn.Linear(8 * 2 * 2, 10))
+    x = np.random.default_rng(0).standard_normal((2, 1, 10, 10)).astype(np.float32)
+    with viz.record_modules(cnn) as calls:
+        loss = nn.functional.cross_entropy(cnn(x), np.array([1, 2]))
+    nodes, edges, _ = parse_nested(viz.draw_graph(loss, modules=calls, collapse=True))
+    boxes = module_boxes(nodes)
+    assert list(boxes) == ["0 · Conv2d", "1 · ReLU", "2 · MaxPool2d", "3 · Conv2d", "4 · ReLU",
+                           "5 · Flatten", "6 · Linear"]
+    assert len(nv_walk(loss)) > 50 and len(tensor_nodes(nodes)) <= 14
+    assert "cut" not in nodes and all("cut" not in e[:2] for e in edges)
+    assert "(2, 1, 10, 10) → (2, 4, 8, 8)" in nodes[boxes["0 · Conv2d"]]
+    assert "weight (8, 4, 3, 3)" in nodes[boxes["3 · Conv2d"]]
+
+
+def test_named_submodules_collapse_by_depth_and_expand_by_name():
+    net, calls, loss = named_model()
+
+    def drawn(**kw):
+        nodes, _, clusters = parse_nested(viz.draw_graph(loss, modules=calls, **kw))
+        return set(module_boxes(nodes)), set(clusters)
+
+    assert drawn(collapse=True) == ({"encoder · Encoder", "head · Linear"}, {"Net"})
+    assert drawn(depth=2)[0] == {"encoder.inp · Linear", "encoder.layer1 · Block",
+                                 "encoder.layer2 · Block", "head · Linear"}
+    boxes, clusters = drawn(expand=["encoder.layer1"])
+    assert boxes == {"encoder.inp · Linear", "encoder.layer1.fc · Linear",
+                     "encoder.layer1.act · Tanh", "encoder.layer2 · Block", "head · Linear"}
+    assert clusters == {"Net", "encoder · Encoder", "encoder.layer1 · Block"}
+    assert drawn(depth=0)[0] == {"Net"}
+    assert drawn(expand=["head"]) == ({"encoder · Encoder"}, {"Net", "head · Linear"})
+    # not collapsed: every call a cluster, every op drawn
+    nodes, _, clusters = parse_nested(viz.draw_graph(loss, modules=calls))
+    assert not module_boxes(nodes)
+    assert len(op_nodes(nodes)) == len(op_nodes(parse(viz.draw_graph(loss))[0]))
+    assert "encoder.layer1.fc · Linear" in clusters
+    weight = node_of(nodes, "encoder.layer1.fc.weight")               # names from the recording
+    assert weight in clusters["encoder.layer1.fc · Linear"]
+    assert node_of(nodes, "x") not in clusters["Net"]                 # the input stays outside
+
+
+def test_a_module_called_twice_gets_a_box_per_call():
+    ag.manual_seed(0)
+    shared = nn.Linear(3, 3)
+    model = nn.Sequential(shared, nn.Tanh(), shared)
+    with viz.record_modules(model) as calls:
+        y = model(np.ones((2, 3), dtype=np.float32)).sum()
+    assert [c.name for c in calls] == ["", "0", "1", "0"] and calls.calls[3].call == 2
+    nodes, _, _ = parse_nested(viz.draw_graph(y, modules=calls, collapse=True))
+    titles = [re.sub(r"<.*?>", "", v) for k, v in nodes.items() if re.fullmatch(r"m\d+", k)]
+    assert sum("call 1 of 2" in t for t in titles) == 1 and sum("call 2 of 2" in t for t in titles) == 1
+
+
+def test_module_drawing_errors():
+    net, calls, loss = named_model()
+    with pytest.raises(ValueError, match="collapse, expand and depth need modules="):
+        viz.draw_graph(loss, collapse=True)
+    with pytest.raises(ValueError, match=r"expand names 'encoder.layer3'.*'encoder.layer1'"):
+        viz.draw_graph(loss, modules=calls, expand=["encoder.layer3"])
+    with pytest.raises(ValueError, match="depth must be an int >= 0"):
+        viz.draw_graph(loss, modules=calls, depth=-1)
+    with pytest.raises(TypeError, match="modules must be what record_modules"):
+        viz.draw_graph(loss, modules=[net])
+    with pytest.raises(TypeError, match="record_modules: model must be an nn.Module"):
+        viz.record_modules(lambda x: x)
+    recording = viz.record_modules(net)
+    with recording:
+        with pytest.raises(RuntimeError, match="already active"):
+            recording.__enter__()
+    assert nn_module._live_hooks == 0
+
+
+@needs_dot
+def test_collapsed_graphs_render(tmp_path):
+    _, calls, loss = mlp_and_loss()
+    text = svg_text(viz.save_graph(loss, tmp_path / "mlp.svg", modules=calls, collapse=True,
+                                   legend=True))
+    for needle in ["0 · Linear", "1 · ReLU", "Sequential", "module", "log_softmax"]:
+        assert needle in text, needle
+
+
+def test_a_call_that_raises_is_closed_where_it_raised():
+    class Fails(nn.Module):
+        def forward(self, x):
+            y = x * 2.0                     # a node made before the error
+            raise ValueError(f"bad {y.shape}")
+
+    class Careful(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.risky = Fails()
+            self.fc = nn.Linear(2, 2)
+
+        def forward(self, x):
+            try:
+                self.risky(x)
+            except ValueError:
+                pass
+            return self.fc(x)
+
+    model = Careful()
+    x = Tensor(np.ones((1, 2), dtype=np.float32), requires_grad=True)
+    with viz.record_modules(model) as calls:
+        y = model(x).sum()
+    outer, risky, fc = calls.calls
+    assert risky.end is not None and risky.end < fc.start and fc.end < outer.end
+    assert risky.output_shapes == ()
+    boxes = module_boxes(parse_nested(viz.draw_graph(y, modules=calls, collapse=True))[0])
+    assert set(boxes) == {"fc · Linear"}        # the failed call made nothing y depends on

@@ -154,6 +154,7 @@ class NodeView:
 
     @property
     def requires_grad(self):
+        """Whether the backward pass differentiates this tensor."""
         return self._t._rg
 
     @property
@@ -199,10 +200,12 @@ class NodeView:
 
     @property
     def shape(self):
+        """The value's shape (a tuple; () for a scalar)."""
         return self._t._d.shape
 
     @property
     def dtype(self):
+        """The value's NumPy dtype."""
         return self._t._d.dtype
 
     @property

@@ -369,6 +369,7 @@ class ModuleRecording:
         self._active = False
 
     def names(self):
+        """The dotted names of the modules called, in the order of their first call."""
         return list(dict.fromkeys(c.name for c in self.calls))
 
     def __len__(self):

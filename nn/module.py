@@ -24,6 +24,7 @@ import warnings
 import numpy as np
 
 from autograd_core import Tensor
+from autograd_core import graph as _graph
 
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "StateDictError",
            "IncompatibleKeys", "RemovableHandle"]
@@ -288,7 +289,13 @@ class Module:
                                   f'"forward" function')
 
     def __call__(self, *args, **kwargs):
-        if _live_hooks:  # one global test: no per-module work while no hook exists anywhere
+        # One global test each: no per-module work while no hook exists anywhere
+        # and no special engine mode (the compiler's tracer) is on.
+        if _graph._specials:
+            tracer = _graph.tracer()
+            if tracer is not None:
+                tracer.module(self)   # a compiled step depends on this module's mode
+        if _live_hooks:
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 

@@ -22,10 +22,11 @@ from .interop import from_dlpack
 
 # PyTorch's dtypes, creation functions and random numbers. ``tensor`` is the
 # function (torch.tensor); the Tensor class lives in ``_tensor``.
-from . import dtypes, random
-from .dtypes import (float16, float32, float64, half, double, int8, int16, int32, int64,
-                     short, long, uint8, bool, complex64, complex128,  # noqa: A004
-                     get_default_dtype, set_default_dtype, is_floating_point)
+from . import dtypes, random, devices, cuda
+from .dtypes import (float16, float32, float64, half, float, double, int8, int16, int32, int,  # noqa: A004
+                     int64, short, long, uint8, bool, complex64, complex128, cfloat, cdouble,
+                     get_default_dtype, set_default_dtype, is_floating_point, is_complex)
+from .devices import device, DeviceError
 from .random import (Generator, default_generator, manual_seed, seed, initial_seed,
                      get_rng_state, set_rng_state)
 from .creation import (tensor, from_numpy, as_tensor, zeros, ones, full, empty, eye, arange,
@@ -48,11 +49,11 @@ __all__ = [
     *_ops_all,
     "autograd", "gradcheck", "gradgradcheck", "GradcheckError", "functional", "viz",
     "save", "load", "CheckpointError", "from_dlpack", "compile", "CompileError",
-    # ("bool" is left out: a star import would shadow the builtin)
-    "dtypes", "random", "utils",
+    # ("bool", "float" and "int" are left out: a star import would shadow the builtins)
+    "dtypes", "random", "devices", "cuda", "utils", "device", "DeviceError",
     "float16", "float32", "float64", "half", "double", "int8", "int16", "int32", "int64",
-    "short", "long", "uint8", "complex64", "complex128",
-    "get_default_dtype", "set_default_dtype", "is_floating_point",
+    "short", "long", "uint8", "complex64", "complex128", "cfloat", "cdouble",
+    "get_default_dtype", "set_default_dtype", "is_floating_point", "is_complex",
     "Generator", "default_generator", "manual_seed", "seed", "initial_seed",
     "get_rng_state", "set_rng_state",
     "tensor", "from_numpy", "as_tensor", "zeros", "ones", "full", "empty", "eye", "arange",

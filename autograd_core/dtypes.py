@@ -20,22 +20,24 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["float16", "float32", "float64", "half", "double", "int8", "int16", "int32",
-           "int64", "short", "long", "uint8", "bool", "complex64", "complex128",
-           "get_default_dtype", "set_default_dtype", "as_dtype", "default_complex_dtype",
-           "is_floating_point"]
+__all__ = ["float16", "float32", "float64", "half", "float", "double", "int8", "int16", "int32",
+           "int", "int64", "short", "long", "uint8", "bool", "complex64", "complex128", "cfloat",
+           "cdouble", "get_default_dtype", "set_default_dtype", "as_dtype", "default_complex_dtype",
+           "is_floating_point", "is_complex", "type_name", "from_type_name"]
 
 float16 = half = np.float16
-float32 = np.float32
+float32 = float = np.float32  # noqa: A001 - torch.float
 float64 = double = np.float64
 int8 = np.int8
 int16 = short = np.int16
-int32 = np.int32
+int32 = int = np.int32  # noqa: A001 - torch.int
 int64 = long = np.int64
 uint8 = np.uint8
 bool = np.bool_  # noqa: A001 - torch.bool
-complex64 = np.complex64
-complex128 = np.complex128
+complex64 = cfloat = np.complex64
+complex128 = cdouble = np.complex128
+
+# (``float``, ``int`` and ``bool`` shadow the builtins in this module, which never calls them.)
 
 _DEFAULT_CHOICES = (np.float16, np.float32, np.float64)
 _default_dtype = np.float32
@@ -83,3 +85,44 @@ def is_floating_point(x):
     """True if the dtype of ``x`` (a Tensor, an array or a dtype) is floating."""
     dt = getattr(x, "dtype", x)
     return np.dtype(dt).kind == "f"
+
+
+def is_complex(x):
+    """True if the dtype of ``x`` (a Tensor, an array or a dtype) is complex."""
+    dt = getattr(x, "dtype", x)
+    return np.dtype(dt).kind == "c"
+
+
+# PyTorch's legacy tensor type names (``t.type()``), by dtype.
+_TYPE_NAMES = {
+    np.dtype(np.float32): "FloatTensor", np.dtype(np.float64): "DoubleTensor",
+    np.dtype(np.float16): "HalfTensor", np.dtype(np.int8): "CharTensor",
+    np.dtype(np.uint8): "ByteTensor", np.dtype(np.int16): "ShortTensor",
+    np.dtype(np.int32): "IntTensor", np.dtype(np.int64): "LongTensor",
+    np.dtype(np.bool_): "BoolTensor", np.dtype(np.complex64): "ComplexFloatTensor",
+    np.dtype(np.complex128): "ComplexDoubleTensor", np.dtype(np.uint16): "UInt16Tensor",
+    np.dtype(np.uint32): "UInt32Tensor", np.dtype(np.uint64): "UInt64Tensor",
+}
+_BY_TYPE_NAME = {name: dt for dt, name in _TYPE_NAMES.items()}
+
+
+def type_name(dtype):
+    """PyTorch's name for a CPU tensor of ``dtype``: ``type_name(ag.float32)`` is
+    ``'torch.FloatTensor'`` (PyTorch's own strings, so code comparing them runs);
+    a dtype PyTorch lacks gets ``'autograd_core.<dtype>Tensor'``."""
+    dt = np.dtype(dtype)
+    name = _TYPE_NAMES.get(dt)
+    return f"autograd_core.{dt.name}Tensor" if name is None else "torch." + name
+
+
+def from_type_name(name, fn="type"):
+    """The dtype of a legacy CPU type name: ``'torch.FloatTensor'``, ``'FloatTensor'`` or
+    ``'autograd_core.FloatTensor'`` give float32."""
+    parts = name.split(".")
+    if parts[0] in ("torch", "autograd_core"):
+        parts = parts[1:]
+    dt = _BY_TYPE_NAME.get(parts[0]) if len(parts) == 1 else None
+    if dt is None:
+        raise ValueError(f"{fn}: invalid type {name!r}; expected a dtype such as ag.float64 "
+                         f"or a name such as 'torch.DoubleTensor'")
+    return dt

@@ -37,6 +37,7 @@ import os
 import numpy as np
 
 from .core import wrap
+from .devices import CPU, check_device as _check_device
 
 __all__ = ["Generator", "default_generator", "default_seed", "manual_seed", "seed",
            "initial_seed", "get_rng_state", "set_rng_state", "fork_rng", "get_generator",
@@ -83,7 +84,8 @@ class Generator(np.random.Generator):
 
     @property
     def device(self):
-        return "cpu"
+        """``ag.device('cpu')`` (equal to the string ``'cpu'``)."""
+        return CPU
 
     def manual_seed(self, seed):
         """Restart the stream from ``seed`` (an int); returns the generator.
@@ -156,12 +158,6 @@ def _state_words(state, fn):
     if words[5] > 1 or words[6] > 0xFFFFFFFF:
         raise ValueError(f"{fn}: new_state is corrupted (invalid buffered draw)")
     return words
-
-
-def _check_device(device, fn):
-    if device is not None and str(device) != "cpu":
-        raise ValueError(f"{fn}: device {str(device)!r} is not supported; autograd_core "
-                         "computes on the CPU only (device='cpu')")
 
 
 default_generator = Generator()

@@ -8,12 +8,18 @@ live in one place, ``ops``; this module holds no derivative code.
 """
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 
-from . import autograd, ops
+from . import autograd, devices, dtypes, ops
 from . import numpy_protocol
 from . import primitives as P
-from .core import TensorBase, lift, use_tensor_class, wrap
+from . import random as _random
+from .core import TensorBase, _escape, check_can_require_grad, lift, use_tensor_class, wrap
+from .ops import _args
+from .ops import conversion as _conv
 from .ops import inplace as _ip  # the module (ops re-exports none of its names)
 
 __all__ = ["Tensor"]
@@ -45,6 +51,151 @@ def _copy_value(src, t):
     if src._d.dtype != t._d.dtype and t._d.dtype.kind == "f":
         src = ops.astype(src, t._d.dtype)
     return src
+
+
+# -- helpers of the dtype, device and Python-protocol methods ---------------
+
+def _cast_method(dtype, name):
+    """The method ``t.<name>()``: ``t.to(dtype)`` (e.g. ``t.float()``)."""
+    def cast(self, memory_format=_conv.preserve_format):
+        return self.to(dtype, memory_format=memory_format)
+    cast.__name__ = cast.__qualname__ = name
+    cast.__doc__ = (f"``self.to(ag.{np.dtype(dtype).name})``: differentiable to a floating "
+                    f"dtype, a graph cut (a constant) otherwise; self if already {np.dtype(dtype)}.")
+    return cast
+
+
+def _is_device(a):
+    return isinstance(a, (str, devices.device)) or (
+        isinstance(a, numbers.Integral) and not isinstance(a, (bool, np.bool_)))
+
+
+def _to_args(args, dtype, device, copy):
+    """``to``'s overloads: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``,
+    ``to(other)``, each optionally followed by ``non_blocking`` and ``copy``."""
+    specs = list(args)
+    flags = []
+    while specs and isinstance(specs[-1], (bool, np.bool_)):
+        flags.insert(0, specs.pop())
+    if len(specs) > 2 or len(flags) > 2:
+        raise TypeError(f"to: expected to(dtype), to(device), to(device, dtype) or to(tensor), "
+                        f"got {len(args)} positional arguments")
+    pos_dtype = pos_device = None
+    if len(specs) == 2:
+        pos_device, pos_dtype = specs
+    elif specs and isinstance(specs[0], TensorBase):
+        pos_dtype, pos_device = specs[0]._d.dtype, devices.CPU
+    elif specs and _is_device(specs[0]):
+        pos_device = specs[0]
+    elif specs:
+        pos_dtype = specs[0]
+    for pos, kw, name in ((pos_dtype, dtype, "dtype"), (pos_device, device, "device")):
+        if pos is not None and kw is not None:
+            raise TypeError(f"to: got {name} both as a positional and as a keyword argument")
+    dtype = dtype if pos_dtype is None else pos_dtype
+    device = device if pos_device is None else pos_device
+    if len(flags) == 2:           # (non_blocking, copy): non_blocking has nothing to do here
+        copy = flags[1]
+    return dtype, device, bool(copy)
+
+
+def _size_of(fn, args, size):
+    """The shape from ``fn(2, 3)``, ``fn((2, 3))`` or ``fn(size=(2, 3))``."""
+    if size is not None:
+        if args:
+            raise TypeError(f"{fn}() got multiple values for argument 'size'")
+        args = (size,)
+    if not args:
+        raise TypeError(f"{fn}() missing the size: write e.g. {fn}(2, 3) or {fn}((2, 3))")
+    shape = _args.shape_args(args, fn, "size")
+    if any(n < 0 for n in shape):
+        raise ValueError(f"{fn}: sizes must be non-negative, got {shape}")
+    return shape
+
+
+def _new(t, fn, make, dtype, device, requires_grad):
+    """A new tensor ``make(dtype)`` with t's dtype unless ``dtype`` is given (``new_*``)."""
+    devices.check_device(device, fn)
+    dt = t._d.dtype if dtype is None else dtypes.as_dtype(dtype, fn)
+    if requires_grad:
+        check_can_require_grad(dt, f"{fn}(requires_grad=True)")
+    out = make(dt)
+    out = out if isinstance(out, TensorBase) else wrap(out)
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def _python_number(t, fn):
+    """The one element of ``t`` as a Python number (for ``round``, ``math.floor``, ...)."""
+    if t._d.size != 1:
+        raise TypeError(f"{fn}(): only a tensor with one element converts to a Python number, "
+                        f"this one has shape {t.shape}")
+    _escape(t, f"{fn}()")
+    return np.asarray(t._d).reshape(()).item()
+
+
+# -- helpers of the in-place random methods ---------------------------------
+
+def _fill_random(t, fn, generator, sample, continuous=True):
+    """``t`` filled in place with ``sample(rng, shape)`` rounded to its dtype, drawn from
+    ``generator`` (default: the global generator), with PyTorch's in-place rules."""
+    if continuous and t._d.dtype.kind != "f":
+        raise TypeError(f"{fn}: draws from a continuous distribution and needs a floating-point "
+                        f"tensor, got dtype {t._d.dtype} (convert with .float() first)")
+    rng = _random.get_generator(generator, fn)
+    return _ip.overwrite(t, fn, lambda shape, dt: np.asarray(sample(rng, shape)).astype(dt))
+
+
+def _number(x, fn, arg):
+    """A real number argument (a Python or NumPy number, or a one-element tensor)."""
+    if isinstance(x, TensorBase) and x._d.size == 1:
+        x = np.asarray(x._d).reshape(()).item()
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{fn}: {arg} must be a real number, got {type(x).__name__} {x!r}")
+    return x
+
+
+def _random_range(t, low, high, fn):
+    """[low, high) of ``random_``: torch's defaults, checked against t's dtype."""
+    dt = t._d.dtype
+    if dt.kind == "c":
+        raise TypeError(f"{fn}: draws integers, which a complex tensor (dtype {dt}) cannot hold")
+    if high is None and low is not None:      # random_(to)
+        low, high = 0, low
+    if low is None:
+        low = 0
+    if high is None:                           # random_(): every integer the dtype holds
+        if dt.kind == "f":
+            high = 2 ** (np.finfo(dt).nmant + 1) + 1
+        elif dt.kind == "b":
+            high = 2
+        else:
+            high = int(np.iinfo(dt).max) + 1
+    for v, name in ((low, "from"), (high, "to")):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (numbers.Integral, np.integer)):
+            raise TypeError(f"{fn}: {name} must be an int, got {type(v).__name__} {v!r}")
+    low, high = int(low), int(high)
+    if low >= high:
+        raise ValueError(f"{fn}: expects from < to, got from={low}, to={high}")
+    if dt.kind in "iu" and (low < np.iinfo(dt).min or high - 1 > np.iinfo(dt).max):
+        raise ValueError(f"{fn}: [from, to) = [{low}, {high}) does not fit in dtype {dt}")
+    if dt.kind == "b" and (low < 0 or high > 2):
+        raise ValueError(f"{fn}: [from, to) = [{low}, {high}) does not fit in dtype bool")
+    return low, high
+
+
+def _diagonal_index(shape, wrap_rows, fn):
+    """Integer index arrays of the main diagonal (``np.fill_diagonal``'s positions)."""
+    if len(shape) < 2:
+        raise ValueError(f"{fn}: the tensor must have at least 2 dimensions, got shape {shape}")
+    if len(shape) > 2 and len(set(shape)) != 1:
+        raise ValueError(f"{fn}: all dimensions of a tensor with more than 2 must be of equal "
+                         f"length, got shape {shape}")
+    size = math.prod(shape)
+    step = 1 + sum(math.prod(shape[i + 1:]) for i in range(len(shape) - 1))
+    end = size if wrap_rows or len(shape) > 2 else min(shape[0], shape[1]) * shape[1]
+    return np.unravel_index(np.arange(0, end, step), shape)
 
 
 class Tensor(TensorBase):
@@ -273,14 +424,6 @@ class Tensor(TensorBase):
         """A cast: differentiable to a floating dtype, a graph cut to integer or bool."""
         return ops.astype(self, dtype)
 
-    def float(self):
-        """As float32 (differentiable)."""
-        return ops.astype(self, np.float32)
-
-    def double(self):
-        """As float64 (differentiable)."""
-        return ops.astype(self, np.float64)
-
     # -- reductions ---------------------------------------------------------
 
     sum = ops.sum
@@ -310,6 +453,294 @@ class Tensor(TensorBase):
     broadcast_to = ops.broadcast_to
     __getitem__ = ops.getitem
     matmul = ops.matmul
+
+    # -- dtype, device and the Python protocol --------------------------------
+
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False,
+           memory_format=None):
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)`` (other's dtype
+        and device), as ``torch.Tensor.to``.
+
+        Returns self when nothing changes (and ``copy`` is False), else a new tensor:
+        a cast is differentiable to a floating dtype and a graph cut (a constant)
+        otherwise. The only device is the CPU: ``'cuda'`` raises ``ag.DeviceError``.
+        ``non_blocking`` is accepted and has nothing to do. ``memory_format``: see clone.
+
+            >>> x.to(ag.float64), x.to("cpu") is x, x.to(y)
+        """
+        dtype, device, copy = _to_args(args, dtype, device, copy)
+        devices.check_device(device, "to")
+        fmt = _conv.preserve_format if memory_format is None else memory_format
+        out = self
+        if dtype is not None and dtypes.as_dtype(dtype, "to") != self._d.dtype:
+            out = ops.astype(self, dtypes.as_dtype(dtype, "to"))
+        if fmt is not _conv.preserve_format:
+            out = _conv.contiguous(out, fmt)
+        if copy and out is self:
+            out = ops.clone(self, memory_format=fmt)
+        return out
+
+    float = _cast_method(np.float32, "float")
+    double = _cast_method(np.float64, "double")
+    half = _cast_method(np.float16, "half")
+    long = _cast_method(np.int64, "long")
+    int = _cast_method(np.int32, "int")
+    short = _cast_method(np.int16, "short")
+    char = _cast_method(np.int8, "char")
+    byte = _cast_method(np.uint8, "byte")
+    bool = _cast_method(np.bool_, "bool")
+    cfloat = _cast_method(np.complex64, "cfloat")
+    cdouble = _cast_method(np.complex128, "cdouble")
+
+    def type(self, dtype=None, non_blocking=False):
+        """Without ``dtype``: PyTorch's type name (``'torch.FloatTensor'``). With one
+        (a dtype or such a name): ``self.to(dtype)``."""
+        if dtype is None:
+            return dtypes.type_name(self._d.dtype)
+        if isinstance(dtype, str):
+            if "cuda." in dtype:                          # 'torch.cuda.FloatTensor'
+                devices.check_device("cuda", "type")
+            dtype = dtypes.from_type_name(dtype, "type")
+        return self.to(dtype)
+
+    def type_as(self, other):
+        """``self.to(other.dtype)``."""
+        if not isinstance(other, TensorBase):
+            raise TypeError(f"type_as: other must be a Tensor, got {type(other).__name__}")
+        return self.to(other._d.dtype)
+
+    @property
+    def device(self):
+        """``ag.device('cpu')``: it prints ``cpu`` and equals ``'cpu'``."""
+        return devices.CPU
+
+    is_cuda = False
+    is_cpu = True
+
+    def cpu(self, memory_format=_conv.preserve_format):
+        """Self: the data are on the CPU already."""
+        return self.to(memory_format=memory_format)
+
+    def cuda(self, device=None, non_blocking=False, memory_format=_conv.preserve_format):
+        """Raises ``ag.DeviceError``: autograd_core computes with NumPy on the CPU only."""
+        devices.check_device("cuda" if device is None else device, "cuda")
+        raise devices.DeviceError(f"cuda: device must be a CUDA device, got {device!r}")
+
+    clone = ops.clone
+    contiguous = _conv.contiguous
+    is_contiguous = _conv.is_contiguous
+    numel = nelement = ops.numel
+    is_nonzero = ops.is_nonzero
+    is_floating_point = dtypes.is_floating_point
+    is_complex = dtypes.is_complex
+
+    def dim(self):
+        """The number of dimensions (``ndim``)."""
+        return self._d.ndim
+
+    ndimension = dim
+
+    def element_size(self):
+        """Bytes per element (``itemsize``)."""
+        return self._d.dtype.itemsize
+
+    @property
+    def itemsize(self):
+        """Bytes per element."""
+        return self._d.dtype.itemsize
+
+    @property
+    def nbytes(self):
+        """Bytes of all elements, numel · itemsize."""
+        return self._d.size * self._d.dtype.itemsize
+
+    def tolist(self):
+        """The values as nested Python lists of Python numbers (a number for a 0-d tensor)."""
+        _escape(self, "tolist()")
+        return self._d.tolist()
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        """Zeros of ``size`` with self's dtype (unless ``dtype``): ``x.new_zeros(2, 3)``."""
+        shape = _size_of("new_zeros", size, None)
+        return _new(self, "new_zeros", lambda dt: np.zeros(shape, dt), dtype, device,
+                    requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        """Ones of ``size`` with self's dtype (unless ``dtype``)."""
+        shape = _size_of("new_ones", size, None)
+        return _new(self, "new_ones", lambda dt: np.ones(shape, dt), dtype, device,
+                    requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        """Uninitialised values of ``size`` with self's dtype (unless ``dtype``)."""
+        shape = _size_of("new_empty", size, None)
+        return _new(self, "new_empty", lambda dt: np.empty(shape, dt), dtype, device,
+                    requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        """``fill_value`` everywhere, of ``size``, with self's dtype (unless ``dtype``)."""
+        shape = _size_of("new_full", (), size)
+        value = fill_value._d if isinstance(fill_value, TensorBase) else fill_value
+        if np.ndim(value) != 0 or np.result_type(value).kind not in "biufc":
+            raise TypeError(f"new_full: fill_value must be a number, got {fill_value!r}")
+        return _new(self, "new_full", lambda dt: np.full(shape, value, dt), dtype, device,
+                    requires_grad)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        """A copy of ``data`` with self's dtype (unless ``dtype``), a new leaf."""
+        def make(dt):
+            if isinstance(data, TensorBase):
+                return Tensor(data, dtype=dt)          # the constructor copies (and is traced)
+            try:
+                return np.array(data, dtype=dt)
+            except (TypeError, ValueError) as e:
+                raise TypeError(f"new_tensor: cannot make a {dt} tensor from "
+                                f"{type(data).__name__}: {e}") from None
+        return _new(self, "new_tensor", make, dtype, device, requires_grad)
+
+    def detach_(self):
+        """Take self out of the graph, in place: a leaf that does not require grad.
+        Refused for a view of a graph tensor (use ``detach()``)."""
+        if self._rg and isinstance(self._op, P.View) and self._parents \
+                and np.may_share_memory(self._d, self._parents[0]._d):
+            raise RuntimeError("detach_: cannot detach a view of a tensor in the graph in place; "
+                               "use detach() instead")
+        if self._rg:
+            self._op, self._parents, self._settings, self._seq = None, (), None, 0
+            self._prev = None
+            self._rg = False
+        self._tan = None
+        return self
+
+    def __contains__(self, element):
+        """``element in t``: some element (or row, by broadcasting) equals it."""
+        if not isinstance(element, (TensorBase, numbers.Number, np.generic)):
+            raise TypeError(f"Tensor.__contains__ only supports a Tensor or a number, "
+                            f"got {type(element).__name__}")
+        found = ops.eq(self, element)
+        _escape(found, "`in` (Python control flow on a tensor's value)")
+        return bool(np.any(found._d))
+
+    def __reversed__(self):
+        """Self with the first axis reversed (a copy; a 0-d tensor is itself)."""
+        return self if self.ndim == 0 else ops.clone(self[::-1])
+
+    def __round__(self, ndigits=None):
+        return round(_python_number(self, "round"), ndigits)
+
+    def __floor__(self):
+        return math.floor(_python_number(self, "math.floor"))
+
+    def __ceil__(self):
+        return math.ceil(_python_number(self, "math.ceil"))
+
+    def __trunc__(self):
+        return math.trunc(_python_number(self, "math.trunc"))
+
+    def __complex__(self):
+        return complex(_python_number(self, "complex"))
+
+    # Module functions that are methods under torch's names too (tests/test_method_agreement.py).
+    add = ops.add
+    sub = subtract = ops.sub
+    mul = multiply = ops.mul
+    div = divide = true_divide = ops.div
+    negative = ops.neg
+    absolute = ops.abs
+    logical_and, logical_or, logical_xor = ops.logical_and, ops.logical_or, ops.logical_xor
+    logical_not = ops.logical_not
+    equal = ops.equal
+    greater, greater_equal, less, less_equal = ops.greater, ops.greater_equal, ops.less, \
+        ops.less_equal
+    not_equal = ops.not_equal
+    take_along_dim = ops.take_along_dim
+
+    # -- in place, random (PyTorch's rules: see ops.inplace.overwrite) ---------
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        """Fill with samples of N(mean, std²), in place: drawn in float64 from
+        ``generator`` (default: the global generator) and rounded to the dtype,
+        the numbers of ``nn.init.normal_``."""
+        mean, std = _number(mean, "normal_", "mean"), _number(std, "normal_", "std")
+        if not std >= 0:
+            raise ValueError(f"normal_: std must be non-negative, got {std}")
+        return _fill_random(self, "normal_", generator,
+                            lambda rng, shape: rng.normal(mean, std, size=shape))
+
+    def uniform_(self, a=0.0, b=1.0, *, generator=None):
+        """Fill with samples of U(a, b), in place (float64 draws rounded to the dtype,
+        the numbers of ``nn.init.uniform_``)."""
+        a, b = _number(a, "uniform_", "a"), _number(b, "uniform_", "b")
+        if not a <= b:
+            raise ValueError(f"uniform_: expects a <= b, got a={a}, b={b}")
+        return _fill_random(self, "uniform_", generator,
+                            lambda rng, shape: rng.uniform(a, b, size=shape))
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        """Fill with 1 with probability ``p`` (a number, or a tensor broadcast to self's
+        shape), else 0, in place; any dtype."""
+        probs = p._d if isinstance(p, TensorBase) else np.asarray(p)
+        if probs.dtype.kind not in "biuf":
+            raise TypeError(f"bernoulli_: p must be a number or a real tensor, got {p!r}")
+        if probs.size and not (np.all(probs >= 0) and np.all(probs <= 1)):
+            raise ValueError(f"bernoulli_: p must be in [0, 1], got {p!r}")
+        try:
+            np.broadcast_to(probs, self.shape)
+        except ValueError:
+            raise ValueError(f"bernoulli_: p of shape {probs.shape} cannot be broadcast to the "
+                             f"tensor's shape {self.shape}") from None
+        return _fill_random(self, "bernoulli_", generator,
+                            lambda rng, shape: rng.random(shape) < probs, continuous=False)
+
+    def exponential_(self, lambd=1.0, *, generator=None):
+        """Fill with samples of the exponential distribution of rate λ (density λe^{-λx}), in place."""
+        lambd = _number(lambd, "exponential_", "lambd")
+        if not lambd > 0:
+            raise ValueError(f"exponential_: expects lambd > 0, got lambd={lambd}")
+        return _fill_random(self, "exponential_", generator,
+                            lambda rng, shape: rng.exponential(1.0 / lambd, size=shape))
+
+    def geometric_(self, p, *, generator=None):
+        """Fill with samples of the geometric distribution P(k) = (1-p)^{k-1}·p,
+        k = 1, 2, … (the trial of the first success), in place; any numeric dtype."""
+        p = _number(p, "geometric_", "p")
+        if not 0 < p < 1:
+            raise ValueError(f"geometric_: expects p in (0, 1), got p={p}")
+        return _fill_random(self, "geometric_", generator,
+                            lambda rng, shape: rng.geometric(p, size=shape), continuous=False)
+
+    def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+        """Fill with samples of the Cauchy distribution, density 1/(πσ(1 + ((x-median)/σ)²)), in place."""
+        median, sigma = _number(median, "cauchy_", "median"), _number(sigma, "cauchy_", "sigma")
+        if not sigma > 0:
+            raise ValueError(f"cauchy_: expects sigma > 0, got sigma={sigma}")
+        return _fill_random(self, "cauchy_", generator,
+                            lambda rng, shape: median + sigma * rng.standard_cauchy(size=shape))
+
+    def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+        """Fill with exp(N(mean, std²)) samples, in place (``mean``, ``std`` of the logarithm)."""
+        mean, std = _number(mean, "log_normal_", "mean"), _number(std, "log_normal_", "std")
+        if not std > 0:
+            raise ValueError(f"log_normal_: expects std > 0, got std={std}")
+        return _fill_random(self, "log_normal_", generator,
+                            lambda rng, shape: rng.lognormal(mean, std, size=shape))
+
+    def random_(self, from_=None, to=None, *, generator=None):
+        """Fill with integers uniform on [from_, to), in place, as ``torch.Tensor.random_``:
+        ``random_(to)`` is [0, to); ``random_()`` is every integer the dtype holds
+        exactly ([0, 2^mantissa] for floating dtypes, [0, max] for integer ones)."""
+        low, high = _random_range(self, from_, to, "random_")
+        draw = np.uint64 if high > 1 << 63 else np.int64
+        return _fill_random(self, "random_", generator, lambda rng, shape: rng.integers(
+            low, high, size=shape, dtype=draw), continuous=False)
+
+    def fill_diagonal_(self, fill_value, wrap=False):
+        """Write ``fill_value`` on the main diagonal (i, i, …), in place. A tensor of more
+        than 2 dimensions must have them equal; a tall matrix with ``wrap=True``
+        starts the diagonal again after N+1 rows (``np.fill_diagonal``)."""
+        value = _number(fill_value, "fill_diagonal_", "fill_value")
+        _ip.setitem(self, _diagonal_index(self.shape, wrap, "fill_diagonal_"), value)
+        return self
 
     def __iter__(self):
         if self.ndim == 0:

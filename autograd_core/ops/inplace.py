@@ -30,7 +30,7 @@ from .. import graph
 from ..graph import Version, bump_version, next_seq, state
 from ._args import to_tensor
 
-__all__ = ["inplace", "setitem"]
+__all__ = ["inplace", "setitem", "overwrite"]
 
 _LEAF_MSG = ("a leaf Variable that requires grad is being used in an in-place operation "
              "({op}): change it under `with ag.no_grad():` (as an optimiser step does), or "
@@ -83,6 +83,10 @@ def inplace(t, op, compute, *operands):
         raise RuntimeError(f"{op}: output with shape {list(t.shape)} doesn't match the broadcast "
                            f"shape {list(new.shape)}")
     _check_cast(op, new._d.dtype, t._d.dtype)
+    if records and t._rg and not new._rg:
+        # A constant overwrites a tensor of the graph (fill_, normal_, copy_ of a constant):
+        # as in PyTorch it stays in the graph, with a zero gradient to its old value.
+        new = P.where(wrap(np.asarray(new._d, dtype=t._d.dtype)), t, cond=np.True_)
     records = records and new._rg
     if records:
         share_version(t)           # the old record shares the counter the write bumps
@@ -180,6 +184,25 @@ def ufunc_(t, op, ufunc, other, compute):
         bump_version(t)
         return t
     return inplace(t, op, compute, other)
+
+
+def overwrite(t, op, make):
+    """Replace ``t``'s values by ``make(shape, dtype)``, an ndarray that does not
+    depend on them (``normal_``, ``uniform_``, ...), in place.
+
+    Without a graph the array goes straight into ``t``'s memory; otherwise as
+    ``inplace`` (refused on a leaf that requires grad outside ``no_grad``; a
+    tensor of a graph keeps a zero gradient to its old value). ``make`` runs
+    after those checks, so a refused call draws no random numbers.
+    """
+    if not isinstance(t, TensorBase):
+        raise TypeError(f"{op}: expected a Tensor, got {type(t).__name__}")
+    d = t._d
+    if _fast(t, op, ()) and d.__class__ is np.ndarray and d.flags.writeable:
+        np.copyto(d, make(d.shape, d.dtype), casting="unsafe")
+        bump_version(t)
+        return t
+    return inplace(t, op, lambda x: wrap(np.asarray(make(x.shape, x._d.dtype))))
 
 
 def setitem(t, index, value):

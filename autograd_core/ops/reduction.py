@@ -154,13 +154,17 @@ def argmin(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     return _arg("argmin", np.argmin, x, axis, keepdims, dim, keepdim)
 
 
-def take_along_dim(x, indices, dim):
-    """``x`` picked at ``indices`` along ``dim`` (``np.take_along_axis``);
+def take_along_dim(x, indices, dim=None, *, axis=None):
+    """``x`` picked at ``indices`` along ``dim`` (or ``axis``; ``np.take_along_axis``),
+    of the flattened ``x`` and ``indices`` without one, as ``torch.take_along_dim``;
     differentiable in ``x`` (the gradient is scattered back)."""
     x = to_tensor(x, "take_along_dim")
     idx = np.asarray(indices._d if isinstance(indices, TensorBase) else indices)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"take_along_dim: indices must be integers, got dtype {idx.dtype}")
+    dim = spelling("take_along_dim", "dim", dim, "axis", axis)
+    if dim is None:
+        x, idx, dim = P.reshape(x, shape=(x._d.size,)), idx.reshape(-1), 0
     d = one_axis(dim, x.ndim, "take_along_dim")
     if idx.ndim != x.ndim:
         raise ValueError(f"take_along_dim: indices of shape {idx.shape} must have as many "

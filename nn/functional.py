@@ -61,24 +61,35 @@ def tanh(input):  # noqa: A002
     return _to_tensor(input, fn="tanh").tanh()
 
 
-def _implicit_dim(x, dim):
-    # PyTorch's legacy choice when dim=None: 0 for 0-, 1- and 3-D inputs, else 1.
+def _dim(fn, x, dim, axis, default=-1):
+    """The axis given as ``dim=`` (PyTorch) or ``axis=`` (NumPy); with neither,
+    ``dim=None`` picks PyTorch's legacy implicit dimension: 0 for 0-, 1- and
+    3-D inputs, else 1."""
+    if axis is not None:
+        if dim is not None and dim is not default:
+            raise TypeError(f"{fn}: got both dim= and axis=; give one")
+        return axis
     if dim is None:
         return 0 if x.ndim in (0, 1, 3) else 1
     return dim
 
 
-def softmax(input, dim=-1):  # noqa: A002
-    """exp(x_i) / Σ_j exp(x_j) along ``dim`` (default -1; ``None`` picks PyTorch's
-    legacy implicit dimension)."""
+def softmax(input, dim=-1, _stacklevel=3, dtype=None, *, axis=None):  # noqa: A002
+    """exp(x_i) / Σ_j exp(x_j) along ``dim`` (or ``axis``; default -1, ``None`` picks
+    PyTorch's legacy implicit dimension), computed in ``dtype`` if given.
+    (``_stacklevel`` is PyTorch's, accepted so that ``dtype`` has its position.)
+
+        >>> F.softmax(logits, dim=1), F.softmax(logits, axis=1)      # the same
+    """
     x = _to_tensor(input, fn="softmax")
-    return x.softmax(_implicit_dim(x, dim))
+    return x.softmax(_dim("softmax", x, dim, axis), dtype=dtype)
 
 
-def log_softmax(input, dim=-1):  # noqa: A002
-    """x_i − log Σ_j exp(x_j) along ``dim``, stable at ±1000."""
+def log_softmax(input, dim=-1, _stacklevel=3, dtype=None, *, axis=None):  # noqa: A002
+    """x_i − log Σ_j exp(x_j) along ``dim`` (or ``axis``; default -1), stable at ±1000,
+    computed in ``dtype`` if given."""
     x = _to_tensor(input, fn="log_softmax")
-    return x.log_softmax(_implicit_dim(x, dim))
+    return x.log_softmax(_dim("log_softmax", x, dim, axis), dtype=dtype)
 
 
 def _softplus(x):

@@ -36,6 +36,7 @@ import numbers
 
 import numpy as np
 
+import autograd_core as ag
 from autograd_core import Tensor
 from autograd_core import random as _random
 from autograd_core.random import default_seed, manual_seed
@@ -126,20 +127,24 @@ def calculate_gain(nonlinearity, param=None):
 
 # ---------------------------------------------------------------- fillers
 
+def _by_method(tensor, fn, *args, generator=None):
+    """``tensor.<fn>(*args, generator=generator)`` under no_grad (an ndarray through a
+    Tensor sharing its memory): the Tensor method holds the sampling, in one place."""
+    arr = _array_of(tensor, fn)
+    target = tensor if isinstance(tensor, Tensor) else ag.from_numpy(arr)
+    with ag.no_grad():
+        getattr(target, fn)(*args, generator=generator)
+    return tensor
+
+
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
-    """Fill with U(a, b)."""
-    if not a <= b:
-        raise ValueError(f"uniform_: expects a <= b, got a={a}, b={b}")
-    rng = get_generator(generator, "uniform_")
-    return _fill(tensor, rng.uniform(a, b, size=_shape(tensor)), "uniform_")
+    """Fill with U(a, b) (``Tensor.uniform_``: float64 draws rounded to the dtype)."""
+    return _by_method(tensor, "uniform_", a, b, generator=generator)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
-    """Fill with N(mean, std²)."""
-    if std < 0:
-        raise ValueError(f"normal_: std must be non-negative, got {std}")
-    rng = get_generator(generator, "normal_")
-    return _fill(tensor, rng.normal(mean, std, size=_shape(tensor)), "normal_")
+    """Fill with N(mean, std²) (``Tensor.normal_``: float64 draws rounded to the dtype)."""
+    return _by_method(tensor, "normal_", mean, std, generator=generator)
 
 
 def constant_(tensor, val):

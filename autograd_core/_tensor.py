@@ -142,7 +142,12 @@ def _fill_random(t, fn, generator, sample, continuous=True):
         raise TypeError(f"{fn}: draws from a continuous distribution and needs a floating-point "
                         f"tensor, got dtype {t._d.dtype} (convert with .float() first)")
     rng = _random.get_generator(generator, fn)
-    return _ip.overwrite(t, fn, lambda shape, dt: np.asarray(sample(rng, shape)).astype(dt))
+    return _ip.overwrite(t, fn, lambda shape, dt: P.draw(_sampled, rng, sample, shape, dt))
+
+
+def _sampled(rng, sample, shape, dt):
+    """``sample(rng, shape)`` rounded to ``dt`` (what ``P.draw`` repeats in a compiled step)."""
+    return np.asarray(sample(rng, shape)).astype(dt)
 
 
 def _number(x, fn, arg):

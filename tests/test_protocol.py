@@ -474,6 +474,24 @@ def test_in_place_random_on_a_leaf_follows_torchs_rules(fill):
     assert w.is_leaf and w.requires_grad and w._version == 1
 
 
+def test_a_compiled_step_draws_afresh_as_eager_code_does():
+    w = ag.zeros(3)
+
+    def step(x):
+        with ag.no_grad():
+            w.normal_()
+        return x + w.uniform_(-1.0, 1.0) * ag.zeros(3).exponential_()
+
+    compiled, x = ag.compile(step), ag.zeros(3)
+    ag.manual_seed(11)
+    eager = [step(x).numpy().copy() for _ in range(3)]
+    ag.manual_seed(11)
+    replayed = [compiled(x).numpy().copy() for _ in range(3)]
+    np.testing.assert_array_equal(eager, replayed)
+    assert not np.array_equal(replayed[1], replayed[2])
+    assert compiled.stats["traces"] == 1
+
+
 @pytest.mark.parametrize("name", ["normal_", "uniform_", "exponential_", "fill_"])
 def test_overwriting_a_graph_tensor_leaves_a_zero_gradient_as_torch(name):
     torch = pytest.importorskip("torch")

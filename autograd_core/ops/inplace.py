@@ -86,7 +86,8 @@ def inplace(t, op, compute, *operands):
     if records and t._rg and not new._rg:
         # A constant overwrites a tensor of the graph (fill_, normal_, copy_ of a constant):
         # as in PyTorch it stays in the graph, with a zero gradient to its old value.
-        new = P.where(wrap(np.asarray(new._d, dtype=t._d.dtype)), t, cond=np.True_)
+        value = new if new._d.dtype == t._d.dtype else P.astype(new, dtype=t._d.dtype)
+        new = P.where(value, t, cond=np.True_)
     records = records and new._rg
     if records:
         share_version(t)           # the old record shares the counter the write bumps
@@ -187,8 +188,9 @@ def ufunc_(t, op, ufunc, other, compute):
 
 
 def overwrite(t, op, make):
-    """Replace ``t``'s values by ``make(shape, dtype)``, an ndarray that does not
-    depend on them (``normal_``, ``uniform_``, ...), in place.
+    """Replace ``t``'s values by ``make(shape, dtype)``, a constant Tensor (e.g. a
+    ``primitives.draw``, which a compiled step draws afresh) or an ndarray that does
+    not depend on them (``normal_``, ``uniform_``, ...), in place.
 
     Without a graph the array goes straight into ``t``'s memory; otherwise as
     ``inplace`` (refused on a leaf that requires grad outside ``no_grad``; a
@@ -199,10 +201,11 @@ def overwrite(t, op, make):
         raise TypeError(f"{op}: expected a Tensor, got {type(t).__name__}")
     d = t._d
     if _fast(t, op, ()) and d.__class__ is np.ndarray and d.flags.writeable:
-        np.copyto(d, make(d.shape, d.dtype), casting="unsafe")
+        value = make(d.shape, d.dtype)
+        np.copyto(d, value._d if isinstance(value, TensorBase) else value, casting="unsafe")
         bump_version(t)
         return t
-    return inplace(t, op, lambda x: wrap(np.asarray(make(x.shape, x._d.dtype))))
+    return inplace(t, op, lambda x: make(x.shape, x._d.dtype))
 
 
 def setitem(t, index, value):

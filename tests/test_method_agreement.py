@@ -129,7 +129,8 @@ def test_the_paired_names_are_pytorch_tensor_methods_where_torch_has_them():
 
 # ---------------------------------------------------------------- both spellings
 
-_SPELLINGS = (("dim", "axis"), ("keepdim", "keepdims"))
+# (PyTorch's names, NumPy's name): ``dims`` is torch's plural for flip and roll.
+_SPELLINGS = ((("dim", "dims"), "axis"), (("keepdim",), "keepdims"))
 
 
 def _axis_functions():
@@ -138,14 +139,16 @@ def _axis_functions():
             fn = getattr(module, name)
             if inspect.isfunction(fn):
                 params = inspect.signature(fn).parameters
-                if any(a in params for pair in _SPELLINGS for a in pair):
+                if any(a in params for torch_names, numpy_name in _SPELLINGS
+                       for a in (*torch_names, numpy_name)):
                     yield f"{module.__name__}.{name}", params
 
 
 @pytest.mark.parametrize("qualname,params", list(_axis_functions()),
                          ids=[q for q, _ in _axis_functions()])
 def test_every_axis_argument_takes_both_spellings(qualname, params):
-    for torch_name, numpy_name in _SPELLINGS:
-        if torch_name in params or numpy_name in params:
-            assert torch_name in params and numpy_name in params, (
-                f"{qualname} takes only one of {torch_name}= and {numpy_name}=")
+    for torch_names, numpy_name in _SPELLINGS:
+        has_torch = any(n in params for n in torch_names)
+        if has_torch or numpy_name in params:
+            assert has_torch and numpy_name in params, (
+                f"{qualname} takes only one of {'/'.join(torch_names)}= and {numpy_name}=")

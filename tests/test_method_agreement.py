@@ -30,16 +30,28 @@ METHOD_ONLY = {
     "dim", "ndimension", "nelement", "element_size",
 }
 
-# Module functions without a method.
+# Module functions without a method (checked below against torch.Tensor).
+_ACTIVATIONS = ("celu", "elu", "gelu", "hardsigmoid", "hardswish", "hardtanh", "logsigmoid",
+                "mish", "relu6", "selu", "silu", "softplus", "softsign")
 FUNCTION_ONLY = {
     "cat": "its first argument is a sequence of tensors",
     "concatenate": "its first argument is a sequence of tensors",
     "stack": "its first argument is a sequence of tensors",
-    "where": "the condition comes first (torch's Tensor.where(cond, other) orders them otherwise)",
+    "einsum": "its first argument is the equation",
     "linear": "a layer's op (torch.nn.functional.linear), not a method in torch either",
+    "tensordot": "a function of two equal operands, not a method in torch either",
+    "std_mean": "a function only in torch too (torch.std_mean)",
+    "var_mean": "a function only in torch too (torch.var_mean)",
     "getitem": "the method is __getitem__ (x[index])",
     "power": "NumPy's name, for np.power; the method is pow",
     "is_tensor": "a question about any object, which need not be a tensor",
+    **{name: "an activation of torch.nn.functional, not a Tensor method in torch"
+       for name in _ACTIVATIONS},
+}
+
+# Methods whose arguments differ from the module function's, as in torch.
+DIFFERENT_ARGUMENTS = {
+    "where": "x.where(condition, y) is where(condition, x, y): the condition comes first there",
 }
 
 
@@ -81,7 +93,7 @@ def test_a_method_is_the_module_function_or_takes_its_arguments(name):
     assert function is not None, (
         f"Tensor.{name} has no module function ag.{name}: add it to ag.ops (or, if PyTorch "
         f"has it only as a method, to METHOD_ONLY with the reason)")
-    if method is not function:
+    if method is not function and name not in DIFFERENT_ARGUMENTS:
         assert _params_after_first(method) == _params_after_first(function), \
             f"Tensor.{name} and ag.{name} take different arguments"
 
@@ -98,7 +110,7 @@ def test_a_module_function_is_a_method(name):
         return
     assert name in METHODS, (f"ag.{name} has no Tensor method: add `{name} = ops.{name}` to "
                              f"Tensor (or to FUNCTION_ONLY with the reason)")
-    assert METHODS[name] is getattr(ag.ops, name) or \
+    assert METHODS[name] is getattr(ag.ops, name) or name in DIFFERENT_ARGUMENTS or \
         _params_after_first(METHODS[name]) == _params_after_first(getattr(ag.ops, name))
 
 
@@ -107,6 +119,8 @@ def test_the_exceptions_are_current():
     for name in METHOD_ONLY:
         assert _module_function(name) is None, f"ag.{name} exists: drop it from METHOD_ONLY"
     assert set(FUNCTION_ONLY) <= set(_op_functions())
+    for name in DIFFERENT_ARGUMENTS:
+        assert METHODS[name] is not _module_function(name), name
 
 
 def test_the_exceptions_follow_pytorch():
@@ -116,8 +130,10 @@ def test_the_exceptions_follow_pytorch():
         assert hasattr(torch.Tensor, name), name
         assert not isinstance(getattr(torch, name, None), functions), \
             f"torch.{name} is a function: ag.{name} should be one too"
-    for name in set(FUNCTION_ONLY) - {"where"}:
+    for name in FUNCTION_ONLY:
         assert not hasattr(torch.Tensor, name), f"torch.Tensor.{name} exists: make it a method"
+    for name in DIFFERENT_ARGUMENTS:
+        assert hasattr(torch.Tensor, name) and callable(getattr(torch, name, None)), name
 
 
 def test_the_paired_names_are_pytorch_tensor_methods_where_torch_has_them():
@@ -129,8 +145,10 @@ def test_the_paired_names_are_pytorch_tensor_methods_where_torch_has_them():
 
 # ---------------------------------------------------------------- both spellings
 
-# (PyTorch's names, NumPy's name): ``dims`` is torch's plural for flip and roll.
-_SPELLINGS = ((("dim", "dims"), "axis"), (("keepdim",), "keepdims"))
+# An argument named on the left must come with one named on the right: dims is torch's
+# plural (flip, roll; tensordot's NumPy name is axes); keepdim and keepdims go together.
+_SPELLINGS = (("axis", ("dim", "dims")), ("dim", ("axis",)), ("dims", ("axis", "axes")),
+              ("keepdim", ("keepdims",)), ("keepdims", ("keepdim",)))
 
 
 def _axis_functions():
@@ -139,16 +157,14 @@ def _axis_functions():
             fn = getattr(module, name)
             if inspect.isfunction(fn):
                 params = inspect.signature(fn).parameters
-                if any(a in params for torch_names, numpy_name in _SPELLINGS
-                       for a in (*torch_names, numpy_name)):
+                if any(given in params for given, _ in _SPELLINGS):
                     yield f"{module.__name__}.{name}", params
 
 
 @pytest.mark.parametrize("qualname,params", list(_axis_functions()),
                          ids=[q for q, _ in _axis_functions()])
 def test_every_axis_argument_takes_both_spellings(qualname, params):
-    for torch_names, numpy_name in _SPELLINGS:
-        has_torch = any(n in params for n in torch_names)
-        if has_torch or numpy_name in params:
-            assert has_torch and numpy_name in params, (
-                f"{qualname} takes only one of {'/'.join(torch_names)}= and {numpy_name}=")
+    for given, others in _SPELLINGS:
+        if given in params:
+            assert any(o in params for o in others), (
+                f"{qualname} takes {given}= but not {' or '.join(o + '=' for o in others)}")

@@ -568,6 +568,15 @@ def test_take_along_dim_takes_dim_axis_or_none_as_torch():
     assert np.take_along_axis(ag.tensor(a), idx, axis=1).tolist() == [[0, 3], [5, 5], [10, 8]]
 
 
+def test_unique_takes_dim_or_axis():
+    torch = pytest.importorskip("torch")
+    rows = [[1, 2], [1, 2], [3, 4]]
+    ref = torch.unique(torch.tensor(rows), dim=0).tolist()
+    assert ag.unique(ag.tensor(rows), axis=0).tolist() == ref == ag.tensor(rows).unique(dim=0).tolist()
+    with pytest.raises(TypeError, match="unique: got both dim= and axis="):
+        ag.unique(ag.tensor(rows), dim=0, axis=0)
+
+
 # ====================================================================== the README's section
 
 def _readme_section(title):

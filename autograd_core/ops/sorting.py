@@ -205,12 +205,14 @@ def mode(x, dim=-1, keepdim=False, *, axis=None, keepdims=None):
     return ModeResult(*_pick(x, d, kd, choose))
 
 
-def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
-    """The distinct elements (sorted), as ``torch.unique``; with ``dim``, the
-    distinct slices along it. Optionally also the inverse indices (shaped like
+def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None,  # noqa: A002
+           *, axis=None):
+    """The distinct elements (sorted), as ``torch.unique``; with ``dim`` (or ``axis``),
+    the distinct slices along it. Optionally also the inverse indices (shaped like
     the input, or like ``dim``) and the counts. No gradient."""
     fn = "unique"
     x = to_tensor(x, fn)
+    dim = spelling(fn, "dim", dim, "axis", axis)
     data = np.asarray(x._d)
     if dim is None:
         values, inverse, counts = np.unique(data.reshape(-1), return_inverse=True,

@@ -61,7 +61,8 @@ def _cast_method(dtype, name):
         return self.to(dtype, memory_format=memory_format)
     cast.__name__ = cast.__qualname__ = name
     cast.__doc__ = (f"``self.to(ag.{np.dtype(dtype).name})``: differentiable to a floating "
-                    f"dtype, a graph cut (a constant) otherwise; self if already {np.dtype(dtype)}.")
+                    f"dtype, a graph cut (a constant) otherwise; self if already "
+                    f"{np.dtype(dtype)}.")
     return cast
 
 
@@ -698,7 +699,8 @@ class Tensor(TensorBase):
                             lambda rng, shape: rng.random(shape) < probs, continuous=False)
 
     def exponential_(self, lambd=1.0, *, generator=None):
-        """Fill with samples of the exponential distribution of rate λ (density λe^{-λx}), in place."""
+        """Fill with samples of the exponential distribution of rate λ (density
+        λe^{-λx}), in place."""
         lambd = _number(lambd, "exponential_", "lambd")
         if not lambd > 0:
             raise ValueError(f"exponential_: expects lambd > 0, got lambd={lambd}")
@@ -715,7 +717,8 @@ class Tensor(TensorBase):
                             lambda rng, shape: rng.geometric(p, size=shape), continuous=False)
 
     def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
-        """Fill with samples of the Cauchy distribution, density 1/(πσ(1 + ((x-median)/σ)²)), in place."""
+        """Fill with samples of the Cauchy distribution, density
+        1/(πσ(1 + ((x-median)/σ)²)), in place."""
         median, sigma = _number(median, "cauchy_", "median"), _number(sigma, "cauchy_", "sigma")
         if not sigma > 0:
             raise ValueError(f"cauchy_: expects sigma > 0, got sigma={sigma}")

@@ -46,7 +46,8 @@ def _parse(spec, index, fn):
         if index is not None:
             raise DeviceError(f"{fn}: device string {spec!r} has an index; got index={index!r} too")
         if not number.isdigit():
-            raise DeviceError(f"{fn}: invalid device string {spec!r} (expected e.g. 'cpu', 'cuda:0')")
+            raise DeviceError(f"{fn}: invalid device string {spec!r} "
+                              f"(expected e.g. 'cpu', 'cuda:0')")
         index = int(number)
     if kind not in _TYPES:
         raise DeviceError(f"{fn}: expected a device type such as 'cpu' or 'cuda' at the start of "

@@ -120,7 +120,8 @@ def numel(x):
 
 
 def is_tensor(obj):
-    """True if ``obj`` is an autograd_core Tensor (``nn.Parameter`` included), as ``torch.is_tensor``."""
+    """True if ``obj`` is an autograd_core Tensor (``nn.Parameter`` included), as
+    ``torch.is_tensor``."""
     return isinstance(obj, TensorBase)
 
 

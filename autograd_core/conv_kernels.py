@@ -154,8 +154,8 @@ def _shift_offsets(kernel, dilation, grid):
     return offsets, tail
 
 
-def _shift_correlate(buf, grid, w, dilation, out, groups):
-    """Σ_k W_k · buf[…, off_k : off_k + Lf] on the flat padded buffer (stride 1):
+def _shift_correlate(buf, grid, w, dilation, out, groups, b=None):
+    """b + Σ_k W_k · buf[…, off_k : off_k + Lf] on the flat padded buffer (stride 1):
     (N, G·Og, *out) as a view cropped from the padded-width result."""
     n = buf.shape[0]
     o, cg = w.shape[:2]
@@ -164,7 +164,7 @@ def _shift_correlate(buf, grid, w, dilation, out, groups):
     offsets, _ = _shift_offsets(kernel, dilation, grid)
     length = out[0] * math.prod(grid[1:])
     xg = buf.reshape(n, groups, cg, buf.shape[-1])
-    wk = w.reshape(groups, og, cg, -1)
+    wk = w.reshape(groups, og, cg, math.prod(kernel))
     res = np.empty((n, groups, og, length), dtype=np.result_type(buf, w))
     tmp = np.empty_like(res) if len(offsets) > 1 else None
     for k, off in enumerate(offsets):
@@ -172,6 +172,7 @@ def _shift_correlate(buf, grid, w, dilation, out, groups):
         if k:
             res += tmp
     res = res.reshape((n, o, out[0]) + grid[1:])
+    _add_bias(res, b)  # on the contiguous buffer, before cropping
     return res[(Ellipsis,) + tuple(slice(0, q) for q in out[1:])] if len(out) > 1 else res
 
 
@@ -197,16 +198,16 @@ def conv(x, w, b=None, *, stride, padding, dilation, groups):
         offsets, tail = _shift_offsets(kernel, dilation,
                                        tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], padding)))
         buf, grid = _flat_buffer(x, padding, tail)
-        return _add_bias(_shift_correlate(buf, grid, w, dilation, out, groups), b)
+        return _shift_correlate(buf, grid, w, dilation, out, groups, b)
     if how == "depthwise":
         y = np.zeros((n, o) + out, dtype=dt)
         for flat, _, qs, ts in _taps(x.shape[2:], out, kernel, stride, padding, dilation):
-            wk = w.reshape(o, -1)[:, flat].reshape((1, o) + (1,) * len(out))
+            wk = w.reshape(o, math.prod(kernel))[:, flat].reshape((1, o) + (1,) * len(out))
             y[_ALL2 + qs] += x[_ALL2 + ts] * wk
         return _add_bias(y, b)
     cols = _im2col(x, kernel, out, stride, padding, dilation)
     cols = cols.reshape(n, groups, cg * math.prod(kernel), math.prod(out))
-    y = np.matmul(w.reshape(groups, o // groups, -1), cols)
+    y = np.matmul(w.reshape(groups, o // groups, cg * math.prod(kernel)), cols)
     return _add_bias(y.reshape((n, o) + out), b)
 
 
@@ -230,15 +231,15 @@ def conv_transpose(g, w, b=None, *, stride, padding, dilation, groups, size):
         buf, grid = _flat_buffer(g, pads, tail)
         flip = (slice(None), slice(None)) + (slice(None, None, -1),) * len(kernel)
         wt = w.reshape((groups, og, cg) + kernel).swapaxes(1, 2).reshape((groups * cg, og) + kernel)
-        return _add_bias(_shift_correlate(buf, grid, wt[flip], dilation, size, groups), b)
+        return _shift_correlate(buf, grid, wt[flip], dilation, size, groups, b)
     if how == "depthwise":
         x = np.zeros((n, o) + size, dtype=dt)
         for flat, _, qs, ts in _taps(size, out, kernel, stride, padding, dilation):
-            wk = w.reshape(o, -1)[:, flat].reshape((1, o) + (1,) * len(out))
+            wk = w.reshape(o, math.prod(kernel))[:, flat].reshape((1, o) + (1,) * len(out))
             x[_ALL2 + ts] += g[_ALL2 + qs] * wk
         return _add_bias(x, b)
-    wt = w.reshape(groups, og, -1).swapaxes(1, 2)                      # (G, Cg·K, Og)
-    cols = np.matmul(wt, g.reshape(n, groups, og, -1))                  # (N, G, Cg·K, L)
+    wt = w.reshape(groups, og, cg * math.prod(kernel)).swapaxes(1, 2)  # (G, Cg·K, Og)
+    cols = np.matmul(wt, g.reshape(n, groups, og, math.prod(out)))    # (N, G, Cg·K, L)
     cols = cols.reshape((n, groups * cg) + kernel + out)
     return _add_bias(_col2im(cols, size, kernel, out, stride, padding, dilation), b)
 
@@ -275,7 +276,7 @@ def conv_weight(x, g, *, stride, padding, dilation, groups, size):
         return dw.reshape((o, 1) + kernel)
     cols = _im2col(x, kernel, out, stride, padding, dilation)
     cols = cols.reshape(n, groups, cg * math.prod(kernel), math.prod(out))
-    prod = np.matmul(g.reshape(n, groups, og, -1), cols.swapaxes(-1, -2))  # (N, G, Og, Cg·K)
+    prod = np.matmul(g.reshape(n, groups, og, math.prod(out)), cols.swapaxes(-1, -2))  # (N, G, Og, Cg·K)
     return prod.sum(axis=0).reshape((o, cg) + kernel)
 
 

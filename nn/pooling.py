@@ -296,7 +296,7 @@ def _adaptive_max_positions(x, out):
     vals = x[(slice(None), slice(None)) + grids]
     vals = vals.reshape(x.shape[:2] + tuple(v for q, w in zip(out, widths) for v in (q, w)))
     perm = (0, 1) + tuple(2 + 2 * a for a in range(n)) + tuple(3 + 2 * a for a in range(n))
-    vals = vals.transpose(perm).reshape(x.shape[:2] + out + (-1,))
+    vals = vals.transpose(perm).reshape(x.shape[:2] + out + (math.prod(widths),))
     best = np.argmax(vals, axis=-1)
     if vals.dtype.kind == "f":
         isnan = np.isnan(vals)

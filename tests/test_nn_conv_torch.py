@@ -504,3 +504,23 @@ def test_reprs_as_torch():
 def test_errors_name_the_function_argument_and_shapes(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+@pytest.mark.parametrize("name,args", [
+    ("conv2d", (np.ones((4, 3, 3, 3)),)), ("conv2d", (np.ones((16, 8, 3, 3)), None, 1, 1)),
+    ("conv1d", (np.ones((2, 3, 2)), None, 2)), ("conv_transpose2d", (np.ones((3, 2, 3, 3)), None, 2)),
+    ("max_pool2d", (2,)), ("avg_pool2d", (3, 1, 1)), ("adaptive_avg_pool2d", ((2, 3),)),
+    ("adaptive_max_pool2d", ((3, 3),)), ("interpolate", (None, 2))])
+def test_empty_batches_as_torch(name, args):
+    """A batch of zero images gives an empty result of PyTorch's shape, and an
+    empty gradient."""
+    channels = 3
+    if name.startswith("conv"):
+        channels = args[0].shape[0 if name == "conv_transpose2d" else 1]
+    x = np.ones((0, channels) + ((6,) if name == "conv1d" else (6, 6)))
+    xo = Tensor(x, requires_grad=True)
+    y = getattr(F, name)(xo, *args)
+    targs = tuple(torch.tensor(a) if isinstance(a, np.ndarray) else a for a in args)
+    assert y.shape == tuple(getattr(torch.nn.functional, name)(torch.tensor(x), *targs).shape)
+    y.sum().backward()
+    assert xo.grad.shape == x.shape

@@ -21,10 +21,13 @@ algorithms, chosen by shape (measured on the benchmark CNN and on wider layers):
   convolution is K matmuls (O, C)·(C, L) straight on the buffer, with no patch
   array, and the outputs of the padded width are cropped at the end (the
   columns past the valid width are garbage). Wins once the channels feeding
-  the product reach about 8: 3·C·K·L fewer bytes move than with im2col.
+  the products reach about 8 (2 for the transposed convolution), see
+  ``plan``.
 * ``depthwise`` — one input and one output channel per group (depthwise
-  convolutions, and pooling written as a convolution): K multiply-adds of
-  views; a matmul with an inner dimension of 1 would only add call overhead.
+  convolutions, and pooling written as a convolution): K broadcast
+  multiply-adds, on the shifted flat buffer when the stride is 1 (long
+  contiguous rows: 2-4× faster than on 2-D views), else on strided views; a
+  matmul with an inner dimension of 1 would only add call overhead.
 
 ``conv`` is y = W ⋆ x; ``conv_transpose`` is its adjoint in x (``col2im``, or for
 stride 1 the same ``shift`` kernel on the cotangent with the kernel flipped and
@@ -42,9 +45,16 @@ import numpy as np
 __all__ = ["conv_output_size", "conv", "conv_transpose", "conv_weight", "max_pool",
            "pool_choice", "pool_positions", "pool_windows_inside", "plan"]
 
-# The per-group channel count from which the shift algorithm's K thin matmuls
-# beat one im2col matmul (measured: 1 → im2col 20× faster, 8 → shift 1.1-2× faster).
+# When the shift algorithm pays (CPU time on the benchmark CNN's layers and on
+# wider ones, 2 cores, one BLAS thread): its K products have the channels of
+# one group as inner dimension — 1 is 20× slower than im2col, from 8 on it is
+# level or ahead, and 2-4× ahead once im2col's patch array leaves the cache;
+# it computes the padded width and crops, so narrow outputs (7 wide, padded
+# 9) favour im2col. The transposed product needs only 2 channels to beat
+# col2im's scattered accumulation.
 SHIFT_MIN_CHANNELS = 8
+SHIFT_MIN_CHANNELS_TRANSPOSE = 2
+SHIFT_MAX_WIDTH_WASTE = 1.25
 
 
 def conv_output_size(size, kernel, stride, padding, dilation):
@@ -87,15 +97,27 @@ def _taps(size, out, kernel, stride, padding, dilation):
 _ALL2 = (slice(None), slice(None))
 
 
-def plan(kind, x_shape, w_shape, stride, groups):
-    """The algorithm for ``kind`` ('conv', 'transpose' or 'weight') at these
-    shapes: 'depthwise', 'shift' or 'im2col' (see the module docstring)."""
+def _unit(stride):
+    return all(s == 1 for s in stride)
+
+
+def plan(kind, x_shape, w_shape, stride, padding, dilation, groups):
+    """The algorithm for ``kind`` ('conv', 'transpose' or 'weight') of a
+    convolution of an (N, C, *S) input ``x_shape`` with an (O, C/G, *K) weight:
+    'depthwise', 'shift' or 'im2col' (see the module docstring)."""
     out_per_group = w_shape[0] // groups
     in_per_group = w_shape[1]
     if in_per_group == 1 and out_per_group == 1:
         return "depthwise"
-    inner = out_per_group if kind == "transpose" else in_per_group
-    if all(s == 1 for s in stride) and inner >= SHIFT_MIN_CHANNELS:
+    if not _unit(stride):
+        return "im2col"
+    if kind == "transpose":
+        return "shift" if out_per_group >= SHIFT_MIN_CHANNELS_TRANSPOSE else "im2col"
+    size, kernel = x_shape[2:], w_shape[2:]
+    grid = [n + lo + hi for n, (lo, hi) in zip(size, padding)]
+    out = conv_output_size(size, kernel, stride, padding, dilation)
+    waste = math.prod(grid[1:]) / max(1, math.prod(out[1:]))
+    if in_per_group >= SHIFT_MIN_CHANNELS and waste <= SHIFT_MAX_WIDTH_WASTE:
         return "shift"
     return "im2col"
 
@@ -165,10 +187,12 @@ def _shift_correlate(buf, grid, w, dilation, out, groups, b=None):
     length = out[0] * math.prod(grid[1:])
     xg = buf.reshape(n, groups, cg, buf.shape[-1])
     wk = w.reshape(groups, og, cg, math.prod(kernel))
+    # one channel in and out per group: a broadcast product, not N·G 1×1 matmuls
+    product = np.multiply if cg == og == 1 else np.matmul
     res = np.empty((n, groups, og, length), dtype=np.result_type(buf, w))
     tmp = np.empty_like(res) if len(offsets) > 1 else None
     for k, off in enumerate(offsets):
-        np.matmul(wk[..., k], xg[..., off:off + length], out=res if k == 0 else tmp)
+        product(wk[..., k], xg[..., off:off + length], out=res if k == 0 else tmp)
         if k:
             res += tmp
     res = res.reshape((n, o, out[0]) + grid[1:])
@@ -190,11 +214,11 @@ def conv(x, w, b=None, *, stride, padding, dilation, groups):
     """y[n, o, q] = b[o] + Σ_{c ∈ group(o), i} W[o, c, i] · x_pad[n, c, q·s + i·d]."""
     kernel = w.shape[2:]
     out = conv_output_size(x.shape[2:], kernel, stride, padding, dilation)
-    how = plan("conv", x.shape, w.shape, stride, groups)
+    how = plan("conv", x.shape, w.shape, stride, padding, dilation, groups)
     n = x.shape[0]
     o, cg = w.shape[:2]
     dt = np.result_type(x, w)
-    if how == "shift":
+    if how == "shift" or (how == "depthwise" and _unit(stride)):
         offsets, tail = _shift_offsets(kernel, dilation,
                                        tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], padding)))
         buf, grid = _flat_buffer(x, padding, tail)
@@ -220,9 +244,9 @@ def conv_transpose(g, w, b=None, *, stride, padding, dilation, groups, size):
     og = o // groups
     n = g.shape[0]
     size = tuple(size)
-    how = plan("transpose", (n, cg * groups) + size, w.shape, stride, groups)
+    how = plan("transpose", (n, cg * groups) + size, w.shape, stride, padding, dilation, groups)
     dt = np.result_type(g, w)
-    if how == "shift":
+    if how == "shift" or (how == "depthwise" and _unit(stride)):
         # x̄ = (flipped, transposed W) ⋆ g placed on a grid of S + d·(K − 1).
         pads = [(d * (k - 1) - lo, s + lo - q)
                 for s, q, k, (lo, _), d in zip(size, out, kernel, padding, dilation)]
@@ -252,9 +276,9 @@ def conv_weight(x, g, *, stride, padding, dilation, groups, size):
     n, c = x.shape[:2]
     o = g.shape[1]
     cg, og = c // groups, o // groups
-    how = plan("weight", x.shape, (o, cg) + kernel, stride, groups)
+    how = plan("weight", x.shape, (o, cg) + kernel, stride, padding, dilation, groups)
     dt = np.result_type(x, g)
-    if how == "shift":
+    if how == "shift" or (how == "depthwise" and _unit(stride)):
         grid = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], padding))
         offsets, tail = _shift_offsets(kernel, dilation, grid)
         buf, grid = _flat_buffer(x, padding, tail)
@@ -265,6 +289,9 @@ def conv_weight(x, g, *, stride, padding, dilation, groups, size):
         xg = buf.reshape(n, groups, cg, buf.shape[-1])
         dw = np.empty((o, cg, len(offsets)), dtype=dt)
         for k, off in enumerate(offsets):
+            if how == "depthwise":  # per channel, one dot product of long rows
+                dw[:, 0, k] = np.einsum("nal,nal->a", gg[:, :, 0], xg[:, :, 0, off:off + length])
+                continue
             prod = np.matmul(gg, xg[..., off:off + length].swapaxes(-1, -2))  # (N, G, Og, Cg)
             dw[:, :, k] = prod.sum(axis=0).reshape(o, cg)
         return dw.reshape((o, cg) + kernel)

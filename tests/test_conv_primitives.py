@@ -26,11 +26,10 @@ def algorithm(request, monkeypatch):
     chosen = request.param
     usual = conv_kernels.plan
 
-    def forced(kind, x_shape, w_shape, stride, groups):
-        if chosen == "shift" and any(s != 1 for s in stride):
-            return usual(kind, x_shape, w_shape, stride, groups)
-        if chosen == "depthwise" and not (w_shape[1] == 1 and w_shape[0] == groups):
-            return usual(kind, x_shape, w_shape, stride, groups)
+    def forced(kind, x_shape, w_shape, stride, padding, dilation, groups):
+        if (chosen == "shift" and any(s != 1 for s in stride)) or \
+                (chosen == "depthwise" and not (w_shape[1] == 1 and w_shape[0] == groups)):
+            return usual(kind, x_shape, w_shape, stride, padding, dilation, groups)
         return chosen
     monkeypatch.setattr(conv_kernels, "plan", forced)
     return chosen
@@ -72,6 +71,28 @@ def test_conv_weight_check_grads(xs, ws, stride, padding, dilation, groups, algo
     x = RNG.standard_normal(xs)
     g = RNG.standard_normal(P.conv(x, np.zeros(ws), **s).shape)
     assert check_grads(lambda x, g: P.conv_weight(x, g, size=ws[2:], **s), x, g)
+
+
+@settings(max_examples=8, deadline=None)
+@given(dims=st.integers(1, 2), groups=st.integers(1, 2), cg=st.integers(1, 2), og=st.integers(1, 2),
+       data=st.data())
+def test_conv_primitives_check_grads_on_drawn_geometry(dims, groups, cg, og, data):
+    """All three convolution primitives, first and second order, on hypothesis-drawn
+    kernels, strides, paddings and dilations (tiny, float64)."""
+    kernel = tuple(data.draw(st.integers(1, 2)) for _ in range(dims))
+    stride = tuple(data.draw(st.integers(1, 2)) for _ in range(dims))
+    dilation = tuple(data.draw(st.integers(1, 2)) for _ in range(dims))
+    padding = tuple((data.draw(st.integers(0, 1)), data.draw(st.integers(0, 1))) for _ in range(dims))
+    size = tuple(data.draw(st.integers(max(1, d * (k - 1) + 1 - lo - hi), 4))
+                 for k, d, (lo, hi) in zip(kernel, dilation, padding))
+    s = settings_of(stride, padding, dilation, groups)
+    rng = np.random.default_rng(data.draw(st.integers(0, 1000)))
+    x = rng.standard_normal((1, groups * cg) + size)
+    w = rng.standard_normal((groups * og, cg) + kernel)
+    g = rng.standard_normal(P.conv(x, w, **s).shape)
+    assert check_grads(lambda x, w: P.conv(x, w, **s), x, w)
+    assert check_grads(lambda g, w: P.conv_transpose(g, w, size=size, **s), g, w)
+    assert check_grads(lambda x, g: P.conv_weight(x, g, size=kernel, **s), x, g)
 
 
 def test_conv_transpose_with_extra_output_rows_check_grads():
@@ -150,12 +171,16 @@ def test_algorithms_agree_with_torch(dims, groups, cg, og, data):
 
 
 def test_plan_picks_by_shape():
-    plan = conv_kernels.plan
-    assert plan("conv", (64, 1, 28, 28), (8, 1, 3, 3), (1, 1), 1) == "im2col"
-    assert plan("conv", (64, 8, 14, 14), (16, 8, 3, 3), (1, 1), 1) == "shift"
-    assert plan("transpose", (64, 8, 14, 14), (16, 8, 3, 3), (1, 1), 1) == "shift"
-    assert plan("conv", (64, 8, 14, 14), (16, 8, 3, 3), (2, 2), 1) == "im2col"
-    assert plan("conv", (4, 32, 9, 9), (32, 1, 3, 3), (1, 1), 32) == "depthwise"
+    def plan(kind, x, w, stride=(1, 1), groups=1):
+        return conv_kernels.plan(kind, x, w, stride, ((1, 1), (1, 1)), (1, 1), groups)
+    assert plan("conv", (64, 1, 28, 28), (8, 1, 3, 3)) == "im2col"       # thin products
+    assert plan("weight", (64, 1, 28, 28), (8, 1, 3, 3)) == "im2col"
+    assert plan("conv", (64, 8, 14, 14), (16, 8, 3, 3)) == "shift"
+    assert plan("transpose", (64, 8, 14, 14), (16, 8, 3, 3)) == "shift"
+    assert plan("transpose", (64, 8, 14, 14), (1, 8, 3, 3)) == "im2col"
+    assert plan("conv", (64, 8, 14, 14), (16, 8, 3, 3), (2, 2)) == "im2col"  # strided
+    assert plan("conv", (64, 32, 7, 7), (64, 32, 3, 3)) == "im2col"      # narrow: 9/7 wasted
+    assert plan("conv", (4, 32, 9, 9), (32, 1, 3, 3), groups=32) == "depthwise"
 
 
 def test_float32_stays_float32_on_every_path(algorithm):

@@ -9,7 +9,8 @@ double backward, forward mode and Hessian-vector products run through
 convolutions at BLAS speed; ``autograd_core.conv_kernels`` picks im2col, a
 shifted-buffer product or a depthwise loop by shape. This module checks the
 arguments (errors name the function, the argument and the shapes), turns
-PyTorch's spellings into the primitives' settings, and holds the layers.
+PyTorch's spellings into the primitives' settings, and holds the layers
+(whose input errors also start with the layer's repr).
 
 Settings as in PyTorch: ``stride``, ``dilation`` and ``padding`` are ints or one
 int per spatial axis; ``padding`` may also be 'valid' or 'same' (stride 1;
@@ -266,13 +267,27 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 # ---------------------------------------------------------------------- layers
 
+class NamedErrors:
+    """A mixin for layers: a ValueError or TypeError raised while the layer runs
+    (a bad input) starts with the layer's repr, so the message names the
+    layer as well as the function, the argument and the shapes."""
+
+    def __call__(self, *args, **kwargs):
+        try:
+            return super().__call__(*args, **kwargs)
+        except (ValueError, TypeError) as e:
+            if type(e) not in (ValueError, TypeError):
+                raise
+            raise type(e)(f"{self!r}: {e}") from None
+
+
 def _channels(v, name, fn):
     if not _is_int(v) or v < 1:
         raise ValueError(f"{fn}: {name} must be a positive int, got {v!r}")
     return int(v)
 
 
-class _ConvNd(Module):
+class _ConvNd(NamedErrors, Module):
     """The constructor, parameters and repr shared by the convolution layers."""
 
     _dims = 2
@@ -328,7 +343,8 @@ class _ConvNd(Module):
         init.default_layer_init_(self.weight, self.bias)
 
     def _input(self, x):
-        return x if isinstance(x, Tensor) else _to_tensor(x, self.weight.dtype, type(self).__name__)
+        return x if isinstance(x, Tensor) else _to_tensor(x, self.weight.dtype,
+                                                          self._function.__name__)
 
     def extra_repr(self):
         n = self._dims
@@ -361,12 +377,12 @@ class _Conv(_ConvNd):
 
     def forward(self, x):
         x = self._input(x)
-        fn = type(self).__name__
+        fn = self._function.__name__
         if self.padding_mode == "zeros":
             return self._function(x, self.weight, self.bias, self.stride, self.padding,
                                   self.dilation, self.groups)
         batched, unbatched = _batched(x, self._dims, fn)
-        padded = pad_nd(batched, self._pads, self.padding_mode, fn)
+        padded = pad_nd(batched, self._pads, self.padding_mode, "pad")
         y = self._function(padded, self.weight, self.bias, self.stride, 0, self.dilation,
                            self.groups)
         return _unbatch(y, unbatched)

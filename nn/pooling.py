@@ -28,7 +28,7 @@ import autograd_core as ag
 from autograd_core import Tensor, conv_kernels
 from autograd_core import primitives as P
 
-from .conv import _batched, _is_int, _ntuple, _unbatch
+from .conv import NamedErrors, _batched, _is_int, _ntuple, _unbatch
 from .module import Module, _to_tensor
 
 __all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",
@@ -427,7 +427,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 
 # ---------------------------------------------------------------------- layers
 
-class _MaxPoolNd(Module):
+class _MaxPoolNd(NamedErrors, Module):
     _function = None
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
@@ -480,7 +480,7 @@ class MaxPool2d(_MaxPoolNd):
     _function = staticmethod(max_pool2d)
 
 
-class AvgPool1d(Module):
+class AvgPool1d(NamedErrors, Module):
     """``AvgPool1d(kernel_size, stride=None, padding=0, ceil_mode=False,
     count_include_pad=True)``, as ``torch.nn.AvgPool1d``.
 
@@ -506,7 +506,7 @@ class AvgPool1d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AvgPool2d(Module):
+class AvgPool2d(NamedErrors, Module):
     """``AvgPool2d(kernel_size, stride=None, padding=0, ceil_mode=False,
     count_include_pad=True, divisor_override=None)``, as ``torch.nn.AvgPool2d``;
     ``stride`` defaults to ``kernel_size``.
@@ -538,7 +538,7 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class _AdaptivePool(Module):
+class _AdaptivePool(NamedErrors, Module):
     _function = None
 
     def __init__(self, output_size):
@@ -609,7 +609,7 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPool):
     _function = staticmethod(adaptive_max_pool2d)
 
 
-class Upsample(Module):
+class Upsample(NamedErrors, Module):
     """``Upsample(size=None, scale_factor=None, mode='nearest', align_corners=None,
     recompute_scale_factor=None)``, as ``torch.nn.Upsample``: ``interpolate`` with
     these arguments (modes 'nearest' and 'nearest-exact').

@@ -473,14 +473,16 @@ def test_reprs_as_torch():
     (lambda: nn.ConvTranspose2d(4, 4, 3, padding="same"), ValueError, r"ConvTranspose2d: padding must be"),
     (lambda: nn.Conv1d(4, 4, (3, 3)), TypeError, r"Conv1d: kernel_size must be an int, got \(3, 3\)"),
     (lambda: nn.Conv2d(4, 4, 3, groups=2)(np.ones((1, 2, 5, 5))), ValueError,
-     r"conv2d: input of shape \(1, 2, 5, 5\) has 2 channels, but weight of shape \(4, 2, 3, 3\) "
+     r"^Conv2d\(4, 4, kernel_size=\(3, 3\), stride=\(1, 1\), groups=2\): conv2d: input of shape "
+     r"\(1, 2, 5, 5\) has 2 channels, but weight of shape \(4, 2, 3, 3\) "
      r"with groups=2 expects 4"),
     (lambda: F.conv1d(np.ones((1, 2, 5)), np.ones((3, 2, 3, 3))), ValueError,
      r"conv1d: weight must be 3-D .* got shape \(3, 2, 3, 3\)"),
     (lambda: F.conv2d(np.ones((1, 4, 5, 5)), np.ones((3, 2, 3, 3)), groups=2), ValueError,
      r"conv2d: groups=2 must divide the weight's out_channels, but weight has shape \(3, 2, 3, 3\)"),
     (lambda: nn.Conv2d(4, 4, 3, padding=2, padding_mode="reflect")(np.ones((1, 4, 2, 6))), ValueError,
-     r"Conv2d: padding \(2, 2\) in 'reflect' mode must be less than the size 2 of spatial axis 0"),
+     r"Conv2d\(4, 4, kernel_size=\(3, 3\), stride=\(1, 1\), padding=\(2, 2\), padding_mode=reflect\): "
+     r"pad: padding \(2, 2\) in 'reflect' mode must be less than the size 2 of spatial axis 0"),
     (lambda: F.conv_transpose2d(np.ones((1, 3, 2, 2)), np.ones((3, 3, 3, 3)), output_padding=1), ValueError,
      r"conv_transpose2d: output_padding must be smaller than either stride or dilation"),
     (lambda: F.conv_transpose2d(np.ones((1, 2, 2, 2)), np.ones((3, 3, 3, 3))), ValueError,
@@ -490,7 +492,11 @@ def test_reprs_as_torch():
      r"conv_transpose1d: .* the output is too small"),
     (lambda: F.max_pool2d(np.ones((1, 1, 8, 8)), 2, padding=2), ValueError,
      r"max_pool2d: padding should be at most half of kernel_size"),
-    (lambda: F.max_pool1d(np.ones((1, 1, 2)), 3), ValueError, r"max_pool1d: input of spatial size \(2,\) is too small"),
+    (lambda: F.max_pool1d(np.ones((1, 1, 2)), 3), ValueError, r"^max_pool1d: input of spatial size \(2,\) is too small"),
+    (lambda: nn.MaxPool1d(3)(np.ones((1, 1, 2))), ValueError,
+     r"^MaxPool1d\(kernel_size=3, .*\): max_pool1d: input of spatial size \(2,\) is too small"),
+    (lambda: nn.AdaptiveAvgPool2d(2)(np.ones(4)), ValueError,
+     r"^AdaptiveAvgPool2d\(output_size=2\): adaptive_avg_pool2d: expected a 3-D"),
     (lambda: F.avg_pool2d(np.ones((2, 2)), 2), ValueError, r"avg_pool2d: expected a 3-D \(C, H, W\) or 4-D"),
     (lambda: F.avg_pool2d(np.ones((1, 1, 4, 4)), 2, divisor_override=0), ValueError,
      r"avg_pool2d: divisor_override must be a nonzero int"),

@@ -75,16 +75,16 @@ def dropout2d(input, p=0.5, training=True, inplace=False, generator=None):  # no
         (4, 8, 5, 5)
     """
     x = _to_tensor(input, fn="dropout2d")
-    if x.ndim not in (3, 4):
-        warnings.warn(f"dropout2d: received a {x.ndim}-D input (shape {x.shape}); dropout2d "
-                      f"is meant for 3-D or 4-D inputs: channels are the second axis",
-                      stacklevel=2)
-    elif x.ndim == 3:
-        warnings.warn("dropout2d: received a 3-D input and, as PyTorch, read it as (N, C, L), "
-                      "dropping channels of 1-D maps; use dropout1d for that", stacklevel=2)
     if x.ndim < 2:
         raise ValueError(f"dropout2d: expected an input with a channel axis, got shape "
                          f"{x.shape}")
+    if x.ndim == 3:
+        warnings.warn("dropout2d: received a 3-D input and, as PyTorch, read it as (N, C, L), "
+                      "dropping channels of 1-D maps; use dropout1d for that", stacklevel=2)
+    elif x.ndim != 4:
+        warnings.warn(f"dropout2d: received a {x.ndim}-D input (shape {x.shape}); dropout2d "
+                      f"is meant for 3-D or 4-D inputs: channels are the second axis",
+                      stacklevel=2)
     return _channel_dropout("dropout2d", x, p, training, generator)
 
 

@@ -634,6 +634,114 @@ max = Unary(  # noqa: A001
     saves=((0, -1),))
 
 # ---------------------------------------------------------------------------
+# Convolution primitives. On (N, C, *spatial) arrays with D ≥ 1 spatial axes;
+# the NumPy kernels (and how they choose an algorithm by shape) are in
+# ``conv_kernels``. Settings: ``stride``, ``padding`` as one (lo, hi) pair per
+# axis (zeros), ``dilation``, ``groups``, and for the adjoints ``size``, the
+# spatial size they produce.
+#
+#   conv(x, W[, b])            y  = W ⋆ x + b            (PyTorch's conv: a correlation)
+#   conv_transpose(g, W[, b])  x̄  = Wᵀ ⋆ g + b          ⟨conv(x, W), g⟩ = ⟨x, conv_transpose(g, W)⟩
+#   conv_weight(x, g)          W̄                         ⟨conv(x, W), g⟩ = ⟨W, conv_weight(x, g)⟩
+#
+# Each is bilinear, and the rules of each are the other two (as matmul's are
+# matmuls): the set is closed under differentiation, so double backward,
+# forward mode and the R-operator run through convolutions. ConvTranspose
+# layers use conv_transpose as their forward.
+# ---------------------------------------------------------------------------
+
+from . import conv_kernels  # noqa: E402  (imported here so parallel edits of the imports merge)
+
+
+def _channel_sum(g):
+    """b̄ = Σ of g over the batch and spatial axes (the bias's adjoint)."""
+    return sum(g, axis=(0,) + tuple(range(2, g.ndim)), keepdims=False)
+
+
+def _channel_broadcast(d, out):
+    """A bias tangent ḃ (C,) spread over an output of ``out``'s shape."""
+    return broadcast_to(reshape(d, shape=(d.shape[0],) + (1,) * (out.ndim - 2)), shape=out.shape)
+
+
+def _fit(y, shape):
+    """``y`` cropped to ``shape`` at the origin: a transposed convolution with
+    output_padding ≥ stride has outputs that no input window of the
+    forward convolution reaches, so its adjoint ignores them."""
+    if tuple(y.shape) == tuple(shape):
+        return y
+    return getitem(y, index=tuple(slice(0, n) for n in shape))
+
+
+conv = Primitive(
+    "conv", conv_kernels.conv,
+    vjp=(lambda g, out, x, w, b=None, **s: conv_transpose(g, w, size=x.shape[2:], **s),
+         lambda g, out, x, w, b=None, **s: conv_weight(x, g, size=w.shape[2:], **s),
+         lambda g, out, x, w, b, **s: _channel_sum(g)),
+    jvp=(lambda d, out, x, w, b=None, **s: conv(d, w, **s),
+         lambda d, out, x, w, b=None, **s: conv(x, d, **s),
+         lambda d, out, x, w, b, **s: _channel_broadcast(d, out)),
+    saves=((1,), (0,), ()))
+
+conv_transpose = Primitive(
+    "conv_transpose", conv_kernels.conv_transpose,
+    vjp=(lambda h, out, g, w, b=None, *, size, **s: _fit(conv(h, w, **s), g.shape),
+         lambda h, out, g, w, b=None, *, size, **s: conv_weight(h, g, size=w.shape[2:], **s),
+         lambda h, out, g, w, b, *, size, **s: _channel_sum(h)),
+    jvp=(lambda d, out, g, w, b=None, *, size, **s: conv_transpose(d, w, size=size, **s),
+         lambda d, out, g, w, b=None, *, size, **s: conv_transpose(g, d, size=size, **s),
+         lambda d, out, g, w, b, *, size, **s: _channel_broadcast(d, out)),
+    saves=((1,), (0,), ()))
+
+conv_weight = Primitive(
+    "conv_weight", conv_kernels.conv_weight,
+    vjp=(lambda h, out, x, g, *, size, **s: conv_transpose(g, h, size=x.shape[2:], **s),
+         lambda h, out, x, g, *, size, **s: _fit(conv(x, h, **s), g.shape)),
+    jvp=(lambda d, out, x, g, *, size, **s: conv_weight(d, g, size=size, **s),
+         lambda d, out, x, g, *, size, **s: conv_weight(x, d, size=size, **s)),
+    saves=((1,), (0,)))
+
+
+def _pool_selection(x, out, settings):
+    """Where each window's maximum came from — flat indices into x — and the
+    windows that pass a derivative (None: all; a window wholly in the
+    padding passes none). Constants of the derivative, as ``max``'s weights."""
+    xd, od = data_of(x), data_of(out)
+    inside = conv_kernels.pool_windows_inside(xd.shape[2:], od.shape[2:], **settings)
+    return conv_kernels.pool_positions(xd, od, **settings), inside
+
+
+def _flat_size(shape):
+    n = 1
+    for k in shape:
+        n *= k
+    return n
+
+
+def _max_pool_vjp(g, out, x, **s):
+    positions, inside = _pool_selection(x, out, s)
+    if inside is not None:
+        g = g * inside
+    flat = scatter_add(reshape(g, shape=(_flat_size(g.shape),)), index=(positions,),
+                       shape=(_flat_size(x.shape),))
+    return reshape(flat, shape=x.shape)
+
+
+def _max_pool_jvp(d, out, x, **s):
+    positions, inside = _pool_selection(x, out, s)
+    picked = reshape(getitem(reshape(d, shape=(_flat_size(d.shape),)), index=(positions,)),
+                     shape=out.shape)
+    return picked if inside is None else picked * inside
+
+
+# y = the maximum of every window (settings: kernel, stride, padding,
+# dilation; padding counts as −∞). Piecewise linear: the derivative picks
+# the winning element (PyTorch's: the first maximum, the last NaN), so the
+# VJP scatters ȳ to it and the JVP gathers ẋ from it — the existing
+# scatter_add/getitem pair on the flat input, whose rules close the set.
+max_pool = Unary("max_pool", conv_kernels.max_pool, vjp=(_max_pool_vjp,), jvp=(_max_pool_jvp,),
+                 saves=((0, -1),))
+
+# ---------------------------------------------------------------------------
 # Fused primitives: softmax family. Composing exp/sum/log would overflow at
 # inputs of ±1000; these subtract the maximum first.
 # ---------------------------------------------------------------------------

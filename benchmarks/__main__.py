@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-SUITES = ["engine", "hvp", "training"]
+SUITES = ["engine", "hvp", "training", "conv"]
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -48,7 +48,7 @@ def _machine():
 def _targets_table(suites):
     """The issues' targets next to this run's figures."""
     rows = []
-    engine, hvp = suites.get("engine"), suites.get("hvp")
+    engine, hvp, conv = suites.get("engine"), suites.get("hvp"), suites.get("conv")
     if engine:
         for name, (value, target) in engine["targets"].items():
             rows.append((name, value, target))
@@ -56,6 +56,9 @@ def _targets_table(suites):
         m = hvp["mlp_784_200_10"]
         rows.append(("hvp (forward-over-reverse) / engine gradient", m["hvp_fr_over_grad"], 2.0))
         rows.append(("hvp (forward-over-reverse) / hand-written R-operator", m["hvp_fr_over_hand_hvp"], 1.3))
+    if conv:
+        for name, target in conv["targets"].items():
+            rows.append((f"CNN step {name.replace('_over_', ' / ')}", conv[name], target))
     if not rows:
         return ""
     lines = ["## Targets\n", "| figure | this run | target | |", "|---|---|---|---|"]

@@ -17,7 +17,10 @@ from .module import (Module, Parameter, Sequential, ModuleList, StateDictError,
                      IncompatibleKeys)
 from .layers import (Linear, ReLU, LeakyReLU, Tanh, Sigmoid, Softmax, LogSoftmax, Softplus,
                      Identity, Flatten, Dropout, BatchNorm1d)
-from .conv import Conv2d, MaxPool2d
+from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from .pooling import (MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool1d,
+                      AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, Upsample)
+from .channel_dropout import Dropout1d, Dropout2d
 from .losses import (MSELoss, L1Loss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss,
                      KLDivLoss, MultiMarginLoss, HingeLoss)
 from . import functional, init, utils
@@ -27,7 +30,10 @@ from . import datasets
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "StateDictError", "IncompatibleKeys",
     "Linear", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Softplus",
-    "Identity", "Flatten", "Dropout", "BatchNorm1d", "Conv2d", "MaxPool2d",
+    "Identity", "Flatten", "Dropout", "BatchNorm1d",
+    "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "MaxPool1d", "MaxPool2d",
+    "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d", "Upsample", "Dropout1d", "Dropout2d",
     "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
     "KLDivLoss", "MultiMarginLoss", "HingeLoss",
     "functional", "init", "utils", "DataLoader", "datasets",

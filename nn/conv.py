@@ -1,29 +1,22 @@
-"""2-D convolution and max-pooling, built from engine ops only.
+"""Convolutions with PyTorch's names, arguments, layouts and initialisation:
+``conv1d``, ``conv2d``, ``conv_transpose1d``, ``conv_transpose2d`` and the layers
+``Conv1d``, ``Conv2d``, ``ConvTranspose1d``, ``ConvTranspose2d``.
 
-Convolution as im2col + one matmul. For a kernel of KH×KW offsets, the input
-(padded by concatenating zeros) is cut into K = KH·KW strided *views*
-``x[:, :, i·d : … : s, j·d : … : s]`` — one per kernel offset, never one per
-pixel — which one ``stack`` copies into the patch tensor
-``cols (N, C·K, OH·OW)``. Then ``out = W.reshape(OC, C·K) @ cols``: one batched
-matmul, whose rows are ordered (c, i, j) like PyTorch's ``(OC, C, KH, KW)``
-weight.
+The arithmetic is three engine primitives (``autograd_core.primitives``:
+``conv``, its adjoint in the input ``conv_transpose`` and its adjoint in the
+weight ``conv_weight``), each differentiable by the other two, so gradients,
+double backward, forward mode and Hessian-vector products run through
+convolutions at BLAS speed; ``autograd_core.conv_kernels`` picks im2col, a
+shifted-buffer product or a depthwise loop by shape. This module checks the
+arguments (errors name the function, the argument and the shapes), turns
+PyTorch's spellings into the primitives' settings, and holds the layers
+(whose input errors also start with the layer's repr).
 
-The engine supplies every derivative: the VJP of a basic slice writes the
-gradient into a zero array of the input's shape (a fast strided assignment),
-the VJP of ``stack`` slices it back apart — together exactly col2im. This
-beats gathering with an integer index array, whose VJP is ``np.add.at``: that is
-fast only for 1-D indices, and 1-D indices over the whole batch cost memory
-proportional to N·C·K·OH·OW.
-
-Max-pooling is a selection: NumPy finds, on the data, where each window's
-maximum sits (ties to the first position in window order, as PyTorch; a NaN
-wins), and the engine gathers those elements with one integer-array index
-``x.reshape(-1)[positions]``. Its VJP routes each gradient to its argmax, as
-PyTorch's (one 1-D ``np.add.at``, which accumulates where windows overlap),
-and its JVP picks the tangent at the argmax. Folding ``ag.where`` over the K
-window views would also work but costs ~4× more in the backward pass, and
-``max`` over a reshaped ``(…, 2, …, 2)`` view is slow in NumPy (reductions over
-strided inner axes).
+Settings as in PyTorch: ``stride``, ``dilation`` and ``padding`` are ints or one
+int per spatial axis; ``padding`` may also be 'valid' or 'same' (stride 1;
+the odd padding goes bottom/right, as PyTorch); ``groups`` splits the channels
+into independent convolutions (weight (out, in/groups, *kernel)); layers take
+``padding_mode`` 'zeros', 'reflect', 'replicate' or 'circular'.
 """
 from __future__ import annotations
 
@@ -31,275 +24,312 @@ import numbers
 
 import numpy as np
 
-import autograd_core as ag
 from autograd_core import Tensor
+from autograd_core import primitives as P
 
 from . import init
 from .module import Module, Parameter, _param_dtype, _to_tensor
 
-__all__ = ["Conv2d", "MaxPool2d", "conv2d", "max_pool2d"]
+__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d",
+           "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
+
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+_NUMPY_PAD_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
-def _pair(value, name, fn, minimum):
-    if isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, bool):
-        value = (int(value), int(value))
-    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(
-            isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, bool) for v in value):
-        value = (int(value[0]), int(value[1]))
+# ---------------------------------------------------------------------- arguments
+
+def _is_int(v):
+    return isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, bool)
+
+
+def _ntuple(value, n, name, fn, minimum):
+    """An int, or a tuple/list of ``n`` ints, as a tuple of ``n`` ints ≥ ``minimum``."""
+    if _is_int(value):
+        value = (int(value),) * n
+    elif isinstance(value, (tuple, list)) and len(value) == n and all(_is_int(v) for v in value):
+        value = tuple(int(v) for v in value)
     else:
-        raise TypeError(f"{fn}: {name} must be an int or a pair of ints, got {value!r}")
-    if value[0] < minimum or value[1] < minimum:
+        what = "an int" if n == 1 else f"an int or a tuple of {n} ints"
+        raise TypeError(f"{fn}: {name} must be {what}, got {value!r}")
+    if any(v < minimum for v in value):
         raise ValueError(f"{fn}: {name} must be >= {minimum}, got {value}")
     return value
 
 
-def _conv_padding(padding, kernel, dilation, stride, fn):
-    """(top, bottom, left, right) from an int, a pair, 'valid' or 'same'."""
+def _padding_pairs(padding, n, kernel, stride, dilation, fn):
+    """(lo, hi) per spatial axis from an int, a tuple, 'valid' or 'same'."""
     if isinstance(padding, str):
         if padding == "valid":
-            return 0, 0, 0, 0
+            return ((0, 0),) * n
         if padding == "same":
-            if stride != (1, 1):
+            if any(s != 1 for s in stride):
                 raise ValueError(f"{fn}: padding='same' is not supported for strided "
                                  f"convolutions (stride={stride})")
-            out = []
-            for k, d in zip(kernel, dilation):
-                total = d * (k - 1)
-                out += [total // 2, total - total // 2]  # the odd one goes bottom/right
-            return tuple(out)
-        raise ValueError(f"{fn}: padding must be an int, a pair of ints, 'valid' or 'same', "
-                         f"got {padding!r}")
-    ph, pw = _pair(padding, "padding", fn, 0)
-    return ph, ph, pw, pw
+            total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+            return tuple((t // 2, t - t // 2) for t in total)  # the odd one goes bottom/right
+        raise ValueError(f"{fn}: invalid padding string {padding!r}, should be one of "
+                         f"'valid', 'same'")
+    return tuple((p, p) for p in _ntuple(padding, n, "padding", fn, 0))
 
 
-def _pad(x, top, bottom, left, right, value):
-    """Pad the last two axes of a 4-D tensor with a constant, by concatenation."""
-    if not (top or bottom or left or right):
-        return x
-    n, c, h, w = x.shape
-    dt = x.dtype
-    if top or bottom:
-        parts = ([np.full((n, c, top, w), value, dt)] if top else []) + [x] + \
-                ([np.full((n, c, bottom, w), value, dt)] if bottom else [])
-        x = ag.concatenate(parts, axis=2)
-        h += top + bottom
-    if left or right:
-        parts = ([np.full((n, c, h, left), value, dt)] if left else []) + [x] + \
-                ([np.full((n, c, h, right), value, dt)] if right else [])
-        x = ag.concatenate(parts, axis=3)
-    return x
-
-
-def _windows(xp, kernel, stride, dilation, out_hw):
-    """The K strided views of ``xp``, one per kernel offset (i, j), row-major."""
-    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_hw
-    return [xp[:, :, i * dh: i * dh + sh * (oh - 1) + 1: sh,
-                     j * dw: j * dw + sw * (ow - 1) + 1: sw]
-            for i in range(kh) for j in range(kw)]
-
-
-def _batched(x, fn, what):
-    """A 4-D view of a (C, H, W) or (N, C, H, W) input, and whether one was added."""
-    if x.ndim == 4:
+def _batched(x, n, fn, what="input"):
+    """``x`` with a batch axis (N, C, *spatial), and whether one was added."""
+    if x.ndim == n + 2:
         return x, False
-    if x.ndim == 3:
+    if x.ndim == n + 1:
         return x.reshape((1,) + x.shape), True
-    raise ValueError(f"{fn}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) {what}, "
+    lead = "(C, L)" if n == 1 else "(C, H, W)" if n == 2 else f"(C, {n} spatial axes)"
+    raise ValueError(f"{fn}: expected a {n + 1}-D {lead} or {n + 2}-D (N, {lead[1:]} {what}, "
                      f"got shape {x.shape}")
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
-    """2-D cross-correlation, as ``torch.nn.functional.conv2d``.
-
-    ``input`` (N, C, H, W) or (C, H, W); ``weight`` (OC, C, KH, KW); ``bias`` (OC,).
-    out[n, o, y, x] = b[o] + Σ_{c,i,j} W[o, c, i, j] · x_pad[n, c, y·s + i·d, x·s + j·d].
-    ``padding``: int, pair, 'valid' or 'same'. Only ``groups=1`` is supported.
-    """
-    fn = "conv2d"
+def _weight_and_input(weight, input, fn):  # noqa: A002
     w = weight if isinstance(weight, Tensor) else _to_tensor(weight, fn=fn)
-    x = _to_tensor(input, w.dtype, fn)
-    if groups != 1:
-        raise NotImplementedError(f"{fn}: only groups=1 is supported, got groups={groups}")
-    if w.ndim != 4:
-        raise ValueError(f"{fn}: weight must be 4-D (out_channels, in_channels, kH, kW), "
-                         f"got shape {w.shape}")
-    x, unbatched = _batched(x, fn, "input")
-    n, c, h, wd = x.shape
-    oc, ic, kh, kw = w.shape
-    if c != ic:
-        raise ValueError(f"{fn}: input of shape {tuple(x.shape[1:]) if unbatched else x.shape} "
-                         f"has {c} channels, but weight of shape {w.shape} expects {ic}")
-    stride = _pair(stride, "stride", fn, 1)
-    dilation = _pair(dilation, "dilation", fn, 1)
-    top, bottom, left, right = _conv_padding(padding, (kh, kw), dilation, stride, fn)
-    oh = (h + top + bottom - dilation[0] * (kh - 1) - 1) // stride[0] + 1
-    ow = (wd + left + right - dilation[1] * (kw - 1) - 1) // stride[1] + 1
-    if oh < 1 or ow < 1:
-        raise ValueError(f"{fn}: input of spatial size {(h, wd)} with padding "
-                         f"{(top, bottom, left, right)} is smaller than the (dilated) kernel "
-                         f"{(dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)}")
-    xp = _pad(x, top, bottom, left, right, 0)
-    if kh == kw == 1 and stride == (1, 1):
-        cols = xp.reshape(n, c, oh * ow)
-    else:
-        views = _windows(xp, (kh, kw), stride, dilation, (oh, ow))
-        cols = ag.stack(views, axis=2).reshape(n, c * kh * kw, oh * ow)
-    out = w.reshape(oc, c * kh * kw) @ cols  # (N, OC, OH·OW)
-    if bias is not None:
-        b = bias if isinstance(bias, Tensor) else _to_tensor(bias, w.dtype, fn)
-        if b.shape != (oc,):
-            raise ValueError(f"{fn}: bias must have shape ({oc},) to match weight of shape "
-                             f"{w.shape}, got {b.shape}")
-        out = out + b.reshape(oc, 1)
-    return out.reshape((oc, oh, ow) if unbatched else (n, oc, oh, ow))
+    return w, _to_tensor(input, w.dtype, fn)
 
 
-def _pool_size(length, k, s, p, d, ceil_mode):
-    span = length + 2 * p - d * (k - 1) - 1
-    if span < 0:
-        return 0
-    out = (-(-span // s) if ceil_mode else span // s) + 1
-    if ceil_mode and (out - 1) * s >= length + p:
-        out -= 1  # the last window must start inside the input or its left padding
-    return out
+def _bias(bias, channels, w, fn, weight_name="weight"):
+    if bias is None:
+        return None
+    b = bias if isinstance(bias, Tensor) else _to_tensor(bias, w.dtype, fn)
+    if b.shape != (channels,):
+        raise ValueError(f"{fn}: bias must have shape ({channels},) to match {weight_name} of "
+                         f"shape {w.shape}, got {b.shape}")
+    return b
 
 
-def _window_views(d, kernel, stride, pad, dilation, out_hw, extra):
-    """The K strided views of ``d`` (−∞-padded if needed), their elementwise
-    maximum, and whether padding was added."""
-    n, c, h, w = d.shape
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow) = kernel, stride, pad, dilation, out_hw
-    padded = bool(ph or pw or extra[0] or extra[1])
-    if padded:
-        lowest = -np.inf if d.dtype.kind == "f" else np.iinfo(d.dtype).min
-        big = np.full((n, c, h + 2 * ph + extra[0], w + 2 * pw + extra[1]), lowest, d.dtype)
-        big[:, :, ph:ph + h, pw:pw + w] = d
-        d = big
-    views = [d[:, :, i * dh: i * dh + sh * (oh - 1) + 1: sh, j * dw: j * dw + sw * (ow - 1) + 1: sw]
-             for i in range(kh) for j in range(kw)]
-    m = views[0]
-    for v in views[1:]:
-        m = np.maximum(m, v)  # propagates NaN
-    return views, m, padded
+def _check_groups(groups, fn):
+    if not _is_int(groups) or groups < 1:
+        raise ValueError(f"{fn}: groups must be a positive int, got {groups!r}")
+    return int(groups)
 
 
-def _argmax_positions(d, kernel, stride, pad, dilation, out_hw, extra):
-    """Flat indices into ``d`` (N, C, H, W) of the maximum of every pooling window:
-    the first maximum in row-major window order (PyTorch's tie rule); in a
-    window holding NaN, the first NaN.
+def _unbatch(y, unbatched):
+    return y.reshape(y.shape[1:]) if unbatched else y
 
-    Branch-free NumPy: the window maxima m by ``np.maximum`` over the K views,
-    then one pass over the views marks the first view equal to m.
+
+def pad_nd(x, pads, mode, fn):
+    """Pad the spatial axes of (N, C, *spatial) ``x`` by (lo, hi) pairs with
+    ``mode`` 'reflect', 'replicate' or 'circular' (PyTorch's F.pad modes): a
+    gather by index arrays (np.pad of an arange gives them), so the engine's
+    getitem supplies the derivative (a scatter-add)."""
+    for a, (lo, hi) in enumerate(pads):
+        if not (lo or hi):
+            continue
+        size = x.shape[2 + a]
+        limit = size - 1 if mode == "reflect" else size
+        if mode != "replicate" and max(lo, hi) > limit:
+            raise ValueError(f"{fn}: padding ({lo}, {hi}) in {mode!r} mode must be "
+                             f"{'less than' if mode == 'reflect' else 'at most'} the size "
+                             f"{size} of spatial axis {a} of the input of shape {x.shape}")
+        index = np.pad(np.arange(size), (lo, hi), mode=_NUMPY_PAD_MODE[mode])
+        x = x[(slice(None),) * (2 + a) + (index,)]
+    return x
+
+
+# ---------------------------------------------------------------------- functions
+
+def _operands(fn, n, input, weight, groups, transposed):  # noqa: A002
+    """Input and weight as Tensors after the shape checks shared by convolutions
+    and transposed convolutions; the input with a batch axis."""
+    w, x = _weight_and_input(weight, input, fn)
+    layout = "in_channels, out_channels/groups" if transposed else "out_channels, in_channels/groups"
+    if w.ndim != n + 2:
+        raise ValueError(f"{fn}: weight must be {n + 2}-D ({layout}, "
+                         f"{'kL' if n == 1 else 'kH, kW' if n == 2 else '*kernel'}), got shape "
+                         f"{w.shape}")
+    groups = _check_groups(groups, fn)
+    x, unbatched = _batched(x, n, fn)
+    if w.shape[0] % groups:
+        raise ValueError(f"{fn}: groups={groups} must divide the weight's "
+                         f"{layout.split(',')[0]}, but weight has shape {w.shape}")
+    expected = w.shape[0] if transposed else w.shape[1] * groups
+    if x.shape[1] != expected:
+        shown = x.shape[1:] if unbatched else x.shape
+        grouped = "" if transposed else f" with groups={groups}"
+        raise ValueError(f"{fn}: input of shape {shown} has {x.shape[1]} channels, but weight "
+                         f"of shape {w.shape}{grouped} expects {expected}")
+    return x, w, unbatched, groups
+
+
+def _conv(fn, n, input, weight, bias, stride, padding, dilation, groups):  # noqa: A002
+    x, w, unbatched, groups = _operands(fn, n, input, weight, groups, transposed=False)
+    kernel = tuple(w.shape[2:])
+    stride = _ntuple(stride, n, "stride", fn, 1)
+    dilation = _ntuple(dilation, n, "dilation", fn, 1)
+    pads = _padding_pairs(padding, n, kernel, stride, dilation, fn)
+    size = x.shape[2:]
+    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    if any(s + lo + hi < k for s, (lo, hi), k in zip(size, pads, span)):
+        raise ValueError(f"{fn}: input of spatial size {size} padded by {pads} is smaller than "
+                         f"the (dilated) kernel {span}")
+    b = _bias(bias, w.shape[0], w, fn)
+    args = (x, w) if b is None else (x, w, b)
+    y = P.conv(*args, stride=stride, padding=pads, dilation=dilation, groups=groups)
+    return _unbatch(y, unbatched)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+    """1-D cross-correlation, as ``torch.nn.functional.conv1d``:
+    y[n, o, t] = b[o] + Σ_{c, i} W[o, c, i] · x_pad[n, g·C/G + c, t·s + i·d] (g the group of o).
+
+    ``input`` (N, C, L) or (C, L); ``weight`` (O, C/groups, kL); ``bias`` (O,).
+    ``padding``: int, 1-tuple, 'valid' or 'same'.
+
+        >>> F.conv1d(np.ones((2, 3, 10)), np.ones((4, 3, 3)), padding=1).shape
+        (2, 4, 10)
     """
-    n, c, h, w = d.shape
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow) = kernel, stride, pad, dilation, out_hw
-    views, m, padded = _window_views(d, kernel, stride, pad, dilation, out_hw, extra)
-    nan = np.isnan(m) if d.dtype.kind == "f" else None
-    if nan is not None and not nan.any():
-        nan = None
-
-    def equal(v):
-        return (v == m) | (np.isnan(v) & nan) if nan is not None else v == m
-
-    found = equal(views[0])
-    if padded:
-        ro = np.zeros(m.shape, dtype=np.intp)
-        co = np.zeros(m.shape, dtype=np.intp)
-    else:
-        off = np.zeros(m.shape, dtype=np.intp)
-    for k in range(1, kh * kw):
-        hit = equal(views[k])
-        hit &= ~found
-        found |= hit
-        i, j = divmod(k, kw)
-        if padded:
-            ro += hit * (i * dh)
-            co += hit * (j * dw)
-        else:
-            off += hit * (i * dh * w + j * dw)
-    planes = np.arange(n * c, dtype=np.intp).reshape(n, c, 1, 1) * (h * w)
-    if padded:
-        # Back to unpadded coordinates. A window picks padding only if all its
-        # real values are -inf; clipping then lands on one of those.
-        rows = np.clip(np.arange(oh).reshape(oh, 1) * sh + ro - ph, 0, h - 1)
-        cols = np.clip(np.arange(ow) * sw + co - pw, 0, w - 1)
-        return (planes + rows * w + cols).ravel()
-    corner = np.arange(oh).reshape(oh, 1) * (sh * w) + np.arange(ow) * sw
-    return (planes + corner + off).ravel()
+    return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):  # noqa: A002
-    """2-D max-pooling, as ``torch.nn.functional.max_pool2d`` (implicit −∞ padding;
-    ``stride`` defaults to ``kernel_size``). The gradient goes to the first
-    maximum of each window, as in PyTorch."""
-    fn = "max_pool2d"
-    x = _to_tensor(input, fn=fn)
-    kernel = _pair(kernel_size, "kernel_size", fn, 1)
-    stride = kernel if stride is None or stride == () else _pair(stride, "stride", fn, 1)
-    pad = _pair(padding, "padding", fn, 0)
-    dilation = _pair(dilation, "dilation", fn, 1)
-    for p, k, d in zip(pad, kernel, dilation):
-        if p > (d * (k - 1) + 1) / 2:
-            raise ValueError(f"{fn}: padding should be at most half of the effective kernel "
-                             f"size, got padding={pad} for kernel_size={kernel}, "
-                             f"dilation={dilation}")
-    x, unbatched = _batched(x, fn, "input")
-    n, c, h, w = x.shape
-    oh = _pool_size(h, kernel[0], stride[0], pad[0], dilation[0], ceil_mode)
-    ow = _pool_size(w, kernel[1], stride[1], pad[1], dilation[1], ceil_mode)
-    if oh < 1 or ow < 1:
-        raise ValueError(f"{fn}: input of spatial size {(h, w)} is too small for "
-                         f"kernel_size={kernel}, padding={pad}, dilation={dilation}")
-    # ceil_mode may need more room on the bottom/right than the padding gives.
-    extra_h = max(0, (oh - 1) * stride[0] + dilation[0] * (kernel[0] - 1) + 1 - (h + 2 * pad[0]))
-    extra_w = max(0, (ow - 1) * stride[1] + dilation[1] * (kernel[1] - 1) + 1 - (w + 2 * pad[1]))
-    extra = (extra_h, extra_w)
-    if not ag.autograd.forward_ad.is_dual(x) and not (x.requires_grad and ag.is_grad_enabled()):
-        # Nothing to differentiate (inference, no_grad): the maxima suffice.
-        out = Tensor(_window_views(x.data, kernel, stride, pad, dilation, (oh, ow), extra)[1])
-    else:
-        flat = _argmax_positions(x.data, kernel, stride, pad, dilation, (oh, ow), extra)
-        out = x.reshape(-1)[flat].reshape(n, c, oh, ow)
-    return out.reshape(out.shape[1:]) if unbatched else out
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+    """2-D cross-correlation, as ``torch.nn.functional.conv2d``:
+    y[n, o, u, v] = b[o] + Σ_{c, i, j} W[o, c, i, j] · x_pad[n, g·C/G + c, u·s + i·d, v·s + j·d].
 
+    ``input`` (N, C, H, W) or (C, H, W); ``weight`` (O, C/groups, kH, kW); ``bias``
+    (O,). ``stride``, ``dilation``: int or pair; ``padding``: int, pair, 'valid' or
+    'same'; ``groups``: independent convolutions over C/groups channels each.
 
-class Conv2d(Module):
-    """``Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0,
-    dilation=1, groups=1, bias=True, padding_mode='zeros', dtype=None)``.
-
-    Weight (out, in, kH, kW) and bias (out,), both U(±1/√fan_in) with
-    fan_in = in·kH·kW (PyTorch's ``kaiming_uniform_(a=√5)`` default). Only
-    ``groups=1`` and ``padding_mode='zeros'``. ``dtype`` (an extension):
-    parameter dtype, float32 by default.
+        >>> F.conv2d(np.ones((8, 1, 28, 28)), np.ones((16, 1, 3, 3)), stride=2, padding=1).shape
+        (8, 16, 14, 14)
     """
+    return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 dilation=1, groups=1, bias=True, padding_mode="zeros", dtype=None):
+
+def transposed_size(size, kernel, stride, padding, output_padding, dilation):
+    """The output size of a transposed convolution, (L − 1)·s − 2p + d·(K − 1) + op + 1."""
+    return tuple((n - 1) * s - 2 * p + d * (k - 1) + op + 1
+                 for n, k, s, p, op, d in zip(size, kernel, stride, padding, output_padding,
+                                               dilation))
+
+
+def _conv_transpose(fn, n, input, weight, bias, stride, padding, output_padding,  # noqa: A002
+                    groups, dilation):
+    x, w, unbatched, groups = _operands(fn, n, input, weight, groups, transposed=True)
+    kernel = tuple(w.shape[2:])
+    stride = _ntuple(stride, n, "stride", fn, 1)
+    dilation = _ntuple(dilation, n, "dilation", fn, 1)
+    if isinstance(padding, str):
+        raise ValueError(f"{fn}: padding must be an int or a tuple of ints (no 'same' or "
+                         f"'valid' for transposed convolutions), got {padding!r}")
+    pad = _ntuple(padding, n, "padding", fn, 0)
+    output_padding = _ntuple(output_padding, n, "output_padding", fn, 0)
+    if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
+        raise ValueError(f"{fn}: output_padding must be smaller than either stride or "
+                         f"dilation, got output_padding={output_padding}, stride={stride}, "
+                         f"dilation={dilation}")
+    size = transposed_size(x.shape[2:], kernel, stride, pad, output_padding, dilation)
+    if any(s < 1 for s in size):
+        raise ValueError(f"{fn}: input of spatial size {x.shape[2:]} gives an output of size "
+                         f"{size} (kernel {kernel}, stride {stride}, padding {pad}, dilation "
+                         f"{dilation}): the output is too small")
+    b = _bias(bias, w.shape[1] * groups, w, fn)
+    args = (x, w) if b is None else (x, w, b)
+    y = P.conv_transpose(*args, stride=stride, padding=tuple((p, p) for p in pad),
+                         dilation=dilation, groups=groups, size=size)
+    return _unbatch(y, unbatched)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0,  # noqa: A002
+                     groups=1, dilation=1):
+    """1-D transposed convolution, as ``torch.nn.functional.conv_transpose1d``: the
+    adjoint of ``conv1d`` in its input (the gradient conv1d passes back), so
+    y = conv1dᵀ(x) + b.
+
+    ``input`` (N, C_in, L) or (C_in, L); ``weight`` (C_in, C_out/groups, kL);
+    output length (L − 1)·s − 2p + d·(kL − 1) + output_padding + 1.
+
+        >>> F.conv_transpose1d(np.ones((1, 4, 5)), np.ones((4, 2, 3)), stride=2).shape
+        (1, 2, 11)
+    """
+    return _conv_transpose("conv_transpose1d", 1, input, weight, bias, stride, padding,
+                           output_padding, groups, dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,  # noqa: A002
+                     groups=1, dilation=1):
+    """2-D transposed convolution ("deconvolution"), as
+    ``torch.nn.functional.conv_transpose2d``: the adjoint of ``conv2d`` in its input,
+    y = conv2dᵀ(x) + b, upsampling by ``stride``.
+
+    ``input`` (N, C_in, H, W) or (C_in, H, W); ``weight`` (C_in, C_out/groups, kH, kW);
+    output size per axis (L − 1)·s − 2p + d·(k − 1) + output_padding + 1
+    (``output_padding`` < stride or < dilation picks among the sizes that a
+    strided conv2d maps to the input size).
+
+        >>> F.conv_transpose2d(np.ones((1, 8, 7, 7)), np.ones((8, 4, 4, 4)), stride=2, padding=1).shape
+        (1, 4, 14, 14)
+    """
+    return _conv_transpose("conv_transpose2d", 2, input, weight, bias, stride, padding,
+                           output_padding, groups, dilation)
+
+
+# ---------------------------------------------------------------------- layers
+
+class NamedErrors:
+    """A mixin for layers: a ValueError or TypeError raised while the layer runs
+    (a bad input) starts with the layer's repr, so the message names the
+    layer as well as the function, the argument and the shapes."""
+
+    def __call__(self, *args, **kwargs):
+        try:
+            return super().__call__(*args, **kwargs)
+        except (ValueError, TypeError) as e:
+            if type(e) not in (ValueError, TypeError):
+                raise
+            raise type(e)(f"{self!r}: {e}") from None
+
+
+def _channels(v, name, fn):
+    if not _is_int(v) or v < 1:
+        raise ValueError(f"{fn}: {name} must be a positive int, got {v!r}")
+    return int(v)
+
+
+class _ConvNd(NamedErrors, Module):
+    """The constructor, parameters and repr shared by the convolution layers."""
+
+    _dims = 2
+    _transposed = False
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation,
+                 groups, bias, padding_mode, dtype, output_padding=0):
         super().__init__()
-        fn = "Conv2d"
-        for name, v in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if isinstance(v, bool) or not isinstance(v, (numbers.Integral, np.integer)) or v < 1:
-                raise ValueError(f"{fn}: {name} must be a positive int, got {v!r}")
-        if groups != 1:
-            raise NotImplementedError(f"{fn}: only groups=1 is supported, got {groups}")
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"{fn}: only padding_mode='zeros' is supported, "
-                                      f"got {padding_mode!r}")
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size = _pair(kernel_size, "kernel_size", fn, 1)
-        self.stride = _pair(stride, "stride", fn, 1)
-        self.dilation = _pair(dilation, "dilation", fn, 1)
-        if isinstance(padding, str):
-            _conv_padding(padding, self.kernel_size, self.dilation, self.stride, fn)
-            self.padding = padding
-        else:
-            self.padding = _pair(padding, "padding", fn, 0)
-        self.groups = 1
+        fn, n = type(self).__name__, self._dims
+        self.in_channels = _channels(in_channels, "in_channels", fn)
+        self.out_channels = _channels(out_channels, "out_channels", fn)
+        self.groups = _check_groups(groups, fn)
+        if self.in_channels % self.groups:
+            raise ValueError(f"{fn}: in_channels={in_channels} must be divisible by "
+                             f"groups={groups}")
+        if self.out_channels % self.groups:
+            raise ValueError(f"{fn}: out_channels={out_channels} must be divisible by "
+                             f"groups={groups}")
+        if padding_mode not in PADDING_MODES:
+            raise ValueError(f"{fn}: padding_mode must be one of {PADDING_MODES}, got "
+                             f"{padding_mode!r}")
+        if self._transposed and padding_mode != "zeros":
+            raise ValueError(f"{fn}: only padding_mode='zeros' is supported for transposed "
+                             f"convolutions, got {padding_mode!r}")
+        self.kernel_size = _ntuple(kernel_size, n, "kernel_size", fn, 1)
+        self.stride = _ntuple(stride, n, "stride", fn, 1)
+        self.dilation = _ntuple(dilation, n, "dilation", fn, 1)
+        if self._transposed and isinstance(padding, str):
+            raise ValueError(f"{fn}: padding must be an int or a tuple of ints for transposed "
+                             f"convolutions, got {padding!r}")
+        # validates; 'same'/'valid' stay strings, as in PyTorch
+        self._pads = _padding_pairs(padding, n, self.kernel_size, self.stride, self.dilation, fn)
+        self.padding = padding if isinstance(padding, str) else _ntuple(padding, n, "padding",
+                                                                        fn, 0)
+        self.output_padding = _ntuple(output_padding, n, "output_padding", fn, 0)
         self.padding_mode = padding_mode
         dt = _param_dtype(dtype, fn)
-        self.weight = Parameter(np.empty((self.out_channels, self.in_channels) + self.kernel_size,
-                                         dtype=dt), dtype=dt)
+        if self._transposed:
+            shape = (self.in_channels, self.out_channels // self.groups)
+        else:
+            shape = (self.out_channels, self.in_channels // self.groups)
+        self.weight = Parameter(np.empty(shape + self.kernel_size, dtype=dt), dtype=dt)
         if bias:
             self.bias = Parameter(np.empty(self.out_channels, dtype=dt), dtype=dt)
         else:
@@ -307,47 +337,160 @@ class Conv2d(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """PyTorch's default: kaiming_uniform_(a=√5) on the weight, i.e.
+        U(±1/√fan_in) with fan_in = weight.shape[1]·prod(kernel_size), and the
+        same bound for the bias."""
         init.default_layer_init_(self.weight, self.bias)
 
-    def forward(self, x):
-        return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
+    def _input(self, x):
+        return x if isinstance(x, Tensor) else _to_tensor(x, self.weight.dtype,
+                                                          self._function.__name__)
 
     def extra_repr(self):
+        n = self._dims
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
              f"stride={self.stride}")
-        if self.padding != (0, 0):
+        if self.padding != (0,) * n:
             s += f", padding={self.padding}"
-        if self.dilation != (1, 1):
+        if self.dilation != (1,) * n:
             s += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * n:
+            s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         if self.weight.dtype != np.float32:
             s += f", dtype={self.weight.dtype}"
         return s
 
 
-class MaxPool2d(Module):
-    """``MaxPool2d(kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False)``;
-    ``stride`` defaults to ``kernel_size``."""
+class _Conv(_ConvNd):
+    _function = None
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
-        super().__init__()
-        fn = "MaxPool2d"
-        _pair(kernel_size, "kernel_size", fn, 1)
-        if stride is not None:
-            _pair(stride, "stride", fn, 1)
-        _pair(padding, "padding", fn, 0)
-        _pair(dilation, "dilation", fn, 1)
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-        self.dilation = dilation
-        self.ceil_mode = bool(ceil_mode)
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 dilation=1, groups=1, bias=True, padding_mode="zeros", dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, dtype)
 
     def forward(self, x):
-        return max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation,
-                          self.ceil_mode)
+        x = self._input(x)
+        fn = self._function.__name__
+        if self.padding_mode == "zeros":
+            return self._function(x, self.weight, self.bias, self.stride, self.padding,
+                                  self.dilation, self.groups)
+        batched, unbatched = _batched(x, self._dims, fn)
+        padded = pad_nd(batched, self._pads, self.padding_mode, "pad")
+        y = self._function(padded, self.weight, self.bias, self.stride, 0, self.dilation,
+                           self.groups)
+        return _unbatch(y, unbatched)
 
-    def extra_repr(self):
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+class Conv1d(_Conv):
+    """``Conv1d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+    groups=1, bias=True, padding_mode='zeros', dtype=None)``, as ``torch.nn.Conv1d``:
+    y = conv1d(x, weight, bias) on (N, C_in, L) or (C_in, L) inputs.
+
+    ``weight`` (out_channels, in_channels/groups, kL) and ``bias`` (out_channels,),
+    both U(±1/√fan_in), fan_in = in_channels/groups·kL (PyTorch's default).
+    ``dtype`` (an extension): parameter dtype, float32 by default.
+
+        >>> nn.Conv1d(3, 8, 5, padding="same")(np.ones((2, 3, 50))).shape
+        (2, 8, 50)
+    """
+
+    _dims = 1
+    _function = staticmethod(conv1d)
+
+
+class Conv2d(_Conv):
+    """``Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+    groups=1, bias=True, padding_mode='zeros', dtype=None)``, as ``torch.nn.Conv2d``:
+    y = conv2d(x, weight, bias) on (N, C_in, H, W) or (C_in, H, W) inputs.
+
+    ``weight`` (out_channels, in_channels/groups, kH, kW) and ``bias``
+    (out_channels,), both U(±1/√fan_in) with fan_in = in_channels/groups·kH·kW
+    (PyTorch's ``kaiming_uniform_(a=√5)`` default), so a state_dict moves
+    between the two unchanged. ``padding``: int, pair, 'valid' or 'same';
+    ``padding_mode``: 'zeros', 'reflect', 'replicate' or 'circular'. ``dtype``
+    (an extension): parameter dtype, float32 by default.
+
+        >>> nn.Conv2d(1, 8, 3, padding=1)(np.ones((64, 1, 28, 28))).shape
+        (64, 8, 28, 28)
+    """
+
+    _dims = 2
+    _function = staticmethod(conv2d)
+
+
+class _ConvTranspose(_ConvNd):
+    _transposed = True
+    _function = None
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
+                 dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, dtype, output_padding)
+
+    def _output_padding(self, x, output_size):
+        """output_padding for a requested ``output_size`` (PyTorch's rule: any size
+        from the smallest up to stride − 1 more)."""
+        if output_size is None:
+            return self.output_padding
+        fn, n = type(self).__name__, self._dims
+        output_size = tuple(output_size)[-n:] if isinstance(output_size, (tuple, list)) \
+            else output_size
+        output_size = _ntuple(output_size, n, "output_size", fn, 1)
+        size = x.shape[-n:]
+        smallest = transposed_size(size, self.kernel_size, self.stride, self.padding, (0,) * n,
+                                   self.dilation)
+        largest = tuple(a + s - 1 for a, s in zip(smallest, self.stride))
+        if any(not lo <= want <= hi for want, lo, hi in zip(output_size, smallest, largest)):
+            raise ValueError(f"{fn}: requested an output size of {output_size}, but valid "
+                             f"sizes range from {smallest} to {largest} (for an input of "
+                             f"spatial size {size})")
+        return tuple(want - lo for want, lo in zip(output_size, smallest))
+
+    def forward(self, x, output_size=None):
+        x = self._input(x)
+        return self._function(x, self.weight, self.bias, self.stride, self.padding,
+                              self._output_padding(x, output_size), self.groups, self.dilation)
+
+
+class ConvTranspose1d(_ConvTranspose):
+    """``ConvTranspose1d(in_channels, out_channels, kernel_size, stride=1, padding=0,
+    output_padding=0, groups=1, bias=True, dilation=1, padding_mode='zeros', dtype=None)``,
+    as ``torch.nn.ConvTranspose1d``: y = conv_transpose1d(x, weight, bias).
+
+    ``weight`` (in_channels, out_channels/groups, kL), ``bias`` (out_channels,),
+    both U(±1/√fan_in), fan_in = out_channels/groups·kL (PyTorch's default).
+    ``forward(x, output_size=None)``.
+
+        >>> nn.ConvTranspose1d(4, 2, 3, stride=2)(np.ones((1, 4, 5))).shape
+        (1, 2, 11)
+    """
+
+    _dims = 1
+    _function = staticmethod(conv_transpose1d)
+
+
+class ConvTranspose2d(_ConvTranspose):
+    """``ConvTranspose2d(in_channels, out_channels, kernel_size, stride=1, padding=0,
+    output_padding=0, groups=1, bias=True, dilation=1, padding_mode='zeros', dtype=None)``,
+    as ``torch.nn.ConvTranspose2d``: y = conv_transpose2d(x, weight, bias), the
+    adjoint of a Conv2d with the same settings (upsampling by ``stride``).
+
+    ``weight`` (in_channels, out_channels/groups, kH, kW), ``bias`` (out_channels,),
+    both U(±1/√fan_in) with fan_in = out_channels/groups·kH·kW (PyTorch's
+    default). ``forward(x, output_size=None)``: ``output_size`` picks the
+    output_padding, as in PyTorch.
+
+        >>> nn.ConvTranspose2d(16, 8, 4, stride=2, padding=1)(np.ones((2, 16, 7, 7))).shape
+        (2, 8, 14, 14)
+    """
+
+    _dims = 2
+    _function = staticmethod(conv_transpose2d)

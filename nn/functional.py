@@ -20,13 +20,78 @@ import autograd_core as ag
 from autograd_core import Tensor
 
 from . import init
-from .conv import conv2d, max_pool2d
 from .module import _to_tensor
+
+# ====================================================================== convolution, pooling,
+# channel dropout, resampling (implemented in nn/conv.py and nn/pooling.py)
+import warnings  # noqa: E402
+
+from .conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: E402
+from .pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,  # noqa: E402
+                      adaptive_max_pool2d, avg_pool1d, avg_pool2d, interpolate, max_pool1d,
+                      max_pool2d)
+
+_SPATIAL = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d",
+            "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
+            "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "dropout1d",
+            "dropout2d", "interpolate"]
+
+
+def _channel_dropout(fn, x, p, training, generator, lead=2):
+    """Zero each channel x[n, c] (x[c] if ``lead`` is 1: unbatched) with
+    probability p and scale the rest by 1/(1−p): ``dropout`` of a (N, C, 1, …)
+    mask of ones, times x."""
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
+        raise ValueError(f"{fn}: probability has to be between 0 and 1, but got {p!r}")
+    if not training or p == 0:
+        return x
+    mask = np.ones(x.shape[:lead] + (1,) * (x.ndim - lead), dtype=x.dtype)
+    return x * dropout(mask, p, training, generator=generator)
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False, generator=None):  # noqa: A002
+    """Channel dropout for (N, C, L) or unbatched (C, L) inputs, as
+    ``torch.nn.functional.dropout1d``: each channel x[n, c, :] is zeroed with
+    probability p and the survivors scaled by 1/(1−p); the identity when
+    ``training`` is False.
+
+        >>> F.dropout1d(np.ones((4, 8, 16)), 0.5).shape
+        (4, 8, 16)
+    """
+    x = _to_tensor(input, fn="dropout1d")
+    if x.ndim not in (2, 3):
+        raise ValueError(f"dropout1d: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape "
+                         f"{x.shape}")
+    return _channel_dropout("dropout1d", x, p, training, generator, lead=x.ndim - 1)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False, generator=None):  # noqa: A002
+    """Channel dropout for (N, C, H, W) inputs, as ``torch.nn.functional.dropout2d``:
+    each feature map x[n, c] is zeroed with probability p and the survivors
+    scaled by 1/(1−p); the identity when ``training`` is False. As in PyTorch, a
+    3-D input is read as (N, C, L), with a warning (use ``dropout1d``).
+
+        >>> F.dropout2d(np.ones((4, 8, 5, 5)), 0.25).shape
+        (4, 8, 5, 5)
+    """
+    x = _to_tensor(input, fn="dropout2d")
+    if x.ndim < 2:
+        raise ValueError(f"dropout2d: expected an input with a channel axis, got shape "
+                         f"{x.shape}")
+    if x.ndim == 3:
+        warnings.warn("dropout2d: received a 3-D input and, as PyTorch, read it as (N, C, L), "
+                      "dropping channels of 1-D maps; use dropout1d for that", stacklevel=2)
+    elif x.ndim != 4:
+        warnings.warn(f"dropout2d: received a {x.ndim}-D input (shape {x.shape}); dropout2d "
+                      f"is meant for 3-D or 4-D inputs: channels are the second axis",
+                      stacklevel=2)
+    return _channel_dropout("dropout2d", x, p, training, generator)
+
 
 __all__ = [
     # activations and layers
     "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax", "softplus",
-    "linear", "conv2d", "max_pool2d", "dropout", "batch_norm", "one_hot",
+    "linear", *_SPATIAL, "dropout", "batch_norm", "one_hot",
     # losses
     "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "cross_entropy", "nll_loss", "kl_div", "multi_margin_loss", "hinge_loss",

@@ -21,6 +21,7 @@ def test_every_suite_runs_quick_and_writes_results(tmp_path):
     assert suites["training"]["mlp_784_200_10"]["max_param_difference_after_one_step"] < 1e-5
     assert suites["training"]["cnn_2conv"]["max_param_difference_after_one_step"] < 1e-5
     assert suites["hvp"]["mlp_784_200_10"]["max_rel_diff_vs_hand_hvp"] < 1e-4
+    assert max(suites["conv"]["max_param_difference_after_one_step"].values()) < 1e-5
     for value in (suites["engine"]["per_op_0d"]["forward"], suites["engine"]["chain"]["seconds"],
-                  suites["training"]["mlp_784_200_10"]["ratio"]):
+                  suites["training"]["mlp_784_200_10"]["ratio"], suites["conv"]["engine_over_numpy"]):
         assert np.isfinite(value) and value > 0

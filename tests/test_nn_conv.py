@@ -1,4 +1,5 @@
-"""Conv2d and MaxPool2d against naive NumPy loops; gradients by ag.gradcheck."""
+"""Conv2d and MaxPool2d against naive NumPy loops; gradients by ag.gradcheck.
+(Comparisons with PyTorch across layers: tests/test_nn_conv_torch.py.)"""
 import math
 import time
 
@@ -161,8 +162,8 @@ def test_conv2d_errors():
         conv(np.ones((1, 3, 2, 2)))
     with pytest.raises(ValueError, match="'same' is not supported for strided"):
         nn.Conv2d(1, 1, 3, stride=2, padding="same")
-    with pytest.raises(NotImplementedError):
-        nn.Conv2d(2, 2, 3, groups=2)
+    with pytest.raises(ValueError, match="in_channels=3 must be divisible by groups=2"):
+        nn.Conv2d(3, 2, 3, groups=2)
     with pytest.raises(TypeError, match="kernel_size"):
         nn.Conv2d(1, 1, 2.5)
     with pytest.raises(ValueError, match="stride must be >= 1"):
@@ -190,7 +191,7 @@ POOL_CASES = [
 @pytest.mark.parametrize("k,s,p,d,ceil,hw", POOL_CASES)
 def test_maxpool_forward_matches_loops(k, s, p, d, ceil, hw):
     x = RNG.standard_normal((2, 3) + hw)
-    pool = nn.MaxPool2d(k, s, p, d, ceil)
+    pool = nn.MaxPool2d(k, s, p, d, ceil_mode=ceil)  # PyTorch's 5th argument is return_indices
     out = pool(x)
     ref = pool_reference(x, k, s, p, d, ceil)
     assert out.shape == ref.shape

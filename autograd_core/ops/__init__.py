@@ -10,6 +10,8 @@ from .arithmetic import *  # noqa: F401,F403
 from .arithmetic import __all__ as _arithmetic
 from .compare import *  # noqa: F401,F403
 from .compare import __all__ as _compare
+from .indexing import *  # noqa: F401,F403
+from .indexing import __all__ as _indexing
 from .linalg import *  # noqa: F401,F403
 from .linalg import __all__ as _linalg
 from .math import *  # noqa: F401,F403
@@ -24,4 +26,5 @@ from .sorting import __all__ as _sorting
 from .sorting import SortResult, TopkResult, KthvalueResult, MedianResult, ModeResult  # noqa: F401
 from ._args import AxisError  # noqa: F401
 
-__all__ = [*_arithmetic, *_compare, *_linalg, *_math, *_reduction, *_shape, *_sorting, "AxisError"]
+__all__ = [*_arithmetic, *_compare, *_indexing, *_linalg, *_math, *_reduction, *_shape, *_sorting,
+           "AxisError"]

@@ -809,6 +809,34 @@ def test_transpose_keeps_the_api_contract():
     assert y.transpose((1, 2, 0)).shape == (3, 4, 2)
 
 
+KEYWORDS = {
+    "reshape": lambda L, t: L.m.reshape(t, shape=(3, 2)),
+    "view_size": lambda L, t: t.view(size=(3, 2)),
+    "permute": lambda L, t: L.m.permute(t, dims=(1, 0)),
+    "transpose": lambda L, t: t.transpose(dim0=1, dim1=0),
+    "expand": lambda L, t: t[:1].expand(size=(4, 3)),
+    "repeat": lambda L, t: t.repeat(repeats=(2, 1)),
+    "tile": lambda L, t: L.m.tile(t, dims=(2,)),
+    "flip": lambda L, t: L.m.flip(t, dims=(0,)),
+    "flip_varargs": lambda L, t: t.flip(0, 1),
+    "broadcast_to": lambda L, t: L.m.broadcast_to(t, size=(2, 2, 3)),
+    "concat": lambda L, t: L.m.concat([t, t], dim=1),
+    "squeeze": lambda L, t: t[None].squeeze(dim=0),
+    "roll": lambda L, t: t.roll(shifts=(1, -1), dims=(0, 1)),
+    "narrow": lambda L, t: t.narrow(dim=1, start=1, length=2),
+    "diagonal": lambda L, t: t.diagonal(offset=1, dim1=1, dim2=0),
+    "movedim": lambda L, t: t.movedim(source=0, destination=1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KEYWORDS))
+def test_torch_keyword_spellings(name):
+    T = _torch()
+    x = rand((2, 3))
+    np.testing.assert_array_equal(KEYWORDS[name](AG, Tensor(x)).data,
+                                  KEYWORDS[name](T, T.m.tensor(x)).numpy())
+
+
 def test_repeat_is_torch_tiling_and_repeat_interleave_is_numpy_repeat():
     x = ag.tensor([1.0, 2.0])
     np.testing.assert_array_equal(x.repeat(2).data, [1, 2, 1, 2])
@@ -890,6 +918,8 @@ def test_numpy_functions_dispatch_to_the_differentiable_ops():
     x = Tensor(np.arange(6.0).reshape(2, 3, 1), requires_grad=True)
     cases = {
         np.squeeze: (lambda: np.squeeze(x), lambda a: np.squeeze(a)),
+        np.transpose: (lambda: np.transpose(x, axes=(2, 0, 1)),
+                       lambda a: np.transpose(a, axes=(2, 0, 1))),
         np.expand_dims: (lambda: np.expand_dims(x, (0, 2)), lambda a: np.expand_dims(a, (0, 2))),
         np.swapaxes: (lambda: np.swapaxes(x, 0, 2), lambda a: np.swapaxes(a, 0, 2)),
         np.moveaxis: (lambda: np.moveaxis(x, 0, -1), lambda a: np.moveaxis(a, 0, -1)),
@@ -926,6 +956,37 @@ def test_module_functions_are_the_methods():
                  "take_along_dim", "t", "view"]:
         assert getattr(Tensor, name) is getattr(ag, name), name
     assert Tensor.mT.fget is ag.matrix_transpose
+
+
+def _diagonal_outlives_its_base(x, i):
+    d = (x * 2.0).diagonal()   # the product's last use: its buffer is free for reuse...
+    w = (x * 3.0) + 1.0        # ...here, unless the program knows d views it
+    return d * 1.0 + w[0]
+
+
+COMPILED = {
+    "diagonal": _diagonal_outlives_its_base,
+    "gather": lambda x, i: (x.gather(1, i) ** 2).sum(),
+    "index_select": lambda x, i: x.index_select(0, i[:, 0]) * 2.0,
+    "scatter_add": lambda x, i: x.scatter_add(1, i, x[:, :2] * 1.0),
+    "flip_roll": lambda x, i: x.flip(0).roll(1, 1) * x,
+    "pad": lambda x, i: nn.functional.pad(x[None], (1, 2), mode="reflect") ** 2,
+    "tril_masked_fill": lambda x, i: x.tril(-1).masked_fill(x > 0, 0.5),
+    "repeat_expand": lambda x, i: x.repeat(2, 1).sum(0) + x.unsqueeze(0).expand(3, -1, -1)[1],
+    "split_stack": lambda x, i: ag.stack(x.split(2, 1), dim=0).movedim(0, -1).flatten(1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPILED))
+def test_compiled_programs_replay_the_ops(name):
+    fn = COMPILED[name]
+    step = ag.compile(fn)
+    rng = np.random.default_rng(3)
+    for _ in range(3):             # one trace, then replays on new values
+        x = Tensor(rng.standard_normal((4, 4)))
+        i = ag.tensor(rng.integers(0, 4, (4, 2)))
+        np.testing.assert_allclose(step(x, i).data, fn(x, i).data, rtol=1e-12)
+    assert step.stats["replays"] == 2
 
 
 # ---------------------------------------------------------------------------

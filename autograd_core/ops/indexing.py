@@ -102,7 +102,8 @@ def _vector_index(fn, x, d, index, arg="index"):
     idx = _indices(index, fn, arg)
     if idx.ndim > 1:
         raise IndexError(f"{fn}: {arg} must be a vector (0-d or 1-d), got shape {idx.shape}")
-    idx = idx.reshape(-1)
+    if idx.ndim == 0:
+        idx = idx.reshape(1)  # (1-D indices stay the caller's array: a compiled program reads it)
     _in_range(idx, x.shape[d] if x.ndim else 1, fn, d, x.shape, arg)
     return idx
 
@@ -253,9 +254,11 @@ def _fill_value(fn, x, value):
         if value.ndim:
             raise ValueError(f"{fn}: value must be a number or a 0-d tensor, got a tensor "
                              f"of shape {value.shape}")
-        if value._d.dtype != x._d.dtype:
-            return P.astype(value, dtype=x._d.dtype)
-        return value
+        if value._d.dtype == x._d.dtype:
+            return value
+        if x._d.dtype.kind != "f":  # into an integer or bool tensor: a constant
+            return wrap(np.asarray(value._d).astype(x._d.dtype)[()])
+        return P.astype(value, dtype=x._d.dtype)
     if not isinstance(value, (numbers.Number, np.generic)) or isinstance(value, complex):
         raise TypeError(f"{fn}: value must be a number or a 0-d tensor, got "
                         f"{type(value).__name__}")

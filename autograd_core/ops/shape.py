@@ -27,7 +27,7 @@ __all__ = ["reshape", "view", "transpose", "t", "flatten", "unflatten", "unsquee
            "matrix_transpose",
            "broadcast_to", "expand", "expand_as", "repeat", "tile", "repeat_interleave",
            "narrow", "select", "split", "chunk", "unbind", "flip", "fliplr", "flipud", "roll",
-           "getitem", "concatenate", "cat", "stack", "atleast_1d", "atleast_2d", "atleast_3d",
+           "getitem", "concatenate", "cat", "concat", "stack", "atleast_1d", "atleast_2d", "atleast_3d",
            "hstack", "vstack", "row_stack", "dstack", "column_stack", "pad"]
 
 
@@ -93,6 +93,16 @@ def _fresh(out, x):
     return out
 
 
+def _given(fn, args, name, value):
+    """Sizes given as ``f(2, 3)``, ``f((2, 3))`` or by keyword, ``f(name=(2, 3))``
+    (torch's spelling): in the positional form."""
+    if value is None:
+        return args
+    if args:
+        raise TypeError(f"{fn}: got {name} both positionally and by keyword; give one")
+    return (value,)
+
+
 def _along(dim, item):
     """An index that applies ``item`` along axis ``dim`` and keeps the others whole."""
     return (slice(None),) * dim + (item,)
@@ -102,12 +112,13 @@ def _along(dim, item):
 # Reshaping views
 # ---------------------------------------------------------------------------
 
-def reshape(x, *shape):
+def reshape(x, *sizes, shape=None):
     """The same elements in a new shape; one entry may be -1 (inferred).
-    ``x.reshape(2, 3)``, ``x.reshape((2, 3))`` and ``ag.reshape(x, (2, 3))`` alike.
-    A view where the strides allow it (as NumPy and PyTorch), else a copy."""
+    ``x.reshape(2, 3)``, ``x.reshape((2, 3))``, ``ag.reshape(x, (2, 3))`` and
+    ``ag.reshape(x, shape=(2, 3))`` alike. A view where the strides allow it (as NumPy
+    and PyTorch), else a copy."""
     x = to_tensor(x, "reshape")
-    shape = shape_args(shape, "reshape")
+    shape = shape_args(_given("reshape", sizes, "shape", shape), "reshape")
     new = resolve_shape(shape, x._d.size)
     if new is None:
         raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
@@ -121,7 +132,7 @@ def _is_dtype(a):
     return isinstance(a, type) and issubclass(a, np.generic)
 
 
-def view(x, *shape):
+def view(x, *shape, size=None, dtype=None):
     """``x.view(2, -1)``: the same memory seen in a new shape (one entry may be
     -1), as ``torch.Tensor.view``; raises where the strides do not allow a view
     (use ``reshape``, which then copies).
@@ -131,8 +142,11 @@ def view(x, *shape):
     never requires grad. Example: ``ag.arange(6.).view(3, 2)``.
     """
     x = to_tensor(x, "view")
+    if dtype is not None:
+        shape = _given("view", shape, "dtype", dtype)
     if len(shape) == 1 and _is_dtype(shape[0]):
         return _view_dtype(x, np.dtype(shape[0]))
+    shape = _given("view", shape, "size", size)
     new = resolve_shape(shape_args(shape, "view"), x._d.size)
     if new is None:
         raise ValueError(f"view: shape {shape_args(shape, 'view')} is invalid for a tensor of "
@@ -232,23 +246,29 @@ def _permuted(x, perm):
     return P.transpose(x, axes=perm) if perm != tuple(range(x.ndim)) else x
 
 
-def transpose(x, *axes):
+def transpose(x, *dims, axes=None, dim0=None, dim1=None):
     """``transpose()`` reverses the axes; ``transpose(a, b)`` with two axes given
-    separately swaps those two (PyTorch's ``transpose(dim0, dim1)``; on a 2-D
-    tensor ``transpose(0, 1)`` therefore swaps); ``transpose(perm)`` with one
-    sequence, or ``transpose(*perm)`` with three or more axes, permutes (NumPy). A view."""
+    separately (or ``dim0=``, ``dim1=``) swaps those two (PyTorch's ``transpose``; on a
+    2-D tensor ``transpose(0, 1)`` therefore swaps); ``transpose(perm)`` with one
+    sequence (or ``axes=perm``), or ``transpose(*perm)`` with three or more axes,
+    permutes (NumPy). A view. ``ag.ones(2, 3, 4).transpose(0, 2)`` has shape (4, 3, 2)."""
     x = to_tensor(x, "transpose")
     nd = x.ndim
-    if len(axes) == 2 and not isinstance(axes[0], (tuple, list)):
-        a, b = (_dim(x, a, "transpose", "dim") for a in axes)
+    if dim0 is not None or dim1 is not None:
+        if dims or axes is not None or dim0 is None or dim1 is None:
+            raise TypeError("transpose: give both dim0= and dim1=, and no other axes")
+        dims = (dim0, dim1)
+    dims = _given("transpose", dims, "axes", axes)
+    if len(dims) == 2 and not isinstance(dims[0], (tuple, list)):
+        a, b = (_dim(x, d, "transpose", "dim") for d in dims)
         return _permuted(x, _swap(nd, a, b)) if nd else x
-    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-        axes = tuple(axes[0])
-    if not axes:
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    if not dims:
         return _permuted(x, tuple(range(nd))[::-1])
-    perm = tuple(_dim(x, a, "transpose", "axes") for a in axes)
+    perm = tuple(_dim(x, d, "transpose", "axes") for d in dims)
     if sorted(perm) != list(range(nd)):
-        raise ValueError(f"transpose: axes {axes} are not a permutation of the "
+        raise ValueError(f"transpose: axes {dims} are not a permutation of the "
                          f"{nd} axes of a tensor of shape {x.shape}")
     return _permuted(x, perm)
 
@@ -262,10 +282,11 @@ def t(x):
     return _permuted(x, tuple(range(x.ndim))[::-1])
 
 
-def permute(x, *dims):
+def permute(x, *axes, dims=None):
     """The axes in the order ``dims`` (a full permutation), a view, as ``torch.permute``:
     ``x.permute(2, 0, 1)``, ``x.permute((2, 0, 1))`` or ``ag.permute(x, (2, 0, 1))``."""
     x = to_tensor(x, "permute")
+    dims = _given("permute", axes, "dims", dims)
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = tuple(dims[0])
     if len(dims) != x.ndim:
@@ -322,10 +343,12 @@ def matrix_transpose(x):
 # Broadcasting and repetition
 # ---------------------------------------------------------------------------
 
-def broadcast_to(x, *shape):
-    """``x`` repeated along new or size-1 axes to ``shape`` (NumPy's rules); a view."""
+def broadcast_to(x, *sizes, shape=None, size=None):
+    """``x`` repeated along new or size-1 axes to ``shape`` (NumPy's rules); a view.
+    ``shape=`` is NumPy's keyword, ``size=`` PyTorch's."""
     x = to_tensor(x, "broadcast_to")
-    shape = shape_args(shape, "broadcast_to")
+    sizes = _given("broadcast_to", sizes, "shape", shape)
+    shape = shape_args(_given("broadcast_to", sizes, "size", size), "broadcast_to")
     try:
         ok = np.broadcast_shapes(x.shape, shape) == shape
     except ValueError:
@@ -336,12 +359,12 @@ def broadcast_to(x, *shape):
     return P.broadcast_to(x, shape=shape) if shape != x.shape else x
 
 
-def expand(x, *sizes):
+def expand(x, *sizes, size=None):
     """``x`` seen with size-1 axes repeated (and new leading axes), without copying,
     as ``torch.Tensor.expand``; -1 keeps a size. ``ag.ones(3, 1).expand(2, -1, 4)``
     has shape (2, 3, 4). Its elements share memory: it cannot be changed in place."""
     x = to_tensor(x, "expand")
-    sizes = shape_args(sizes, "expand", "sizes")
+    sizes = shape_args(_given("expand", sizes, "size", size), "expand", "sizes")
     lead = len(sizes) - x.ndim
     if lead < 0:
         raise ValueError(f"expand: sizes {sizes} must have at least as many entries as the "
@@ -370,13 +393,13 @@ def expand_as(x, other):
     return expand(x, np.shape(other._d if isinstance(other, TensorBase) else other))
 
 
-def repeat(x, *sizes):
+def repeat(x, *sizes, repeats=None):
     """``x`` tiled ``sizes[i]`` times along each axis (a copy), as ``torch.Tensor.repeat``
     (NOT NumPy's repeat, which is ``repeat_interleave``). ``sizes`` may have more
     entries than ``x`` has axes: new leading axes. ``ag.tensor([1, 2]).repeat(2)``
     is [1, 2, 1, 2]."""
     x = to_tensor(x, "repeat")
-    sizes = shape_args(sizes, "repeat", "sizes")
+    sizes = shape_args(_given("repeat", sizes, "repeats", repeats), "repeat", "sizes")
     if len(sizes) < x.ndim:
         raise ValueError(f"repeat: sizes {sizes} must have at least as many entries as the "
                          f"tensor of shape {x.shape} has dimensions (use tile to pad with 1s)")
@@ -391,11 +414,11 @@ def repeat(x, *sizes):
     return _fresh(reshape(y, tuple(r * n for r, n in zip(sizes, padded))), x)
 
 
-def tile(x, *dims):
+def tile(x, *reps, dims=None):
     """``repeat`` with ``dims`` padded by leading 1s when shorter than ``x``'s axes,
     as ``torch.tile`` and ``np.tile``. ``ag.ones(2, 3).tile(2)`` has shape (2, 6)."""
     x = to_tensor(x, "tile")
-    dims = shape_args(dims, "tile", "dims")
+    dims = shape_args(_given("tile", reps, "dims", dims), "tile", "dims")
     return repeat(x, (1,) * (x.ndim - len(dims)) + dims)
 
 
@@ -540,13 +563,13 @@ def unbind(x, dim=0):
 # Reordering copies: flip, roll
 # ---------------------------------------------------------------------------
 
-def flip(x, *dims, axis=None):
+def flip(x, *axes, dims=None, axis=None):
     """The order of the elements reversed along ``dims`` (a copy, as ``torch.flip``);
     ``x.flip(0)``, ``x.flip((0, 1))``, ``x.flip(0, 1)``. Without dims every axis
     is reversed (NumPy's ``np.flip``)."""
     x = to_tensor(x, "flip")
-    dims = dims[0] if len(dims) == 1 else dims or None
-    dims = spelling("flip", "dims", dims, "axis", axis)
+    axes = _given("flip", axes, "dims", dims)
+    dims = spelling("flip", "dims", axes[0] if len(axes) == 1 else axes or None, "axis", axis)
     which = tuple(range(x.ndim)) if dims is None else _ordered_dims(x, dims, "flip")
     if x.ndim == 0 or not which:
         return _copy(x)
@@ -660,7 +683,7 @@ def concatenate(tensors, axis=0, *, dim=None):
     return P.concatenate(*tensors, axis=ax, bounds=bounds)
 
 
-cat = concatenate
+cat = concat = concatenate
 
 
 def stack(tensors, axis=0, *, dim=None):

@@ -118,12 +118,18 @@ def reshape(x, *sizes, shape=None):
     ``ag.reshape(x, shape=(2, 3))`` alike. A view where the strides allow it (as NumPy
     and PyTorch), else a copy."""
     x = to_tensor(x, "reshape")
-    shape = shape_args(_given("reshape", sizes, "shape", shape), "reshape")
+    if shape is not None:
+        sizes = _given("reshape", sizes, "shape", shape)
+    shape = shape_args(sizes, "reshape")
     new = resolve_shape(shape, x._d.size)
     if new is None:
         raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
                          f"({x._d.size} elements) into shape {shape}")
-    return P.reshape(_viewable(x), shape=new) if new != x.shape else x
+    if new == x._d.shape:
+        return x
+    if x._d.__class__ is not np.ndarray:
+        _viewable(x)
+    return P.reshape(x, shape=new)
 
 
 def _is_dtype(a):
@@ -253,12 +259,15 @@ def transpose(x, *dims, axes=None, dim0=None, dim1=None):
     sequence (or ``axes=perm``), or ``transpose(*perm)`` with three or more axes,
     permutes (NumPy). A view. ``ag.ones(2, 3, 4).transpose(0, 2)`` has shape (4, 3, 2)."""
     x = to_tensor(x, "transpose")
-    nd = x.ndim
+    nd = x._d.ndim
     if dim0 is not None or dim1 is not None:
         if dims or axes is not None or dim0 is None or dim1 is None:
             raise TypeError("transpose: give both dim0= and dim1=, and no other axes")
         dims = (dim0, dim1)
-    dims = _given("transpose", dims, "axes", axes)
+    elif axes is not None:
+        dims = _given("transpose", dims, "axes", axes)
+    if not dims:  # reversed (x.T, the common case: no further checks)
+        return P.transpose(x, axes=tuple(range(nd - 1, -1, -1))) if nd > 1 else x
     if len(dims) == 2 and not isinstance(dims[0], (tuple, list)):
         a, b = (_dim(x, d, "transpose", "dim") for d in dims)
         return _permuted(x, _swap(nd, a, b)) if nd else x

@@ -989,6 +989,20 @@ def test_compiled_programs_replay_the_ops(name):
     assert step.stats["replays"] == 2
 
 
+def test_compiled_programs_read_each_calls_index_and_refuse_value_dependent_shapes():
+    step = ag.compile(lambda x, i: x.gather(1, i) * 2.0)
+    rng = np.random.default_rng(4)
+    for _ in range(3):
+        x = Tensor(rng.standard_normal((3, 4)))
+        i = ag.tensor(rng.integers(0, 4, (3, 2)).astype(np.int32))  # any integer dtype
+        np.testing.assert_array_equal(step(x, i).data, np.take_along_axis(x.data, i.data, 1) * 2)
+    x = Tensor(np.ones((2, 2)))
+    for refused in (lambda x: x.masked_select(x > 0), lambda x: x.repeat_interleave(
+            ag.tensor([1, 2]), dim=0), lambda x: x.index_fill(0, ag.tensor([0]), 1.0)):
+        with pytest.raises(ag.CompileError, match="inside a compiled function"):
+            ag.compile(refused)(x)
+
+
 # ---------------------------------------------------------------------------
 # Errors name the op, the argument and the shapes
 # ---------------------------------------------------------------------------

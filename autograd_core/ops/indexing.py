@@ -16,7 +16,7 @@ import numbers
 import numpy as np
 
 from .. import primitives as P
-from ..core import TensorBase, lift, wrap
+from ..core import TensorBase, _escape, lift, wrap
 from ._args import spelling, to_tensor
 from .reduction import sum as _sum
 from .shape import _along, _copy, _dim, _int
@@ -31,11 +31,15 @@ __all__ = ["gather", "scatter", "scatter_add", "index_select", "index_add", "ind
 # ---------------------------------------------------------------------------
 
 def _indices(index, fn, arg="index"):
-    """An integer index tensor/array/list as an int64 ndarray (TypeError otherwise)."""
+    """An integer index tensor/array/list as an ndarray (TypeError otherwise). A
+    tensor's own array is passed on as it is: a compiled program then reads the
+    index of each call (see ``compiler``) instead of freezing the first."""
     idx = np.asarray(index._d if isinstance(index, TensorBase) else index)
-    if idx.dtype.kind not in "iu" and not (idx.dtype.kind == "f" and idx.size == 0):
-        raise TypeError(f"{fn}: {arg} must be a tensor of integers, got dtype {idx.dtype}")
-    return idx.astype(np.int64, copy=False)
+    if idx.dtype.kind in "iu":
+        return idx
+    if idx.dtype.kind == "f" and idx.size == 0:  # an empty list: no positions
+        return idx.astype(np.int64)
+    raise TypeError(f"{fn}: {arg} must be a tensor of integers, got dtype {idx.dtype}")
 
 
 def _in_range(idx, n, fn, d, shape, arg="index"):
@@ -230,6 +234,8 @@ def index_fill(x, dim, index, value):
     number, or a 0-d tensor, which then gets their gradient), as ``torch.index_fill``."""
     x = to_tensor(x, "index_fill")
     d = _dim(x, dim, "index_fill")
+    if isinstance(index, TensorBase):
+        _escape(index, "index_fill's index (its repeats are removed in NumPy)")
     idx = np.unique(_vector_index("index_fill", x, d, index))  # each slice filled once
     value = _fill_value("index_fill", x, value)
     if x.ndim == 0:
@@ -279,6 +285,8 @@ def masked_select(x, mask):
     """The elements of ``x`` where ``mask`` (bool, broadcast with x) is True, as a 1-D
     tensor in row-major order (``torch.masked_select``)."""
     x = to_tensor(x, "masked_select")
+    if isinstance(mask, TensorBase):
+        _escape(mask, "masked_select's mask (the size of the result is its count)")
     m = _mask(mask, "masked_select")
     shape = P.broadcast_shapes("masked_select", x.shape, m.shape)
     if x.shape != shape:

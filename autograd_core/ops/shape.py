@@ -19,7 +19,7 @@ import numbers
 import numpy as np
 
 from .. import primitives as P
-from ..core import TensorBase, share_version, wrap
+from ..core import TensorBase, _escape, share_version, wrap
 from ._args import AxisError, one_axis, resolve_shape, shape_args, spelling, to_tensor
 
 __all__ = ["reshape", "view", "transpose", "t", "flatten", "unflatten", "unsqueeze", "squeeze",
@@ -75,7 +75,7 @@ def _ordered_dims(x, dims, fn, arg="dims"):
 def _int(value, fn, arg):
     """An int argument (a Python or NumPy int, or a one-element integer tensor)."""
     if isinstance(value, TensorBase) and value._d.size == 1 and value._d.dtype.kind in "iu":
-        value = value._d.item()
+        value = value.item()  # (a compiled program refuses this: the value would be frozen)
     if not isinstance(value, (numbers.Integral, np.integer)) or isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{fn}: {arg} must be an int, got {type(value).__name__} {value!r}")
     return int(value)
@@ -438,6 +438,9 @@ def repeat_interleave(x, repeats=None, dim=None, *, output_size=None):
     ``repeat_interleave(counts)`` alone gives the indices [0]*counts[0] + [1]*counts[1] + ...
 
     ``ag.tensor([1, 2]).repeat_interleave(2)`` is [1, 1, 2, 2]."""
+    counted = x if repeats is None else repeats
+    if isinstance(counted, TensorBase) and counted.ndim:
+        _escape(counted, "repeat_interleave's counts (the size of the result is their sum)")
     if repeats is None:
         counts = _counts(x, "repeat_interleave", "repeats")
         return wrap(np.repeat(np.arange(counts.size, dtype=np.int64), counts))

@@ -455,10 +455,89 @@ class Tensor(TensorBase):
     reshape = ops.reshape
     view = ops.view
     transpose = ops.transpose
+    t = ops.t
     flatten = ops.flatten
+    unflatten = ops.unflatten
+    unsqueeze = ops.unsqueeze
+    squeeze = ops.squeeze
+    permute = ops.permute
+    swapaxes = ops.swapaxes
+    swapdims = ops.swapdims
+    movedim = ops.movedim
+    moveaxis = ops.moveaxis
+    mT = property(ops.matrix_transpose, doc="The last two axes swapped (a view).")
     broadcast_to = ops.broadcast_to
+    expand = ops.expand
+    expand_as = ops.expand_as
+    repeat = ops.repeat
+    tile = ops.tile
+    repeat_interleave = ops.repeat_interleave
+    narrow = ops.narrow
+    select = ops.select
+    split = ops.split
+    chunk = ops.chunk
+    unbind = ops.unbind
+    flip = ops.flip
+    fliplr = ops.fliplr
+    flipud = ops.flipud
+    roll = ops.roll
     __getitem__ = ops.getitem
+    gather = ops.gather
+    take_along_dim = ops.take_along_dim
+    scatter = ops.scatter
+    scatter_add = ops.scatter_add
+    index_select = ops.index_select
+    index_add = ops.index_add
+    index_copy = ops.index_copy
+    index_fill = ops.index_fill
+    masked_fill = ops.masked_fill
+    masked_select = ops.masked_select
+    tril = ops.tril
+    triu = ops.triu
+    diag = ops.diag
+    diagonal = ops.diagonal
+    diag_embed = ops.diag_embed
+    diagonal_scatter = ops.diagonal_scatter
+    trace = ops.trace
     matmul = ops.matmul
+
+    def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+        """``scatter`` in place."""
+        return _ip.inplace(self, "scatter_", lambda t, s: ops.scatter(
+            t, dim, index, s, reduce=reduce), value if src is None else src)
+
+    def scatter_add_(self, dim, index, src):
+        """``scatter_add`` in place."""
+        return _ip.inplace(self, "scatter_add_",
+                           lambda t, s: ops.scatter_add(t, dim, index, s), src)
+
+    def index_add_(self, dim, index, source, *, alpha=1):
+        """``index_add`` in place."""
+        return _ip.inplace(self, "index_add_",
+                           lambda t, s: ops.index_add(t, dim, index, s, alpha=alpha), source)
+
+    def index_copy_(self, dim, index, source):
+        """``index_copy`` in place."""
+        return _ip.inplace(self, "index_copy_",
+                           lambda t, s: ops.index_copy(t, dim, index, s), source)
+
+    def index_fill_(self, dim, index, value):
+        """``index_fill`` in place."""
+        return _ip.inplace(self, "index_fill_",
+                           lambda t, v: ops.index_fill(t, dim, index, v), value)
+
+    def masked_fill_(self, mask, value):
+        """``masked_fill`` in place (the mask must broadcast to self's shape)."""
+        return _ip.inplace(self, "masked_fill_",
+                           lambda t, v: ops.masked_fill(t, mask, v), value)
+
+    def tril_(self, diagonal=0):
+        """``tril`` in place."""
+        return _ip.inplace(self, "tril_", lambda t: ops.tril(t, diagonal))
+
+    def triu_(self, diagonal=0):
+        """``triu`` in place."""
+        return _ip.inplace(self, "triu_", lambda t: ops.triu(t, diagonal))
 
     # -- dtype, device and the Python protocol --------------------------------
 
@@ -659,7 +738,6 @@ class Tensor(TensorBase):
     greater, greater_equal, less, less_equal = ops.greater, ops.greater_equal, ops.less, \
         ops.less_equal
     not_equal = ops.not_equal
-    take_along_dim = ops.take_along_dim
 
     # -- in place, random (PyTorch's rules: see ops.inplace.overwrite) ---------
 

@@ -191,7 +191,7 @@ class Instr:
         self.inplace_of = None
 
 
-_VIEWS = {P.reshape, P.transpose, P.broadcast_to, P.alias}
+_VIEWS = {P.reshape, P.transpose, P.broadcast_to, P.alias, P.diagonal}
 
 
 def _is_basic_index(index):

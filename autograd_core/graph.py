@@ -388,6 +388,27 @@ class IdWeakMap:
 
 retained = IdWeakMap()   # non-leaf nodes whose .grad is kept (retain_grad)
 sites = IdWeakMap()      # where each node was created (detect_anomaly)
+_views = IdWeakMap()     # a tensor -> weak references to the views of its memory
+
+
+def register_view(base, view):
+    """Remember that ``view`` looks at ``base``'s memory (see ops.inplace: an
+    in-place change of the base regenerates its views' history)."""
+    refs = _views.get(base)
+    if refs is None:
+        refs = []
+        _views[base] = refs
+    elif len(refs) > 16:
+        refs[:] = [r for r in refs if r() is not None]
+    refs.append(weakref.ref(view))
+
+
+def views_of(base):
+    """The live views registered on ``base``."""
+    refs = _views.get(base)
+    if not refs:
+        return []
+    return [v for v in (r() for r in refs) if v is not None]
 
 _PKG = os.path.dirname(os.path.abspath(__file__))
 

@@ -52,6 +52,12 @@ FUNCTIONS = {
     np.transpose: ops.transpose, np.concatenate: ops.concatenate, np.stack: ops.stack,
     np.where: ops.where, np.clip: ops.clip, np.broadcast_to: ops.broadcast_to,
     np.take_along_axis: ops.take_along_dim,
+    np.squeeze: ops.squeeze, np.expand_dims: ops.expand_dims, np.swapaxes: ops.swapaxes,
+    np.moveaxis: ops.moveaxis, np.matrix_transpose: ops.matrix_transpose, np.tile: ops.tile,
+    np.flip: ops.flip, np.fliplr: ops.fliplr, np.flipud: ops.flipud, np.roll: ops.roll,
+    np.tril: ops.tril, np.triu: ops.triu, np.diagonal: ops.diagonal, np.diag: ops.diag,
+    np.trace: ops.trace, np.hstack: ops.hstack, np.vstack: ops.vstack, np.dstack: ops.dstack,
+    np.column_stack: ops.column_stack,
 }
 
 

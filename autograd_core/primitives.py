@@ -47,7 +47,7 @@ import numpy as np
 
 from . import _special
 from .core import TensorBase, apply, constant, lift, share_version, _NO_SETTINGS
-from .graph import state
+from .graph import register_view, state
 
 # ---------------------------------------------------------------------------
 # Primitive kinds
@@ -170,6 +170,7 @@ class View(LinearMap):
             out._vc = share_version(x)
             if out._op is None:      # not recorded: keep the view's origin anyway
                 out._op, out._parents, out._settings = self, (x,), settings
+            register_view(x, out)
         return out
 
 
@@ -619,6 +620,44 @@ def _concat_push(tangents, out, inputs, settings):
 
 
 concatenate.push = _concat_push
+
+# ---------------------------------------------------------------------------
+# Shape and indexing primitives (vocabulary)
+# ---------------------------------------------------------------------------
+
+
+def _diagonal_forward(x, offset, dim1, dim2):
+    # NumPy's diagonal is a read-only view (a guard from its history, not a
+    # memory limit): made writable where the input is, so that an in-place
+    # change of the diagonal reaches the tensor it views, as in PyTorch.
+    d = np.diagonal(x, offset, dim1, dim2)
+    if isinstance(x, np.ndarray) and x.flags.writeable:
+        d.flags.writeable = True
+    return d
+
+
+def _diagonal_scatter_forward(x, src, offset, dim1, dim2):
+    out = np.array(x, copy=True)
+    _diagonal_forward(out, offset, dim1, dim2)[...] = src
+    return out
+
+
+# The (offset) diagonal of the planes (dim1, dim2), as a new last axis (a
+# view). Its transpose puts the cotangent back on the diagonal of zeros.
+diagonal = View("diagonal", _diagonal_forward,
+                lambda g, out, x, offset, dim1, dim2: diagonal_scatter(
+                    zeros_like_value(x), g, offset=offset, dim1=dim1, dim2=dim2),
+                unview=lambda base, v, offset, dim1, dim2: diagonal_scatter(
+                    base, v, offset=offset, dim1=dim1, dim2=dim2))
+
+# out = x with its diagonal replaced by src: linear in (x, src), as index_put.
+# x̄ = ȳ with a zero diagonal, src̄ = diagonal(ȳ).
+diagonal_scatter = Primitive(
+    "diagonal_scatter", _diagonal_scatter_forward,
+    vjp=(lambda g, out, x, src, **s: diagonal_scatter(g, 0, **s),
+         lambda g, out, x, src, **s: diagonal(g, **s)),
+    jvp=(lambda d, out, x, src, **s: diagonal_scatter(d, 0, **s),
+         lambda d, out, x, src, **s: diagonal_scatter(zeros_like_value(out), d, **s)))
 
 # ---------------------------------------------------------------------------
 # Non-linear reductions

@@ -713,3 +713,21 @@ def hardsigmoid(input, inplace=False):  # noqa: A002
 def hardswish(input, inplace=False):  # noqa: A002
     """x·hardsigmoid(x)."""
     return ag.hardswish(_to_tensor(input, fn="hardswish"))
+
+
+# ====================================================================== shape
+
+__all__ += ["pad"]
+
+
+def pad(input, pad, mode="constant", value=None):  # noqa: A002
+    """Pad the last ``len(pad) // 2`` dimensions, as ``torch.nn.functional.pad``: ``pad``
+    lists (left, right) of the last dimension first, then of the one before, ...;
+    negative sizes crop. ``mode``: 'constant' (``value``, 0 by default), 'reflect',
+    'replicate' or 'circular' (these pad the last 1, 2 or 3 dimensions of a tensor with
+    one or two more). Differentiable; always a copy.
+
+        >>> F.pad(ag.ones(1, 2, 3), (1, 2)).shape      # last dim: 1 left, 2 right
+        (1, 2, 6)
+    """
+    return ag.pad(input, pad, mode, value)

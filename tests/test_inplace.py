@@ -289,3 +289,23 @@ def test_numpy_out_argument_writes_in_place():
     np.add(t, 1.0, out=t)
     np.testing.assert_array_equal(t.data, [2.0, 2.0, 2.0])
     assert t._version == 1
+
+
+def test_views_taken_before_an_in_place_change_of_their_base_follow_it():
+    x = Tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    h = x * 1.0
+    a, b = h[:2], h[2:]
+    h.mul_(2)
+    np.testing.assert_array_equal(a.data, [2.0, 4.0])
+    (a * 10 + b).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [20.0, 20.0, 2.0, 2.0])
+
+
+def test_a_view_of_a_constant_buffer_joins_the_graph_with_the_buffer():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    buf = Tensor(np.zeros((2, 2)))
+    row0 = buf[0]
+    buf[0] = w * 3
+    assert row0.requires_grad
+    row0.sum().backward()
+    np.testing.assert_array_equal(w.grad.data, [3.0, 3.0])

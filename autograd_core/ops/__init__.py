@@ -12,6 +12,8 @@ from .compare import *  # noqa: F401,F403
 from .compare import __all__ as _compare
 from .conversion import *  # noqa: F401,F403
 from .conversion import __all__ as _conversion
+from .indexing import *  # noqa: F401,F403
+from .indexing import __all__ as _indexing
 from .linalg import *  # noqa: F401,F403
 from .linalg import __all__ as _linalg
 from .math import *  # noqa: F401,F403
@@ -26,5 +28,6 @@ from .sorting import __all__ as _sorting
 from .sorting import SortResult, TopkResult, KthvalueResult, MedianResult, ModeResult  # noqa: F401
 from ._args import AxisError  # noqa: F401
 
-__all__ = [*_arithmetic, *_compare, *_conversion, *_linalg, *_math, *_reduction, *_shape, *_sorting,
+__all__ = [*_arithmetic, *_compare, *_conversion, *_indexing, *_linalg, *_math, *_reduction,
+           *_shape, *_sorting,
            "AxisError"]

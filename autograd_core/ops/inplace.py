@@ -39,17 +39,46 @@ _VIEW_OF_LEAF_MSG = ("a view of a leaf Variable that requires grad is being used
                      "operation ({op}): change the leaf under `with ag.no_grad():`")
 
 
+def _origin(t):
+    """The record ``t`` was created with (before any in-place op rebased it)."""
+    while t._prev is not None:
+        t = t._prev
+    return t
+
+
 def _view_chain(t):
     """[(view op, its settings, base), ...] from ``t`` up to the tensor whose
-    memory it views (taken before anything is rebased)."""
+    memory it views (taken before anything is rebased). A view changed in place
+    before is still a view: its first record says of what."""
     chain = []
-    while t._op is not None and isinstance(t._op, P.View) and t._parents:
-        base = t._parents[0]
+    while True:
+        rec = _origin(t)
+        if not (isinstance(rec._op, P.View) and rec._parents):
+            break
+        base = rec._parents[0]
         if not np.may_share_memory(t._d, base._d):
             break
-        chain.append((t._op, t._settings, base))
+        chain.append((rec._op, rec._settings, base))
         t = base
     return chain
+
+
+def _regenerate_views(base, skip):
+    """After ``base`` got a new history, give each other view of its memory a new
+    history too (a view of the new base), as PyTorch regenerates a view's
+    gradient function: its value changed with the base, so must its record."""
+    for w in graph.views_of(base):
+        if id(w) in skip or not np.may_share_memory(w._d, base._d):
+            continue
+        skip.add(id(w))
+        rec = _origin(w)
+        if not isinstance(rec._op, P.View) or not rec._parents or rec._parents[0] is not base:
+            continue
+        fresh = rec._op(base, **rec._settings)
+        old = snapshot(w)
+        rebase(w, fresh, old)
+        w._vc = base._vc
+        _regenerate_views(w, skip)
 
 
 def _has_tangents(ts):
@@ -115,6 +144,10 @@ def inplace(t, op, compute, *operands):
             if tracer is not None:
                 tracer.write(base, base_new)
             child = base
+        # every other view of the memory just written sees new values: new histories
+        skip = {id(t)} | {id(b) for _, _, b in chain}
+        for b in [t] + [b for _, _, b in chain]:
+            _regenerate_views(b, skip)
     elif new._tan is not None or _has_tangents((t,) + operands):
         t._tan = new._tan
     return t

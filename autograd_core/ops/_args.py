@@ -13,7 +13,7 @@ import numpy as np
 from ..core import TensorBase, lift, wrap
 
 __all__ = ["to_tensor", "pair", "axes", "one_axis", "spelling", "resolve_shape", "shape_args",
-           "AxisError"]
+           "AxisError", "also_spelled"]
 
 
 class AxisError(ValueError, IndexError):
@@ -89,6 +89,34 @@ def spelling(fn, numpy_name, numpy_value, torch_name, torch_value, default=None)
             raise TypeError(f"{fn}: got both {numpy_name}= and {torch_name}=; give one")
         return torch_value
     return default if numpy_value is None else numpy_value
+
+
+def also_spelled(alias, name):
+    """Let ``fn`` take its argument ``name`` also as the keyword ``alias``
+    (``gather(x, axis=1, index=i)`` for ``gather(x, dim=1, index=i)``): one
+    decorator instead of the same three lines in every op."""
+    import functools
+    import inspect
+
+    def decorate(fn):
+        sig = inspect.signature(fn)
+        params = list(sig.parameters.values())
+        extra = inspect.Parameter(alias, inspect.Parameter.KEYWORD_ONLY, default=None)
+        at = next((i for i, p in enumerate(params) if p.kind is p.VAR_KEYWORD), len(params))
+        params.insert(at, extra)
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            value = kwargs.pop(alias, None)
+            if value is not None:
+                if name in kwargs:
+                    raise TypeError(f"{fn.__name__}: got both {name}= and {alias}=; give one")
+                kwargs[name] = value
+            return fn(*args, **kwargs)
+
+        wrapper.__signature__ = sig.replace(parameters=params)
+        return wrapper
+    return decorate
 
 
 def shape_args(shape, fn, arg="shape"):

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import primitives as P
 from ..core import TensorBase, _escape, lift, wrap
-from ._args import spelling, to_tensor
+from ._args import also_spelled, spelling, to_tensor
 from .reduction import sum as _sum
 from .shape import _along, _copy, _dim, _int
 
@@ -116,6 +116,7 @@ def _vector_index(fn, x, d, index, arg="index"):
 # gather / scatter
 # ---------------------------------------------------------------------------
 
+@also_spelled("axis", "dim")
 def gather(x, dim, index, *, sparse_grad=False):
     """out[i][j][k] = x[index[i][j][k]][j][k] for dim 0 (likewise for the others), as
     ``torch.gather``: ``index`` has x's number of dimensions and is no larger than x
@@ -128,6 +129,7 @@ def gather(x, dim, index, *, sparse_grad=False):
     return P.getitem(x, index=grid)
 
 
+@also_spelled("axis", "dim")
 def scatter(x, dim, index, src=None, *, value=None, reduce=None):
     """A copy of ``x`` with out[index[i][j][k]][j][k] = src[i][j][k] for dim 0 (likewise
     for the others), as ``torch.scatter``; ``src`` may be a tensor or a number (``value``).
@@ -159,6 +161,7 @@ def scatter(x, dim, index, src=None, *, value=None, reduce=None):
     return P.index_put(x, src if number else part, index=grid)
 
 
+@also_spelled("axis", "dim")
 def scatter_add(x, dim, index, src):
     """A copy of ``x`` with src[i][j][k] added at out[index[i][j][k]][j][k] for dim 0
     (likewise for the others), repeats accumulating, as ``torch.scatter_add``."""
@@ -177,6 +180,7 @@ def scatter_add(x, dim, index, src):
 # index_select / index_add / index_copy / index_fill (along one axis)
 # ---------------------------------------------------------------------------
 
+@also_spelled("axis", "dim")
 def index_select(x, dim, index):
     """The slices of ``x`` at the positions ``index`` (a vector) along ``dim``, in that
     order and with repeats, as ``torch.index_select``."""
@@ -203,6 +207,7 @@ def _source(fn, x, d, idx, source, arg="source"):
     return source
 
 
+@also_spelled("axis", "dim")
 def index_add(x, dim, index, source, *, alpha=1):
     """A copy of ``x`` with alpha·source[..., i, ...] added at x[..., index[i], ...] along
     ``dim`` (repeats accumulate), as ``torch.index_add``."""
@@ -217,6 +222,7 @@ def index_add(x, dim, index, source, *, alpha=1):
     return x + P.scatter_add(source, index=_along(d, idx), shape=x.shape)
 
 
+@also_spelled("axis", "dim")
 def index_copy(x, dim, index, source):
     """A copy of ``x`` with x[..., index[i], ...] = source[..., i, ...] along ``dim``,
     as ``torch.index_copy`` (a repeated index writes one of its values)."""
@@ -229,6 +235,7 @@ def index_copy(x, dim, index, source):
     return P.index_put(x, source, index=_along(d, idx))
 
 
+@also_spelled("axis", "dim")
 def index_fill(x, dim, index, value):
     """A copy of ``x`` with the slices at ``index`` along ``dim`` set to ``value`` (a
     number, or a 0-d tensor, which then gets their gradient), as ``torch.index_fill``."""

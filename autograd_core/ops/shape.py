@@ -20,7 +20,8 @@ import numpy as np
 
 from .. import primitives as P
 from ..core import TensorBase, _escape, share_version, wrap
-from ._args import AxisError, one_axis, resolve_shape, shape_args, spelling, to_tensor
+from ._args import (also_spelled, AxisError, one_axis, resolve_shape, shape_args, spelling,
+                    to_tensor)
 
 __all__ = ["reshape", "view", "transpose", "t", "flatten", "unflatten", "unsqueeze", "squeeze",
            "expand_dims", "permute", "swapaxes", "swapdims", "movedim", "moveaxis",
@@ -192,6 +193,7 @@ def flatten(x, start_dim=0, end_dim=-1):
     return reshape(x, shape)
 
 
+@also_spelled("axis", "dim")
 def unflatten(x, dim, sizes):
     """Split axis ``dim`` into axes of ``sizes`` (one may be -1), as ``torch.unflatten``;
     the inverse of ``flatten``. ``ag.ones(2, 6).unflatten(1, (3, 2))`` has shape (2, 3, 2)."""
@@ -207,6 +209,7 @@ def unflatten(x, dim, sizes):
     return reshape(x, x.shape[:d] + new + x.shape[d + 1:])
 
 
+@also_spelled("axis", "dim")
 def unsqueeze(x, dim):
     """A new axis of size 1 at ``dim`` (in [-ndim-1, ndim]), a view, as ``torch.unsqueeze``.
     ``ag.ones(3).unsqueeze(0)`` has shape (1, 3), ``unsqueeze(-1)`` (3, 1)."""
@@ -215,6 +218,7 @@ def unsqueeze(x, dim):
     return P.reshape(_viewable(x), shape=x.shape[:d] + (1,) + x.shape[d:])
 
 
+@also_spelled("dim", "axis")
 def expand_dims(x, axis):
     """``np.expand_dims``: new axes of size 1 at ``axis`` (an int or a tuple, positions in
     the result); a view. PyTorch's spelling is ``unsqueeze``."""
@@ -431,6 +435,7 @@ def tile(x, *reps, dims=None):
     return repeat(x, (1,) * (x.ndim - len(dims)) + dims)
 
 
+@also_spelled("axis", "dim")
 def repeat_interleave(x, repeats=None, dim=None, *, output_size=None):
     """Each element repeated ``repeats`` times along ``dim`` (the flattened tensor if
     None), a copy, as ``torch.repeat_interleave`` (and ``np.repeat``).
@@ -491,6 +496,7 @@ def _counts(r, fn, arg):
 # Pieces: narrow, select, split, chunk, unbind (views)
 # ---------------------------------------------------------------------------
 
+@also_spelled("axis", "dim")
 def narrow(x, dim, start, length):
     """Elements ``start`` … ``start + length - 1`` along ``dim`` (a view), as
     ``torch.narrow``; a negative ``start`` counts from the end."""
@@ -509,6 +515,7 @@ def narrow(x, dim, start, length):
     return P.getitem(x, index=_along(d, slice(start, start + length)))
 
 
+@also_spelled("axis", "dim")
 def select(x, dim, index):
     """The slice at ``index`` along ``dim``, that axis removed (a view), as ``torch.select``:
     ``x.select(1, 0)`` is ``x[:, 0]``."""
@@ -528,6 +535,7 @@ def _pieces(x, d, sizes):
                  for a, b in zip(starts[:-1], starts[1:]))
 
 
+@also_spelled("axis", "dim")
 def split(x, split_size_or_sections, dim=0):
     """Views of consecutive pieces along ``dim``, as ``torch.split``: pieces of
     ``split_size`` elements (the last may be smaller), or of the sizes in a list
@@ -550,6 +558,7 @@ def split(x, split_size_or_sections, dim=0):
     return _pieces(x, d, sizes)
 
 
+@also_spelled("axis", "dim")
 def chunk(x, chunks, dim=0):
     """Split into ``chunks`` views along ``dim`` of ceil(n / chunks) elements each
     (fewer pieces when n is not enough for all), as ``torch.chunk``."""
@@ -564,6 +573,7 @@ def chunk(x, chunks, dim=0):
     return split(x, -(-n // chunks), d)
 
 
+@also_spelled("axis", "dim")
 def unbind(x, dim=0):
     """The slices along ``dim``, as a tuple of views (``torch.unbind``; ``list(x)`` for dim 0)."""
     x = to_tensor(x, "unbind")

@@ -744,9 +744,13 @@ def _pool_selection(x, out, settings):
     """Where each window's maximum came from — flat indices into x — and the
     windows that pass a derivative (None: all; a window wholly in the
     padding passes none). Constants of the derivative, as ``max``'s weights."""
-    xd, od = data_of(x), data_of(out)
-    inside = conv_kernels.pool_windows_inside(xd.shape[2:], od.shape[2:], **settings)
-    return conv_kernels.pool_positions(xd, od, **settings), inside
+    inside = conv_kernels.pool_windows_inside(np.shape(data_of(x))[2:],
+                                              np.shape(data_of(out))[2:], **settings)
+    # a constant primitive, so a compiled program finds the maxima anew each call
+    return data_of(pool_positions(x, out, **settings)), inside
+
+
+pool_positions = Constant("pool_positions", conv_kernels.pool_positions)
 
 
 def _flat_size(shape):

@@ -223,11 +223,12 @@ def zero_grad_(parameters, set_to_none=True):
     """
     for p in _tensor_list(parameters, "zero_grad_"):
         g = p.grad
+        if set_to_none:
+            p.grad = None   # also when already None: a compiled step then knows the state
+            continue
         if g is None:
             continue
-        if set_to_none:
-            p.grad = None
-        elif (g.is_leaf and not g.requires_grad and g.data.flags.writeable
+        if (g.is_leaf and not g.requires_grad and g.data.flags.writeable
               and getattr(g, "tangent", None) is None):
             g.data[...] = 0
         else:

@@ -497,9 +497,10 @@ class _Codegen:
     def __init__(self):
         self.lines = []
         self.env = {"np": np, "wrap": wrap, "_copyto": np.copyto, "_f64": np.float64,
-                    "_tanh": math.tanh, "_exp": _py_exp}
+                    "_tanh": math.tanh, "_exp": _py_exp, "_par_matmul": _par_matmul}
         self.n = 0
         self.loaded = set()
+        self.threads = 1
 
     def name(self, obj, prefix):
         key = f"{prefix}{self.n}"
@@ -552,6 +553,31 @@ def _setting_expr(cg, x):
     return cg.name(x, "k")
 
 
+# A product of at least this many multiply-adds is split in two halves of rows,
+# computed at once on two threads (NumPy releases the GIL inside BLAS): the
+# rows of a product are independent, so the result is the same.
+_SPLIT_MACS = 2_000_000
+_pool = None
+
+
+def _big_gemm(a_shape, out_shape):
+    if len(out_shape) != 2 or out_shape[0] < 32:
+        return False
+    return out_shape[0] * out_shape[1] * a_shape[-1] >= _SPLIT_MACS
+
+
+def _par_matmul(a, b, out):
+    global _pool
+    if _pool is None:
+        import concurrent.futures
+        _pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="autograd-compile")
+    m = a.shape[0] // 2
+    half = _pool.submit(np.matmul, a[:m], b, out=out[:m])
+    np.matmul(a[m:], b, out=out[m:])
+    half.result()
+    return out
+
+
 def _py_exp(a):
     try:
         return math.exp(a)
@@ -565,9 +591,10 @@ def _out(v, cg):
     return f"_f64({e})" if _is_py(v) and v.kind != "const" else e
 
 
-def generate(program):
+def generate(program, threads=1):
     """The program's Python source and its namespace."""
     cg = _Codegen()
+    cg.threads = threads
     p = program
     for v in p.values:
         if v.kind == "const":
@@ -673,9 +700,11 @@ def _emit_op(cg, ins):
         else:
             cg.emit(f"    {o.name} = np.power({a[0]}, {p!r}, out={out})")
     elif prim is P.matmul and out is not None:
-        cg.emit(f"    {o.name} = np.matmul({a[0]}, {a[1]}, out={out})")
+        mm = "_par_matmul" if cg.threads > 1 and _big_gemm(args[0].shape, o.shape) else "np.matmul"
+        cg.emit(f"    {o.name} = {mm}({a[0]}, {a[1]}, out={out})")
     elif prim is P.linear and out is not None:
-        cg.emit(f"    {o.name} = np.matmul({a[0]}, {a[1]}.T, out={out})")
+        mm = "_par_matmul" if cg.threads > 1 and _big_gemm(args[0].shape, o.shape) else "np.matmul"
+        cg.emit(f"    {o.name} = {mm}({a[0]}, {a[1]}.T, out={out})")
         cg.emit(f"    np.add({o.name}, {a[2]}, out={o.name})")
     elif prim is P.sum and out is not None and o.dtype != np.float16:
         cg.emit(f"    {o.name} = np.sum({a[0]}, axis={settings['axis']!r}, "
@@ -723,7 +752,7 @@ class Program:
     ``viz.draw_program``), ``buffers`` the planned buffers (shape, dtype).
     """
 
-    def __init__(self, builder, outputs, structure, signature):
+    def __init__(self, builder, outputs, structure, signature, threads=1):
         self.inputs = builder.inputs
         self.values = builder.values
         self.outputs = outputs
@@ -738,7 +767,7 @@ class Program:
         _fuse(builder)
         self.instrs = builder.instrs
         self.buffers = plan(self.instrs, self.values, outputs)
-        self.source, env = generate(self)
+        self.source, env = generate(self, threads)
         self._buffers = [np.empty(shape, dtype) for shape, dtype in self.buffers]
         env["_buffers"] = self._buffers
         code = builtins.compile(self.source, "<autograd_core compiled program>", "exec")
@@ -843,14 +872,16 @@ class CompiledFunction:
     ``last_program`` the one used by the last call.
     """
 
-    def __init__(self, fn, cache_size=8, check=False):
+    def __init__(self, fn, cache_size=8, threads=1):
         if not callable(fn):
             raise TypeError(f"compile: expected a callable, got {type(fn).__name__}")
         if not isinstance(cache_size, int) or cache_size < 1:
             raise ValueError(f"compile: cache_size must be a positive int, got {cache_size!r}")
+        if not isinstance(threads, int) or threads < 1:
+            raise ValueError(f"compile: options['threads'] must be a positive int, got {threads!r}")
         self.fn = fn
         self.cache_size = cache_size
-        self.check = check
+        self.threads = threads
         self.cache = collections.OrderedDict()
         self.stats = collections.Counter(traces=0, replays=0, evictions=0, guard_failures=0)
         self.last_program = None
@@ -913,7 +944,7 @@ class CompiledFunction:
         out_tensors = []
         out_structure = _output_structure(out, out_tensors)
         outputs = [builder.value(t) for t in out_tensors]
-        program = Program(builder, outputs, out_structure, key)
+        program = Program(builder, outputs, out_structure, key, self.threads)
         self.stats["traces"] += 1
         self.cache[key] = program
         self.last_program = program
@@ -932,8 +963,11 @@ def compile(model=None, *, fullgraph=True, dynamic=False, backend="numpy", mode=
     replay it as a planned NumPy program, as ``torch.compile``; usable as a
     decorator (``@ag.compile`` or ``@ag.compile(cache_size=4)``).
 
-    ``fullgraph``, ``dynamic``, ``backend``, ``mode`` and ``options`` are
-    accepted for PyTorch compatibility: the whole step is always one program
+    ``options={"threads": 2}`` splits each large matrix product into two halves
+    computed at once on two threads (for a machine whose second core is free;
+    the rows of a product are independent, so the numbers do not change).
+    ``fullgraph``, ``dynamic``, ``backend`` and ``mode`` are accepted for
+    PyTorch compatibility: the whole step is always one program
     (a value that would leave it raises ``CompileError``), shapes are static
     (a new shape is a new signature), and the backend is NumPy.
     ``disable=True`` returns ``model`` unchanged. See the module docstring for
@@ -947,7 +981,11 @@ def compile(model=None, *, fullgraph=True, dynamic=False, backend="numpy", mode=
         return model
     if backend not in ("numpy", "inductor", "eager", None):
         raise ValueError(f"compile: backend must be 'numpy' (the only one here), got {backend!r}")
-    return CompiledFunction(model, cache_size=cache_size)
+    options = dict(options or {})
+    threads = options.pop("threads", 1)
+    if options:
+        raise ValueError(f"compile: unknown options {sorted(options)} (known: 'threads')")
+    return CompiledFunction(model, cache_size=cache_size, threads=threads)
 
 
 def check_plan(program):

@@ -39,13 +39,18 @@ def batches(rng, n, dtype=np.float32, batch=8):
             for _ in range(n)]
 
 
+@pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_compiled_training_equals_eager_bitwise_over_many_steps(dtype):
+def test_compiled_training_equals_eager_bitwise_over_many_steps(dtype, threads, monkeypatch):
     rng = np.random.default_rng(0)
-    data = batches(rng, 30, dtype)
+    data = batches(rng, 30, dtype, batch=64)
     p_eager = mlp_params(np.random.default_rng(1), dtype)
     p_comp = [Tensor(p.data.copy(), requires_grad=True) for p in p_eager]
-    eager, compiled = make_step(p_eager), ag.compile(make_step(p_comp))
+    eager = make_step(p_eager)
+    compiled = ag.compile(make_step(p_comp), options={"threads": threads})
+    if threads > 1:
+        import autograd_core.compiler as C
+        monkeypatch.setattr(C, "_SPLIT_MACS", 1)   # split even these small products
     for x, y in data:
         le = eager(Tensor(x), Tensor(y)).item()
         lc = compiled(x, y).item()
@@ -55,6 +60,7 @@ def test_compiled_training_equals_eager_bitwise_over_many_steps(dtype):
         np.testing.assert_array_equal(a.grad.data, b.grad.data)
     assert compiled.stats["traces"] == 1 and compiled.stats["replays"] == 29
     check_plan(compiled.last_program)
+    assert ("_par_matmul" in compiled.last_program.source) == (threads > 1)
 
 
 def test_a_new_signature_retraces_and_the_cache_is_bounded():

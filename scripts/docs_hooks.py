@@ -20,6 +20,8 @@ most of the build's time).
 are typeset by MathJax 2, which the site serves itself from
 ``assets/mathjax/`` (copied from the ``jupyter-server-mathjax`` package, a
 ``docs`` extra), so pages render offline and nothing is fetched elsewhere.
+That package has the STIX-Web fonts only (as the classic Jupyter notebook
+uses them): ``config/local/site.js`` selects them.
 
 **Which members a class page lists** (``HideBoilerplateDunders``). The API
 reference is read from the imported packages (mkdocstrings' dynamic analysis:
@@ -88,6 +90,11 @@ on_page_markdown = CombinedEvent(_empty_notebook_markdown, _link_repository_modu
 
 
 MATHJAX_DIR = "assets/mathjax"   # mkdocs.yml's custom_mathjax_url points here
+MATHJAX_SITE_CONFIG = """\
+MathJax.Hub.Config({"HTML-CSS": {availableFonts: [], preferredFont: null,
+                                 webFont: "STIX-Web", imageFont: null}});
+MathJax.Ajax.loadComplete("[MathJax]/config/local/site.js");
+"""
 
 
 def on_post_build(config):
@@ -99,7 +106,11 @@ def on_post_build(config):
     static = os.path.join(os.path.dirname(jupyter_server_mathjax.__file__), "static")
     if not os.path.isfile(os.path.join(static, "MathJax.js")):
         raise PluginError(f"docs: no MathJax.js in {static}")
-    shutil.copytree(static, os.path.join(config["site_dir"], MATHJAX_DIR), dirs_exist_ok=True)
+    target = os.path.join(config["site_dir"], MATHJAX_DIR)
+    shutil.copytree(static, target, dirs_exist_ok=True)
+    os.makedirs(os.path.join(target, "config", "local"), exist_ok=True)
+    with open(os.path.join(target, "config", "local", "site.js"), "w", encoding="utf-8") as f:
+        f.write(MATHJAX_SITE_CONFIG)
 
 
 # Dunder methods that are API: NumPy's and DLPack's entry points on Tensor.

@@ -6,6 +6,13 @@
 #   bash scripts/docs.sh --site-dir /tmp/site
 # Serve it while editing with  .venv/bin/mkdocs serve
 set -euo pipefail
+for arg in "$@"; do
+    if [[ "$arg" == "-q" || "$arg" == "--quiet" ]]; then
+        echo "docs.sh: not with $arg: it hides the warnings that --strict counts, so a broken" \
+             "link would pass" >&2
+        exit 2
+    fi
+done
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$ROOT/scripts/setup.sh"
 cd "$ROOT"  # mkdocs.yml names the hooks and the Griffe extension by paths from here

@@ -19,5 +19,5 @@ if ! command -v chromium >/dev/null 2>&1; then
         apt-get install -y -q --no-install-recommends chromium >/dev/null
 fi
 
-bash "$ROOT/scripts/docs.sh" --quiet
+bash "$ROOT/scripts/docs.sh"
 exec "$ROOT/.venv/bin/python" "$ROOT/scripts/docs_check.py" --site "$ROOT/site" "$@"

@@ -3,7 +3,8 @@ docstrings' examples run.
 
 * The site (``mkdocs.yml``) is built with ``mkdocs build --strict``, once per
   test session, so a broken link, a missing page or anchor, a notebook left
-  out of the navigation or a reference that cannot be resolved fails here.
+  out of the navigation or a reference that cannot be resolved fails here
+  (and a small site with a broken link checks that the command does fail).
   Skipped only when mkdocs is not installed (``scripts/setup.sh`` installs the
   ``docs`` extra, so under ``scripts/test.sh`` it always runs).
 * Every name in the ``__all__`` of a public module (``API_MODULES``) has an
@@ -118,25 +119,31 @@ EXAMPLES_NOT_YET_RUNNABLE = {
 
 # ---------------------------------------------------------------- the site
 
-def _build_site(site_dir: Path) -> dict:
+def _build_site(site_dir: Path, config: Path = ROOT / "mkdocs.yml") -> dict:
+    """``mkdocs build --strict`` (never with --quiet: it hides the warnings that
+    --strict counts) into ``site_dir``; the exit code and the output."""
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1", OPENBLAS_NUM_THREADS="1")
+    command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file", str(config),
+               "--site-dir", str(site_dir)]
     try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet",
-             "--site-dir", str(site_dir)],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=BUILD_TIMEOUT)
+        proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=BUILD_TIMEOUT)
     except subprocess.TimeoutExpired as error:
         return {"returncode": None, "output": f"mkdocs build took more than {BUILD_TIMEOUT} s\n"
                                               f"{error.stderr or ''}"}
     return {"returncode": proc.returncode, "output": proc.stdout + proc.stderr}
 
 
+def _need_mkdocs():
+    pytest.importorskip("mkdocs", reason="mkdocs is not installed: pip install -e '.[docs]' "
+                                         "(scripts/setup.sh installs the docs extra)")
+
+
 @pytest.fixture(scope="session")
 def site(tmp_path_factory):
     """The built site's directory, built once per session (once for all
     pytest-xdist workers: the first builds, under a lock, the others read)."""
-    pytest.importorskip("mkdocs", reason="mkdocs is not installed: pip install -e '.[docs]' "
-                                         "(scripts/setup.sh installs the docs extra)")
+    _need_mkdocs()
     shared = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         shared = shared.parent
@@ -147,8 +154,10 @@ def site(tmp_path_factory):
             result_file.write_text(json.dumps(_build_site(site_dir)))
         result = json.loads(result_file.read_text())
     if result["returncode"] != 0:
+        problems = "\n".join(line for line in result["output"].splitlines()
+                             if not line.startswith("INFO"))
         pytest.fail(f"mkdocs build --strict failed (exit {result['returncode']}):\n"
-                    f"{result['output'][-6000:]}", pytrace=False)
+                    f"{problems[-6000:]}", pytrace=False)
     return site_dir
 
 
@@ -157,6 +166,18 @@ def _inventory(site_dir: Path) -> set[str]:
     header_lines = 4   # Sphinx inventory v2: four text lines, then zlib
     data = (site_dir / "objects.inv").read_bytes().split(b"\n", header_lines)[header_lines]
     return {line.split(" ", 1)[0] for line in zlib.decompress(data).decode().splitlines()}
+
+
+def test_a_broken_link_fails_the_build(tmp_path):
+    """The build command itself: a warning (here a link to a missing page) fails it."""
+    _need_mkdocs()
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text("# Home\n\nSee [the page](missing.md).\n")
+    config = tmp_path / "mkdocs.yml"
+    config.write_text("site_name: broken\ndocs_dir: docs\ntheme: {name: material}\n")
+    result = _build_site(tmp_path / "site", config)
+    assert result["returncode"] == 1, result["output"]
+    assert "missing.md" in result["output"]
 
 
 def test_site_builds_strict(site):

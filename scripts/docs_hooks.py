@@ -33,6 +33,13 @@ are left out of the tree, except the protocols a user calls by name. (Left
 out rather than marked private: a class reached through an alias, such as
 ``autograd_core.Tensor``, shows its target's members as new aliases, which do
 not carry the mark.)
+
+**Doctest examples are code** (``FenceDoctests``): a docstring's ``>>>``
+lines that start at the margin (as they do once Python strips a docstring
+whose only indented lines are its example) would be Markdown text -- ``>``
+quotes, ``[x][y]`` a reference link -- so each such block, up to the next
+blank line, becomes a fenced ``pycon`` block. Examples indented under text,
+in a fence, or in an ``Examples:`` section are left as they are.
 """
 from __future__ import annotations
 
@@ -129,3 +136,32 @@ class HideBoilerplateDunders(griffe.Extension):
         for name in [n for n in cls.members if _is_dunder(n)]:
             if name != "__init__" and name not in LISTED_DUNDERS:
                 cls.del_member(name)
+
+
+def fence_doctests(text: str) -> str:
+    """``text`` with each block of ``>>>`` lines at the margin (with its
+    ``...`` lines and output, up to a blank line) inside a ``pycon`` fence."""
+    lines, out, fenced, i = text.split("\n"), [], False, 0
+    while i < len(lines):
+        if lines[i].startswith("```"):
+            fenced = not fenced
+        if not fenced and lines[i].startswith(">>>"):
+            if out and out[-1].strip():
+                out.append("")
+            out.append("```pycon")
+            while i < len(lines) and lines[i].strip():
+                out.append(lines[i])
+                i += 1
+            out += ["```", ""]
+            continue
+        out.append(lines[i])
+        i += 1
+    return "\n".join(out)
+
+
+class FenceDoctests(griffe.Extension):
+    """Puts the doctest blocks of docstrings in ``pycon`` fences (``fence_doctests``)."""
+
+    def on_object(self, *, obj, loader, **kwargs):
+        if obj.docstring is not None and ">>>" in obj.docstring.value:
+            obj.docstring.value = fence_doctests(obj.docstring.value)

@@ -3,7 +3,7 @@
 #   - Debian packages: graphviz (`dot`, for autograd_core.viz) and
 #     dataset-fashion-mnist (IDX files in /usr/share/datasets/fashion-mnist/)
 #   - .venv/ in the repo, with the project installed editable plus the
-#     [test,notebooks] extras, and a `python3` Jupyter kernel for nbclient.
+#     [test,notebooks,docs] extras, and a `python3` Jupyter kernel for nbclient.
 # A second run is fast: pip is skipped while .venv/.setup-stamp is up to date.
 # Environment: PYTHON (default python3) picks the interpreter for a new venv.
 set -euo pipefail
@@ -115,8 +115,8 @@ if [[ "$need_install" -eq 1 ]]; then
     export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_PROGRESS_BAR=off
     say "upgrading pip"
     quietly "$VENV/bin/python" -m pip install -q --upgrade pip
-    say "pip install -e '.[test,notebooks]'"
-    quietly "$VENV/bin/python" -m pip install -q -e '.[test,notebooks]'
+    say "pip install -e '.[test,notebooks,docs]'"
+    quietly "$VENV/bin/python" -m pip install -q -e '.[test,notebooks,docs]'
     printf '%s\n' "$state" >"$STAMP"
 fi
 

@@ -67,7 +67,15 @@ def undefined(names):
     return f"examples use names they do not define ({names})"
 
 
+PENDING = "examples to be completed by the docstring pass (new module or names)"
 EXAMPLES_NOT_YET_RUNNABLE = {
+    "autograd_core._tensor": undefined("x"),
+    "autograd_core.ops.conversion": undefined("x"),
+    "autograd_core.ops.indexing": PENDING,
+    "autograd_core.ops.math": PENDING,
+    "autograd_core.ops.sorting": PENDING,
+    "nn.pooling": PENDING,
+    "autograd_core.cuda": NO_EXAMPLES,
     "autograd_core.autograd": NO_EXAMPLES,
     "autograd_core.autograd.forward_ad": undefined("primal"),
     "autograd_core.compiler": NO_EXAMPLES,

@@ -103,11 +103,13 @@ def minimum(x, y):
     return P.minimum(x, y)
 
 
-def _unary(prim, doc):
+def _unary(prim, doc, module=__name__):
+    """The module function of an elementwise primitive (documented in ``module``)."""
     def fn(x):
         return prim(to_tensor(x, prim.name))
     fn.__name__ = fn.__qualname__ = prim.name
     fn.__doc__ = doc
+    fn.__module__ = module
     return fn
 
 

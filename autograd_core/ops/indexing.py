@@ -118,7 +118,7 @@ def _vector_index(fn, x, d, index, arg="index"):
 
 @also_spelled("axis", "dim")
 def gather(x, dim, index, *, sparse_grad=False):
-    """out[i][j][k] = x[index[i][j][k]][j][k] for dim 0 (likewise for the others), as
+    """``out[i][j][k] = x[index[i][j][k]][j][k]`` for dim 0 (likewise for the others), as
     ``torch.gather``: ``index`` has x's number of dimensions and is no larger than x
     except along ``dim``; the result has index's shape. The gradient is scattered back
     (repeats accumulate). ``sparse_grad`` is accepted and ignored (gradients are dense)."""
@@ -131,7 +131,7 @@ def gather(x, dim, index, *, sparse_grad=False):
 
 @also_spelled("axis", "dim")
 def scatter(x, dim, index, src=None, *, value=None, reduce=None):
-    """A copy of ``x`` with out[index[i][j][k]][j][k] = src[i][j][k] for dim 0 (likewise
+    """A copy of ``x`` with ``out[index[i][j][k]][j][k] = src[i][j][k]`` for dim 0 (likewise
     for the others), as ``torch.scatter``; ``src`` may be a tensor or a number (``value``).
     Only the part of ``src`` of index's shape is used. Where an index repeats, one of the
     values is written (which one is unspecified, as in PyTorch).
@@ -163,7 +163,7 @@ def scatter(x, dim, index, src=None, *, value=None, reduce=None):
 
 @also_spelled("axis", "dim")
 def scatter_add(x, dim, index, src):
-    """A copy of ``x`` with src[i][j][k] added at out[index[i][j][k]][j][k] for dim 0
+    """A copy of ``x`` with ``src[i][j][k]`` added at ``out[index[i][j][k]][j][k]`` for dim 0
     (likewise for the others), repeats accumulating, as ``torch.scatter_add``."""
     x = to_tensor(x, "scatter_add")
     src = _same_dtype("scatter_add", x, to_tensor(src, "scatter_add", "src"), "src")

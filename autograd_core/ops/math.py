@@ -44,22 +44,23 @@ __all__ = [
 # Elementwise
 # ---------------------------------------------------------------------------
 
-log1p = _unary(P.log1p, "log(1 + x), accurate for small x.  d/dx = 1/(1 + x).")
-expm1 = _unary(P.expm1, "eˣ - 1, accurate for small x.  d/dx = eˣ.")
-exp2 = _unary(P.exp2, "2ˣ.  d/dx = 2ˣ log 2.")
-log2 = _unary(P.log2, "log₂ x (exact at powers of 2).  d/dx = 1/(x log 2).")
-log10 = _unary(P.log10, "log₁₀ x.  d/dx = 1/(x log 10).")
-sinh = _unary(P.sinh, "sinh x.  d/dx = cosh x.")
-cosh = _unary(P.cosh, "cosh x.  d/dx = sinh x.")
-asinh = _unary(P.asinh, "sinh⁻¹ x.  d/dx = 1/√(x² + 1).")
-acosh = _unary(P.acosh, "cosh⁻¹ x (NaN below 1).  d/dx = 1/√(x² - 1).")
-atanh = _unary(P.atanh, "tanh⁻¹ x (±inf at ±1).  d/dx = 1/(1 - x²).")
-asin = _unary(P.asin, "sin⁻¹ x.  d/dx = 1/√(1 - x²).")
-acos = _unary(P.acos, "cos⁻¹ x.  d/dx = -1/√(1 - x²).")
-atan = _unary(P.atan, "tan⁻¹ x.  d/dx = 1/(1 + x²).")
+log1p = _unary(P.log1p, "log(1 + x), accurate for small x.  d/dx = 1/(1 + x).", __name__)
+expm1 = _unary(P.expm1, "eˣ - 1, accurate for small x.  d/dx = eˣ.", __name__)
+exp2 = _unary(P.exp2, "2ˣ.  d/dx = 2ˣ log 2.", __name__)
+log2 = _unary(P.log2, "log₂ x (exact at powers of 2).  d/dx = 1/(x log 2).", __name__)
+log10 = _unary(P.log10, "log₁₀ x.  d/dx = 1/(x log 10).", __name__)
+sinh = _unary(P.sinh, "sinh x.  d/dx = cosh x.", __name__)
+cosh = _unary(P.cosh, "cosh x.  d/dx = sinh x.", __name__)
+asinh = _unary(P.asinh, "sinh⁻¹ x.  d/dx = 1/√(x² + 1).", __name__)
+acosh = _unary(P.acosh, "cosh⁻¹ x (NaN below 1).  d/dx = 1/√(x² - 1).", __name__)
+atanh = _unary(P.atanh, "tanh⁻¹ x (±inf at ±1).  d/dx = 1/(1 - x²).", __name__)
+asin = _unary(P.asin, "sin⁻¹ x.  d/dx = 1/√(1 - x²).", __name__)
+acos = _unary(P.acos, "cos⁻¹ x.  d/dx = -1/√(1 - x²).", __name__)
+atan = _unary(P.atan, "tan⁻¹ x.  d/dx = 1/(1 + x²).", __name__)
 erf = _unary(P.erf, "The error function erf x = 2/√π ∫₀ˣ e^(-t²) dt (NumPy kernel, ~1e-15 "
-                    "relative accuracy).  d/dx = 2/√π e^(-x²).")
-erfc = _unary(P.erfc, "erfc x = 1 - erf x, accurate where it is tiny.  d/dx = -2/√π e^(-x²).")
+                    "relative accuracy).  d/dx = 2/√π e^(-x²).", __name__)
+erfc = _unary(P.erfc, "erfc x = 1 - erf x, accurate where it is tiny.  d/dx = -2/√π e^(-x²).",
+              __name__)
 # NumPy's names (and torch's aliases)
 arcsinh, arccosh, arctanh, arcsin, arccos, arctan = asinh, acosh, atanh, asin, acos, atan
 

@@ -133,7 +133,7 @@ class TensorBase:
             value = np.asarray(value)
         if value.dtype.kind not in "biufc":
             raise TypeError(f"data: must be a numeric array, got dtype {value.dtype}")
-        if self._rg:
+        if self._rg and value.dtype.kind != "f":
             check_can_require_grad(value.dtype, "data")
         if graph._specials:
             _escape(self, "assigning .data")
@@ -193,7 +193,7 @@ class TensorBase:
 
     @grad.setter
     def grad(self, value):
-        tracer = graph.tracer()
+        tracer = state.tracer if graph._specials else None
         if value is None:
             self._grad = None
             if tracer is not None:

@@ -74,14 +74,25 @@ class Primitive:
         self.saves = tuple(saves)
 
     def __call__(self, *args, **settings):
-        like = next((a for a in args if isinstance(a, TensorBase)), None)
+        like = None
+        for a in args:           # plain loops: this is on the per-op path
+            if isinstance(a, TensorBase):
+                like = a
+                break
         if like is None:
             return self.forward(*args, **settings)
-        xs = tuple(lift(a, like, self.name) for a in args)
+        xs = []
+        datas = []
+        for a in args:
+            if not isinstance(a, TensorBase):
+                a = lift(a, like, self.name)
+            xs.append(a)
+            datas.append(a._d)
+        xs = tuple(xs)
         if self.broadcasts:
             xs = broadcast_operands(self.name, xs, settings.get("cond"))
-        return apply(self, xs, settings or _NO_SETTINGS,
-                     self.forward(*[x._d for x in xs], **settings))
+            datas = [x._d for x in xs]
+        return apply(self, xs, settings or _NO_SETTINGS, self.forward(*datas, **settings))
 
     def push(self, tangents, out, inputs, settings):
         """ẏ = Σ_i jvp_i(ẋ_i), over the inputs whose tangent is not zero (None)."""

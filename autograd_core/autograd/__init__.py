@@ -11,6 +11,8 @@ Both reverse-mode entry points are thin users of ``graph.sweep``.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .. import graph
@@ -73,7 +75,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         retain_graph = create_graph
     # Tensor mode: rules run on Tensors (create_graph records them; open forward
     # levels push tangents through them; the compiler's tracer sees them).
-    tensor_mode = bool(create_graph or state.levels or graph.tracer())
+    tensor_mode = bool(create_graph or state.levels or graph._specials and state.tracer)
     seeds = [seed_for(o, g, tensor_mode, "autograd.grad") for o, g in zip(outputs, grad_outputs)]
     grads = graph.sweep(outputs, seeds, inputs, retain_graph=retain_graph,
                         create_graph=create_graph, tensor_mode=tensor_mode)
@@ -160,14 +162,13 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
                 "no_grad()).")
     # Tensor mode: rules run on Tensors (create_graph records them; open forward
     # levels push tangents through them; the compiler's tracer sees them).
-    tensor_mode = bool(create_graph or state.levels or graph.tracer())
+    tensor_mode = bool(create_graph or state.levels or graph._specials and state.tracer)
     if gradients is None:
         gradients = [None] * len(roots)
     seeds = [seed_for(r, g, tensor_mode) for r, g in zip(roots, gradients)]
     handed_out = set(id(s) for s in seeds)
 
-    def on_leaf(node, g):
-        accumulate_grad(node, g, tensor_mode, handed_out)
+    on_leaf = functools.partial(accumulate_grad, tensor_mode, handed_out)
 
     if inputs is None:
         graph.sweep(roots, seeds, None, retain_graph=retain_graph, create_graph=create_graph,
@@ -187,10 +188,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
                         create_graph=create_graph, tensor_mode=tensor_mode)
     for t, g in zip(inputs, grads):
         if g is not None:
-            accumulate_grad(t, g, tensor_mode, handed_out)
+            accumulate_grad(tensor_mode, handed_out, t, g)
 
 
-def accumulate_grad(leaf, g, tensor_mode, handed_out):
+def accumulate_grad(tensor_mode, handed_out, leaf, g):
     """leaf.grad += g, out of place.
 
     ``handed_out`` holds the ids of arrays already given to the user in this
@@ -215,7 +216,7 @@ def accumulate_grad(leaf, g, tensor_mode, handed_out):
         handed_out.add(id(g))
         new = wrap(g)
     prev = leaf._grad
-    tracer = graph.tracer()
+    tracer = state.tracer if graph._specials else None
     if tracer is not None:
         tracer.grad_read(leaf, prev)
     if prev is None:

@@ -23,6 +23,7 @@ from .pooling import (MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPoo
 from .channel_dropout import Dropout1d, Dropout2d
 from .losses import (MSELoss, L1Loss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss,
                      KLDivLoss, MultiMarginLoss, HingeLoss)
+from .sparse import Embedding
 from . import functional, init, utils
 from .data import DataLoader
 from . import datasets
@@ -36,5 +37,6 @@ __all__ = [
     "AdaptiveMaxPool2d", "Upsample", "Dropout1d", "Dropout2d",
     "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
     "KLDivLoss", "MultiMarginLoss", "HingeLoss",
+    "Embedding",
     "functional", "init", "utils", "DataLoader", "datasets",
 ]

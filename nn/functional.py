@@ -711,6 +711,14 @@ def hardswish(input, inplace=False):  # noqa: A002
     return ag.hardswish(_to_tensor(input, fn="hardswish"))
 
 
+# ====================================================================== lookup tables
+# (implemented in nn/sparse.py)
+
+from .sparse import embedding  # noqa: E402
+
+__all__ += ["embedding"]
+
+
 # ====================================================================== shape
 
 __all__ += ["pad"]

@@ -181,7 +181,8 @@ def _recurrence(mode, input, hx, params, has_biases, num_layers, dropout, train,
 
 def rnn_tanh(input, hx, params, has_biases, num_layers, dropout, train,  # noqa: A002
              bidirectional, batch_first):
-    """The stacked Elman RNN with tanh, as ``torch.rnn_tanh``: h' = tanh(W_ih x + b_ih + W_hh h + b_hh).
+    """The stacked Elman RNN with tanh, as ``torch.rnn_tanh``:
+    h' = tanh(W_ih x + b_ih + W_hh h + b_hh).
 
     Args:
         input: (T, N, input_size), or (N, T, input_size) with ``batch_first``.
@@ -191,7 +192,8 @@ def rnn_tanh(input, hx, params, has_biases, num_layers, dropout, train,  # noqa:
 
     Returns ``(output, h_n)``: output (T, N, D·hidden_size) (batch first if asked), h_n like h_0.
 
-        >>> out, h_n = rnn_tanh(x, h0, list(rnn.parameters()), True, 1, 0.0, False, False, False)
+        >>> out, h_n = rnn_tanh(x, h0, list(rnn.parameters()), True, 1, 0.0, False, False,
+        ...                     False)
     """
     return _recurrence("RNN_TANH", input, hx, params, has_biases, num_layers, dropout, train,
                        bidirectional, batch_first)
@@ -214,7 +216,8 @@ def lstm(input, hx, params, has_biases, num_layers, dropout, train,  # noqa: A00
     are then recognised by the number of weights). Returns ``(output, h_n, c_n)``.
     Other arguments as ``rnn_tanh``.
 
-        >>> out, h_n, c_n = lstm(x, (h0, c0), list(m.parameters()), True, 1, 0.0, False, False, False)
+        >>> out, h_n, c_n = lstm(x, (h0, c0), list(m.parameters()), True, 1, 0.0, False,
+        ...                      False, False)
     """
     if not isinstance(hx, (tuple, list)) or len(hx) != 2:
         raise TypeError(f"lstm: hx must be a pair (h_0, c_0), got {type(hx).__name__}")
@@ -335,8 +338,9 @@ class RNNBase(Module):
         self.batch_first = _flag(batch_first, "batch_first", fn)
         self.dropout = float(dropout)
         self.bidirectional = _flag(bidirectional, "bidirectional", fn)
-        if isinstance(proj_size, bool) or not isinstance(proj_size, (numbers.Integral, np.integer)) \
-                or proj_size < 0:
+        integer = isinstance(proj_size, (numbers.Integral, np.integer)) and \
+            not isinstance(proj_size, bool)
+        if not integer or proj_size < 0:
             raise ValueError(f"{fn}: proj_size should be a positive integer or zero to disable "
                              f"projections, got {proj_size!r}")
         if proj_size and mode != "LSTM":
@@ -481,6 +485,7 @@ _LAYER_DOC = """
             in training mode (default 0).
         bidirectional: add a layer-direction that reads the sequence backwards;
             its outputs are concatenated after the forward ones (default False).
+        proj_size (LSTM only): the size of the projected h (default 0: none).
         device: only the CPU; dtype: of the parameters (default float32).
 
     ``forward(input, hx=None)``: input (L, N, H_in), (N, L, H_in) with
@@ -488,7 +493,9 @@ _LAYER_DOC = """
     H_out), or (D·num_layers, H_out) unbatched, zeros if not given (D = 2 if
     bidirectional else 1). Returns output (L, N, D·H_out) (batch first if asked)
     with the last layer's h_t for every t, and the final state(s) of every
-    layer-direction, index ``layer·D + direction``.
+    layer-direction, index ``layer·D + direction`` (the LSTM's c always has
+    hidden_size features).
+
 """
 
 
@@ -497,7 +504,7 @@ class RNN(RNNBase):
     batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None)``:
     the Elman network h_t = act(W_ih x_t + b_ih + W_hh h_{t−1} + b_hh), act = tanh
     or relu (``nonlinearity``). Returns ``output, h_n``.
-    """ + _LAYER_DOC + """
+    {arguments}
         >>> rnn = nn.RNN(10, 20, 2)
         >>> output, h_n = rnn(ag.randn(5, 3, 10), ag.randn(2, 3, 20))
         >>> output.shape, h_n.shape
@@ -521,10 +528,10 @@ class LSTM(RNNBase):
     dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None)``: the
     long short-term memory, with gates [i, f, g, o] = W_ih x_t + b_ih + W_hh h_{t−1} + b_hh
     (i, f, o through σ, g through tanh), c_t = f ⊙ c_{t−1} + i ⊙ g, h_t = o ⊙ tanh(c_t).
-    Returns ``output, (h_n, c_n)``; ``hx`` is ``(h_0, c_0)``.
-    """ + _LAYER_DOC + """        proj_size: if > 0, h_t ← W_hr h_t with ``weight_hr_l{k}``
-            (proj_size, hidden_size), so H_out = proj_size (c keeps hidden_size).
-
+    Returns ``output, (h_n, c_n)``; ``hx`` is ``(h_0, c_0)``. With ``proj_size`` > 0
+    each h_t is projected, h_t ← W_hr h_t by ``weight_hr_l{k}`` (proj_size,
+    hidden_size), so H_out = proj_size (c keeps hidden_size).
+    {arguments}
         >>> lstm = nn.LSTM(10, 20, 2)
         >>> output, (h_n, c_n) = lstm(ag.randn(5, 3, 10))
         >>> output.shape, h_n.shape, c_n.shape
@@ -541,7 +548,7 @@ class GRU(RNNBase):
     unit, r = σ(W_ir x + b_ir + W_hr h + b_hr), z = σ(W_iz x + b_iz + W_hz h + b_hz),
     n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), h' = (1 − z) ⊙ n + z ⊙ h
     (gate order r, z, n in the stacked weights). Returns ``output, h_n``.
-    """ + _LAYER_DOC + """
+    {arguments}
         >>> gru = nn.GRU(10, 20, 2)
         >>> output, h_n = gru(ag.randn(5, 3, 10))
     """
@@ -550,6 +557,10 @@ class GRU(RNNBase):
         if "proj_size" in kwargs:
             raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         super().__init__("GRU", *args, **kwargs)
+
+
+for _layer in (RNN, LSTM, GRU):   # the arguments they share, written once
+    _layer.__doc__ = _layer.__doc__.replace("    {arguments}\n", _LAYER_DOC)
 
 
 # ---------------------------------------------------------------------- cells

@@ -674,7 +674,8 @@ def test_layer_forward_errors_name_the_layer_the_argument_and_the_shapes():
         m(np.zeros((0, 3, 10), dtype=np.float32))
     with pytest.raises(TypeError, match="LSTM"):
         m("not an array")
-    with pytest.raises(ValueError, match=r"lstm: expected 4 \(or 5 with projections\) weights in params.* got 3"):
+    with pytest.raises(ValueError, match=r"lstm: expected 4 \(or 5 with projections\) "
+                                         r"weights in params.* got 3"):
         R.lstm(Tensor(x), (Tensor(np.zeros((1, 3, 20))),) * 2, list(m.parameters())[:3],
                True, 1, 0.0, False, False, False)
 
@@ -813,3 +814,12 @@ def test_compiled_dropout_draws_a_new_mask_on_every_call():
     y = F.dropout(x, 0.5)
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.data, y.data)    # the gradient is the mask
+
+
+def test_every_public_name_has_a_docstring():
+    from nn import sparse
+    for module in (R, sparse):
+        for name in module.__all__:
+            assert (getattr(module, name).__doc__ or "").strip(), name
+    for layer in (nn.RNN, nn.LSTM, nn.GRU):
+        assert "Args:" in layer.__doc__ and "{arguments}" not in layer.__doc__

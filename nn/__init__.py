@@ -23,6 +23,9 @@ from .pooling import (MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPoo
 from .channel_dropout import Dropout1d, Dropout2d
 from .losses import (MSELoss, L1Loss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss,
                      KLDivLoss, MultiMarginLoss, HingeLoss)
+from .sparse import Embedding
+from .recurrent import (RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell,
+                        RecurrentInputError)
 from . import functional, init, utils
 from .data import DataLoader
 from . import datasets
@@ -36,5 +39,7 @@ __all__ = [
     "AdaptiveMaxPool2d", "Upsample", "Dropout1d", "Dropout2d",
     "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
     "KLDivLoss", "MultiMarginLoss", "HingeLoss",
+    "Embedding", "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell",
+    "GRUCell", "RecurrentInputError",
     "functional", "init", "utils", "DataLoader", "datasets",
 ]

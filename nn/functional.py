@@ -19,7 +19,6 @@ import numpy as np
 import autograd_core as ag
 from autograd_core import Tensor
 
-from . import init
 from .module import _to_tensor
 
 # ====================================================================== convolution, pooling,
@@ -186,10 +185,6 @@ def linear(input, weight, bias=None):  # noqa: A002
     return ag.linear(x, w, bias)
 
 
-def _generator_of(generator):
-    return init.get_generator(generator)
-
-
 def dropout(input, p=0.5, training=True, inplace=False, generator=None):  # noqa: A002
     """Inverted dropout: each element is zeroed with probability p and the
     survivors scaled by 1/(1−p), so the expectation is unchanged; the identity
@@ -202,9 +197,10 @@ def dropout(input, p=0.5, training=True, inplace=False, generator=None):  # noqa
         return x
     if p == 1:
         return x * 0.0
-    rng = _generator_of(generator)
-    keep = rng.random(x.shape, dtype=np.float32) >= p
-    return x * (keep * (1.0 / (1.0 - p))).astype(x.dtype)
+    # The mask is drawn by the engine (ag.rand: the generator's float32 stream),
+    # so a compiled step draws a new one on every call.
+    keep = ag.rand(x.shape, dtype=np.float32, generator=generator) >= p
+    return ag.where(keep, x * (1.0 / (1.0 - p)), 0.0)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None,  # noqa: A002
@@ -713,6 +709,14 @@ def hardsigmoid(input, inplace=False):  # noqa: A002
 def hardswish(input, inplace=False):  # noqa: A002
     """x·hardsigmoid(x)."""
     return ag.hardswish(_to_tensor(input, fn="hardswish"))
+
+
+# ====================================================================== lookup tables
+# (implemented in nn/sparse.py)
+
+from .sparse import embedding  # noqa: E402
+
+__all__ += ["embedding"]
 
 
 # ====================================================================== shape

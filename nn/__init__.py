@@ -22,12 +22,14 @@ from .pooling import (MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPoo
 from .channel_dropout import Dropout1d, Dropout2d
 from .losses import (MSELoss, L1Loss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss,
                      KLDivLoss, MultiMarginLoss, HingeLoss)
-# normalisation and activation layers
+# normalisation, attention, transformer and activation layers
 from .activation import (ReLU, LeakyReLU, Tanh, Sigmoid, Softplus, Softmax, LogSoftmax, Softmin,
                          Softmax2d, GELU, SiLU, Mish, Softsign, ELU, SELU, CELU, Hardtanh, ReLU6,
                          Hardswish, Hardsigmoid, LogSigmoid, Tanhshrink, Softshrink, Hardshrink,
                          Threshold, GLU, PReLU)
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm, GroupNorm, RMSNorm
+from .attention import MultiheadAttention
+from .transformer import TransformerEncoderLayer, TransformerEncoder
 from . import functional, init, utils
 from .data import DataLoader
 from . import datasets
@@ -41,10 +43,11 @@ __all__ = [
     "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
     "KLDivLoss", "MultiMarginLoss", "HingeLoss",
     "functional", "init", "utils", "DataLoader", "datasets",
-    # normalisation and activation layers
+    # normalisation, attention, transformer and activation layers
     "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Softplus", "Softmax", "LogSoftmax", "Softmin",
     "Softmax2d", "GELU", "SiLU", "Mish", "Softsign", "ELU", "SELU", "CELU", "Hardtanh", "ReLU6",
     "Hardswish", "Hardsigmoid", "LogSigmoid", "Tanhshrink", "Softshrink", "Hardshrink",
     "Threshold", "GLU", "PReLU",
     "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm", "RMSNorm",
+    "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
 ]

@@ -15,8 +15,7 @@ into one vector and back (``torch.nn.utils``).
 """
 from .module import (Module, Parameter, Sequential, ModuleList, StateDictError,
                      IncompatibleKeys)
-from .layers import (Linear, ReLU, LeakyReLU, Tanh, Sigmoid, Softmax, LogSoftmax, Softplus,
-                     Identity, Flatten, Dropout, BatchNorm1d)
+from .layers import Linear, Identity, Flatten, Unflatten, Dropout
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .pooling import (MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool1d,
                       AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, Upsample)
@@ -26,14 +25,21 @@ from .losses import (MSELoss, L1Loss, BCELoss, BCEWithLogitsLoss, CrossEntropyLo
 from .sparse import Embedding
 from .recurrent import (RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell,
                         RecurrentInputError)
+# normalisation, attention, transformer and activation layers
+from .activation import (ReLU, LeakyReLU, Tanh, Sigmoid, Softplus, Softmax, LogSoftmax, Softmin,
+                         Softmax2d, GELU, SiLU, Mish, Softsign, ELU, SELU, CELU, Hardtanh, ReLU6,
+                         Hardswish, Hardsigmoid, LogSigmoid, Tanhshrink, Softshrink, Hardshrink,
+                         Threshold, GLU, PReLU)
+from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm, GroupNorm, RMSNorm
+from .attention import MultiheadAttention
+from .transformer import TransformerEncoderLayer, TransformerEncoder
 from . import functional, init, utils
 from .data import DataLoader
 from . import datasets
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "StateDictError", "IncompatibleKeys",
-    "Linear", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Softplus",
-    "Identity", "Flatten", "Dropout", "BatchNorm1d",
+    "Linear", "Identity", "Flatten", "Unflatten", "Dropout",
     "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "MaxPool1d", "MaxPool2d",
     "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d", "Upsample", "Dropout1d", "Dropout2d",
@@ -42,4 +48,11 @@ __all__ = [
     "Embedding", "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell",
     "GRUCell", "RecurrentInputError",
     "functional", "init", "utils", "DataLoader", "datasets",
+    # normalisation, attention, transformer and activation layers
+    "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Softplus", "Softmax", "LogSoftmax", "Softmin",
+    "Softmax2d", "GELU", "SiLU", "Mish", "Softsign", "ELU", "SELU", "CELU", "Hardtanh", "ReLU6",
+    "Hardswish", "Hardsigmoid", "LogSigmoid", "Tanhshrink", "Softshrink", "Hardshrink",
+    "Threshold", "GLU", "PReLU",
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm", "RMSNorm",
+    "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
 ]

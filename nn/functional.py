@@ -114,7 +114,7 @@ def relu(input, inplace=False):  # noqa: A002 - PyTorch's argument names
 def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002
     """x for x > 0, negative_slope·x otherwise (the gradient at 0 is negative_slope, as PyTorch)."""
     x = _to_tensor(input, fn="leaky_relu")
-    return ag.where(x.data > 0, x, x * negative_slope)
+    return ag.where(x > 0, x, x * negative_slope)
 
 
 def sigmoid(input):  # noqa: A002
@@ -189,7 +189,8 @@ def dropout(input, p=0.5, training=True, inplace=False, generator=None):  # noqa
     """Inverted dropout: each element is zeroed with probability p and the
     survivors scaled by 1/(1−p), so the expectation is unchanged; the identity
     when ``training`` is False. Masks come from ``generator`` or ``nn.init``'s
-    global generator."""
+    global generator, drawn by the engine (``ag.rand``), so a compiled step draws
+    a fresh mask on every call."""
     if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
         raise ValueError(f"dropout: probability has to be between 0 and 1, but got {p!r}")
     x = _to_tensor(input, fn="dropout")
@@ -197,10 +198,8 @@ def dropout(input, p=0.5, training=True, inplace=False, generator=None):  # noqa
         return x
     if p == 1:
         return x * 0.0
-    # The mask is drawn by the engine (ag.rand: the generator's float32 stream),
-    # so a compiled step draws a new one on every call.
     keep = ag.rand(x.shape, dtype=np.float32, generator=generator) >= p
-    return ag.where(keep, x * (1.0 / (1.0 - p)), 0.0)
+    return x * (keep.astype(x.dtype) * (1.0 / (1.0 - p)))
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None,  # noqa: A002
@@ -212,6 +211,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,  # noqa
     ``(1 − momentum)·running + momentum·batch``, using the *unbiased* variance.
     Evaluation: normalise with the running statistics.
     y = (x − mean) / √(var + eps) · weight + bias.
+
+    Everything is a tensor op (the running statistics are updated by in-place
+    ops under ``no_grad``), so a compiled step reads and updates the buffers on
+    every call; ``momentum`` may be a 0-d tensor (BatchNorm's cumulative average).
     """
     fn = "batch_norm"
     x = _to_tensor(input, fn=fn)
@@ -221,36 +224,34 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,  # noqa
     c = x.shape[1]
     axes = (0,) + tuple(range(2, x.ndim))
     bshape = (1, c) + (1,) * (x.ndim - 2)
+    stats = []
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
-        shape = None if t is None else np.shape(t.data if isinstance(t, Tensor) else t)
-        if shape is not None and tuple(shape) != (c,):
-            raise ValueError(f"{fn}: {name} must have shape ({c},) for an input with {c} "
-                             f"channels (shape {x.shape}), got {tuple(shape)}")
+        if t is not None:
+            # an ndarray is wrapped without a copy, so in-place updates reach it
+            t = t if isinstance(t, Tensor) else ag.from_numpy(np.asarray(t))
+            if tuple(t.shape) != (c,):
+                raise ValueError(f"{fn}: {name} must have shape ({c},) for an input with {c} "
+                                 f"channels (shape {x.shape}), got {tuple(t.shape)}")
+        stats.append(t)
+    running_mean, running_var, weight, bias = stats
     if training:
         n = x.size // c if c else 0
         if n <= 1:
             raise ValueError(f"{fn}: expected more than 1 value per channel when training, "
                              f"got input of shape {x.shape}")
-        mean = x.mean(axis=axes, keepdims=True)
-        xc = x - mean
-        var = (xc * xc).mean(axis=axes, keepdims=True)
-        if running_mean is not None:
-            rm = running_mean.data if isinstance(running_mean, Tensor) else running_mean
-            rm *= 1 - momentum
-            rm += momentum * mean.data.reshape(c)
-        if running_var is not None:
-            rv = running_var.data if isinstance(running_var, Tensor) else running_var
-            rv *= 1 - momentum
-            rv += (momentum * n / (n - 1)) * var.data.reshape(c)
-        y = xc * (var + eps) ** -0.5
+        y, mean, var = _standardize(x, axes, eps)
+        with ag.no_grad():  # (not detach(): the compiler traces ops, and detach is none)
+            if running_mean is not None:
+                running_mean.mul_(1 - momentum).add_(mean.reshape(c) * momentum)
+            if running_var is not None:
+                running_var.mul_(1 - momentum).add_(var.reshape(c) * (momentum * (n / (n - 1))))
     else:
         if running_mean is None or running_var is None:
             raise ValueError(f"{fn}: running_mean and running_var are required when training=False")
-        rm = np.asarray(running_mean.data if isinstance(running_mean, Tensor) else running_mean)
-        rv = np.asarray(running_var.data if isinstance(running_var, Tensor) else running_var)
-        inv = ((rv.astype(np.float64) + eps) ** -0.5).astype(x.dtype)
-        y = (x - rm.astype(x.dtype).reshape(bshape)) * inv.reshape(bshape)
+        rm, rv = (t if t.dtype == x.dtype else t.astype(x.dtype)
+                  for t in (running_mean, running_var))
+        y = (x - rm.reshape(bshape)) * (rv.reshape(bshape) + eps) ** -0.5
     if weight is not None:
         y = y * (weight if x.ndim == 2 else weight.reshape(bshape))
     if bias is not None:
@@ -735,3 +736,583 @@ def pad(input, pad, mode="constant", value=None):  # noqa: A002
         (1, 2, 6)
     """
     return ag.pad(input, pad, mode, value)
+
+
+# ====================================================================== normalisation
+# (the layers are in nn/normalization.py; every statistic is a tensor reduction, so
+# these trace into compiled programs)
+
+__all__ += ["layer_norm", "group_norm", "rms_norm", "normalize"]
+
+
+def _normalized_shape(normalized_shape, fn):
+    """``normalized_shape`` (an int or a sequence of ints) as a non-empty tuple of sizes."""
+    if isinstance(normalized_shape, (numbers.Integral, np.integer)) \
+            and not isinstance(normalized_shape, bool):
+        shape = (int(normalized_shape),)
+    else:
+        try:
+            shape = tuple(normalized_shape)
+        except TypeError:
+            raise TypeError(f"{fn}: normalized_shape must be an int or a sequence of ints, got "
+                            f"{type(normalized_shape).__name__}") from None
+        if not all(isinstance(s, (numbers.Integral, np.integer)) and not isinstance(s, bool)
+                   for s in shape):
+            raise TypeError(f"{fn}: normalized_shape must be an int or a sequence of ints, got "
+                            f"{normalized_shape!r}")
+        shape = tuple(int(s) for s in shape)
+    if not shape:
+        raise ValueError(f"{fn}: expected normalized_shape to have at least one dimension, "
+                         f"got normalized_shape={list(shape)}")
+    if any(s < 0 for s in shape):
+        raise ValueError(f"{fn}: normalized_shape must hold non-negative sizes, got {shape}")
+    return shape
+
+
+def _trailing(x, shape, fn):
+    """The axes that ``shape`` (a normalized_shape) covers at the end of x; checks them."""
+    k = len(shape)
+    if x.ndim < k or tuple(x.shape[x.ndim - k:]) != shape:
+        raise ValueError(f"{fn}: given normalized_shape={list(shape)}, expected an input with "
+                         f"shape [*, {', '.join(map(str, shape))}], but got an input of shape "
+                         f"{x.shape}")
+    return tuple(range(x.ndim - k, x.ndim))
+
+
+def _affine_param(t, name, shape, x, fn):
+    """A weight or bias of ``shape`` as a Tensor (arrays take x's dtype), or None."""
+    if t is None:
+        return None
+    t = t if isinstance(t, Tensor) else _to_tensor(t, x.dtype, fn)
+    if tuple(t.shape) != tuple(shape):
+        raise ValueError(f"{fn}: {name} must have shape {tuple(shape)} for an input of shape "
+                         f"{x.shape}, got shape {t.shape}")
+    return t
+
+
+def _standardize(x, axes, eps):
+    """((x − mean) / √(var + eps), mean, var) over ``axes``, with the biased variance
+    (the statistics keep their axes); layer, group and batch norm share it."""
+    mean = x.mean(axis=axes, keepdims=True)
+    xc = x - mean
+    var = (xc * xc).mean(axis=axes, keepdims=True)
+    return xc * (var + eps) ** -0.5, mean, var
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # noqa: A002
+    """Layer normalisation over the trailing ``normalized_shape`` dimensions, as
+    ``torch.nn.functional.layer_norm``:
+
+        y = (x − E[x]) / √(Var[x] + eps) · weight + bias     (biased variance)
+
+    ``weight`` and ``bias`` (optional) have shape ``normalized_shape``.
+
+        >>> F.layer_norm(ag.randn(2, 5, 8), (8,)).shape
+        (2, 5, 8)
+    """
+    fn = "layer_norm"
+    x = _to_tensor(input, fn=fn)
+    shape = _normalized_shape(normalized_shape, fn)
+    axes = _trailing(x, shape, fn)
+    w = _affine_param(weight, "weight", shape, x, fn)
+    b = _affine_param(bias, "bias", shape, x, fn)
+    y = _standardize(x, axes, eps)[0]
+    if w is not None:
+        y = y * w
+    if b is not None:
+        y = y + b
+    return y
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):  # noqa: A002
+    """Group normalisation, as ``torch.nn.functional.group_norm``: the C channels of
+    an (N, C, *) input are split into ``num_groups`` groups, each normalised over
+    its channels and all positions (biased variance); then
+    y = x̂ · weight[c] + bias[c] per channel.
+
+        >>> F.group_norm(ag.randn(2, 6, 4), 3).shape
+        (2, 6, 4)
+    """
+    fn = "group_norm"
+    x = _to_tensor(input, fn=fn)
+    if isinstance(num_groups, bool) or not isinstance(num_groups, (numbers.Integral, np.integer)) \
+            or num_groups <= 0:
+        raise ValueError(f"{fn}: num_groups must be a positive int, got {num_groups!r}")
+    if x.ndim < 2:
+        raise ValueError(f"{fn}: expected an input with at least 2 dimensions (N, C, *), got "
+                         f"shape {x.shape}")
+    n, c = x.shape[0], x.shape[1]
+    if c % num_groups:
+        raise ValueError(f"{fn}: expected the number of channels of the input to be divisible "
+                         f"by num_groups, but got an input of shape {x.shape} and "
+                         f"num_groups={num_groups}")
+    w = _affine_param(weight, "weight", (c,), x, fn)
+    b = _affine_param(bias, "bias", (c,), x, fn)
+    y = _standardize(x.reshape(n, int(num_groups), -1), (2,), eps)[0].reshape(x.shape)
+    per_channel = (c,) + (1,) * (x.ndim - 2)
+    if w is not None:
+        y = y * w.reshape(per_channel)
+    if b is not None:
+        y = y + b.reshape(per_channel)
+    return y
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):  # noqa: A002
+    """Root-mean-square normalisation over the trailing ``normalized_shape``
+    dimensions, as ``torch.nn.functional.rms_norm``:
+
+        y = x / √(mean(x²) + eps) · weight
+
+    ``eps=None`` uses the machine epsilon of x's dtype (``np.finfo(dtype).eps``), as torch.
+
+        >>> F.rms_norm(ag.randn(4, 8), (8,)).shape
+        (4, 8)
+    """
+    fn = "rms_norm"
+    x = _to_tensor(input, fn=fn)
+    shape = _normalized_shape(normalized_shape, fn)
+    axes = _trailing(x, shape, fn)
+    w = _affine_param(weight, "weight", shape, x, fn)
+    if eps is None:
+        eps = float(np.finfo(x.dtype).eps)
+    y = x * ((x * x).mean(axis=axes, keepdims=True) + eps) ** -0.5
+    if w is not None:
+        y = y * w
+    return y
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None, *, axis=None):  # noqa: A002
+    """x / max(‖x‖_p, eps) along ``dim`` (or ``axis``), as
+    ``torch.nn.functional.normalize`` (unit vectors; a zero vector stays zero).
+    ``out``: a Tensor to write the result into (not differentiable, as torch's
+    out= variants).
+
+        >>> F.normalize(ag.tensor([[3.0, 4.0]]))       # [[0.6, 0.8]]
+    """
+    fn = "normalize"
+    x = _to_tensor(input, fn=fn)
+    dim = _dim(fn, x, dim, axis, default=1)
+    y = x / ag.norm(x, p, dim=dim, keepdim=True).clamp_min(eps)
+    if out is None:
+        return y
+    if not isinstance(out, Tensor) or out.shape != y.shape:
+        raise ValueError(f"{fn}: out must be a Tensor of shape {y.shape}, got "
+                         f"{getattr(out, 'shape', type(out).__name__)}")
+    with ag.no_grad():
+        out.copy_(y)
+    return out
+
+
+# ====================================================================== attention
+# (nn.MultiheadAttention is in nn/attention.py). Masks are applied with tensor ops
+# (masked_fill, where, +), so a compiled step reads each call's mask.
+
+__all__ += ["scaled_dot_product_attention", "multi_head_attention_forward"]
+
+_NEG_INF = float("-inf")
+
+
+def _safe_softmax(scores):
+    """softmax over the last axis, with rows that are −inf everywhere (every key
+    masked) giving zeros instead of NaN, as torch's SDPA: such rows are set to 0
+    before the softmax (so no NaN reaches the backward pass) and after it."""
+    dead = scores.amax(axis=-1, keepdims=True) == _NEG_INF
+    return ag.where(dead, 0.0, ag.where(dead, 0.0, scores).softmax(-1))
+
+
+def _attend(q, k, v, mask, dropout_p, is_causal, scale, safe):
+    """softmax(q kᵀ·scale + mask) v on (..., L, E), (..., S, E), (..., S, Ev):
+    (output, weights). ``mask``: None, a bool tensor (True = take part) or an
+    additive float tensor, broadcastable to (..., L, S). ``safe``: fully masked
+    rows give zeros (SDPA) rather than NaN (MultiheadAttention's weights)."""
+    scores = ag.matmul(q * scale, k.transpose(-2, -1))
+    if is_causal:
+        length, source = q.shape[-2], k.shape[-2]
+        scores = scores.masked_fill(np.triu(np.ones((length, source), dtype=bool), 1), _NEG_INF)
+    if mask is not None:
+        if mask.dtype == np.bool_:
+            scores = scores.masked_fill(ag.logical_not(mask), _NEG_INF)
+        else:
+            scores = scores + mask
+    weights = _safe_softmax(scores) if safe and mask is not None else scores.softmax(-1)
+    if dropout_p > 0:
+        weights = dropout(weights, dropout_p)
+    return ag.matmul(weights, v), weights
+
+
+def _check_probability(p, fn, arg="dropout_p"):
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
+        raise ValueError(f"{fn}: {arg} must be a probability in [0, 1], got {p!r}")
+    return float(p)
+
+
+def _mask_tensor(mask, dtype, fn, name):
+    """A bool mask as it is; a floating mask in ``dtype``; anything else: TypeError."""
+    m = mask if isinstance(mask, Tensor) else Tensor(np.asarray(mask))
+    if m.dtype != np.bool_ and m.dtype.kind != "f":
+        raise TypeError(f"{fn}: {name} must be a bool or floating-point tensor, got dtype "
+                        f"{m.dtype}")
+    return m if m.dtype == np.bool_ or m.dtype == dtype else m.astype(dtype)
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,  # noqa: C901
+                                 is_causal=False, scale=None, enable_gqa=False):
+    """softmax(Q Kᵀ · scale + M) V, as ``torch.nn.functional.scaled_dot_product_attention``.
+
+    ``query`` (..., L, E), ``key`` (..., S, E), ``value`` (..., S, Ev) → (..., L, Ev);
+    leading dimensions broadcast. ``scale`` defaults to 1/√E. ``attn_mask``,
+    broadcastable to (..., L, S): a bool mask says which keys take part (True =
+    attend, as torch), a float mask is added to the scores. ``is_causal``: query i
+    attends to keys j ≤ i (the top-left causal mask; not together with
+    ``attn_mask``). A query whose keys are all masked gets zeros. ``dropout_p`` > 0
+    drops attention weights (always, as torch: pass 0.0 in evaluation).
+    ``enable_gqa``: grouped-query attention, key and value with fewer heads (dim -3)
+    than query, each shared by ``Hq / Hkv`` query heads.
+
+        >>> q = ag.randn(2, 4, 10, 16); k = v = ag.randn(2, 4, 12, 16)
+        >>> F.scaled_dot_product_attention(q, k, v).shape
+        (2, 4, 10, 16)
+    """
+    fn = "scaled_dot_product_attention"
+    q = _to_tensor(query, fn=fn)
+    k = key if isinstance(key, Tensor) else _to_tensor(key, q.dtype, fn)
+    v = value if isinstance(value, Tensor) else _to_tensor(value, q.dtype, fn)
+    for name, t in (("query", q), ("key", k), ("value", v)):
+        if t.ndim < 2:
+            raise ValueError(f"{fn}: {name} must have at least 2 dimensions (..., sequence, "
+                             f"features), got shape {t.shape}")
+        if t.dtype.kind != "f":
+            raise TypeError(f"{fn}: {name} must be floating point, got dtype {t.dtype}")
+    if k.shape[-1] != q.shape[-1]:
+        raise ValueError(f"{fn}: query of shape {q.shape} and key of shape {k.shape} must have "
+                         f"the same last (feature) dimension")
+    if k.shape[-2] != v.shape[-2]:
+        raise ValueError(f"{fn}: key of shape {k.shape} and value of shape {v.shape} must have "
+                         f"the same sequence length (dimension -2)")
+    dropout_p = _check_probability(dropout_p, fn)
+    if enable_gqa and q.ndim >= 3 and k.ndim >= 3 and k.shape[-3] != q.shape[-3]:
+        heads, kv_heads = q.shape[-3], k.shape[-3]
+        if heads % kv_heads or v.shape[-3] != kv_heads:
+            raise ValueError(f"{fn}: with enable_gqa the number of query heads (dim -3 of "
+                             f"{q.shape}) must be a multiple of the key and value heads (key "
+                             f"{k.shape}, value {v.shape})")
+        k = k.repeat_interleave(heads // kv_heads, dim=-3)
+        v = v.repeat_interleave(heads // kv_heads, dim=-3)
+    try:
+        batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    except ValueError:
+        raise ValueError(f"{fn}: the leading (batch, head) dimensions of query {q.shape}, key "
+                         f"{k.shape} and value {v.shape} do not broadcast"
+                         + ("" if enable_gqa else " (for fewer key/value heads pass "
+                            "enable_gqa=True)")) from None
+    mask = None
+    if attn_mask is not None:
+        if is_causal:
+            raise ValueError(f"{fn}: an explicit attn_mask should not be given when "
+                             f"is_causal=True")
+        mask = _mask_tensor(attn_mask, q.dtype, fn, "attn_mask")
+        weights_shape = batch + (q.shape[-2], k.shape[-2])
+        try:
+            fits = np.broadcast_shapes(mask.shape, weights_shape) == weights_shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(f"{fn}: attn_mask of shape {mask.shape} does not broadcast to the "
+                             f"attention weights' shape {weights_shape} (..., L, S)")
+    if scale is None:
+        scale = 1.0 / np.sqrt(q.shape[-1]) if q.shape[-1] else 1.0
+    return _attend(q, k, v, mask, dropout_p, bool(is_causal), float(scale), safe=True)[0]
+
+
+def _additive_mask(mask, dtype, fn, name):
+    """A bool mask (True = masked out, MultiheadAttention's meaning) as 0 / −inf in
+    ``dtype``; a float mask as it is (in ``dtype``)."""
+    m = _mask_tensor(mask, dtype, fn, name)
+    if m.dtype == np.bool_:
+        return ag.zeros(m.shape, dtype=dtype).masked_fill(m, _NEG_INF)
+    return m
+
+
+def _project(x, w, b, fn, name):
+    if x.shape[-1] != w.shape[1]:
+        raise ValueError(f"{fn}: {name} of shape {x.shape} has {x.shape[-1]} features, but "
+                         f"its projection weight of shape {w.shape} expects {w.shape[1]}")
+    return ag.linear(x, w, b)
+
+
+def _heads(t, num_heads, batch_first):
+    """(seq, N, E) — or (N, seq, E) when batch_first — as (N, H, seq, E/H)."""
+    *lead, e = t.shape
+    t = t.reshape(*lead, num_heads, e // num_heads)
+    return t.permute(0, 2, 1, 3) if batch_first else t.permute(1, 2, 0, 3)
+
+
+def _multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_bias,  # noqa: C901
+                          bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight,
+                          out_proj_bias, training, key_padding_mask, need_weights, attn_mask,
+                          q_proj_weight, k_proj_weight, v_proj_weight, static_k, static_v,
+                          average_attn_weights, is_causal, batch_first, fn,
+                          embed_dim_to_check=None):
+    """Multi-head attention on (L, N, E) inputs — (N, L, E) when ``batch_first`` —
+    or unbatched (L, E): the work of ``nn.MultiheadAttention`` and
+    ``multi_head_attention_forward`` (see there)."""
+    dt = out_proj_weight.dtype
+    q_in = query if isinstance(query, Tensor) else _to_tensor(query, dt, fn)
+    k_in = q_in if key is query else (key if isinstance(key, Tensor) else _to_tensor(key, dt, fn))
+    v_in = k_in if value is key else (value if isinstance(value, Tensor)
+                                      else _to_tensor(value, dt, fn))
+    if q_in.ndim not in (2, 3):
+        raise ValueError(f"{fn}: query should be unbatched 2-D (L, E) or batched 3-D, got "
+                         f"shape {q_in.shape}")
+    batched = q_in.ndim == 3
+    if k_in.ndim != q_in.ndim or v_in.ndim != q_in.ndim:
+        raise ValueError(f"{fn}: for a {q_in.ndim}-D query of shape {q_in.shape}, key and value "
+                         f"must be {q_in.ndim}-D too, got shapes {k_in.shape} and {v_in.shape}")
+    if not batched:  # as one batch of one, in (seq, 1, E) layout
+        batch_first = False
+        same_kv, same_qk = v_in is k_in, k_in is q_in
+        q_in = q_in.unsqueeze(1)
+        k_in = q_in if same_qk else k_in.unsqueeze(1)
+        v_in = k_in if same_kv else v_in.unsqueeze(1)
+        if key_padding_mask is not None:
+            key_padding_mask = _mask_tensor(key_padding_mask, dt, fn, "key_padding_mask")
+            if key_padding_mask.ndim != 1:
+                raise ValueError(f"{fn}: for an unbatched query, key_padding_mask must be 1-D "
+                                 f"(S,), got shape {key_padding_mask.shape}")
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    seq_axis, batch_axis = (1, 0) if batch_first else (0, 1)
+    tgt_len, bsz, embed_dim = q_in.shape[seq_axis], q_in.shape[batch_axis], q_in.shape[2]
+    src_len = k_in.shape[seq_axis] if static_k is None else static_k.shape[1]
+    if embed_dim_to_check is not None and embed_dim != embed_dim_to_check:
+        raise ValueError(f"{fn}: expected query with embedding dimension {embed_dim_to_check}, "
+                         f"got shape {query.shape}")
+    if embed_dim % num_heads:
+        raise ValueError(f"{fn}: embed_dim {embed_dim} is not divisible by num_heads {num_heads}")
+    head_dim = embed_dim // num_heads
+    if k_in.shape[batch_axis] != bsz or v_in.shape[batch_axis] != bsz \
+            or v_in.shape[seq_axis] != k_in.shape[seq_axis]:
+        raise ValueError(f"{fn}: query {tuple(q_in.shape)}, key {tuple(k_in.shape)} and value "
+                         f"{tuple(v_in.shape)} must share the batch size, and key and value the "
+                         f"sequence length ({'batch_first' if batch_first else 'sequence-first'}"
+                         f" layout)")
+
+    # input projections: one matmul for self-attention, two when key is value
+    e, w, b = embed_dim, in_proj_weight, in_proj_bias
+
+    def bias(lo, hi):
+        return None if b is None else b[lo:hi]
+
+    if w is not None and k_in is v_in and q_in is k_in:
+        proj = _project(q_in, w, b, fn, "query")
+        q, k, v = proj[..., :e], proj[..., e:2 * e], proj[..., 2 * e:]
+    elif w is not None and k_in is v_in:
+        q = _project(q_in, w[:e], bias(0, e), fn, "query")
+        kv = _project(k_in, w[e:], bias(e, 3 * e), fn, "key")
+        k, v = kv[..., :e], kv[..., e:]
+    else:
+        wq, wk, wv = (w[:e], w[e:2 * e], w[2 * e:]) if w is not None else (
+            q_proj_weight, k_proj_weight, v_proj_weight)
+        q = _project(q_in, wq, bias(0, e), fn, "query")
+        k = _project(k_in, wk, bias(e, 2 * e), fn, "key")
+        v = _project(v_in, wv, bias(2 * e, 3 * e), fn, "value")
+
+    # masks, as additive floats: attn_mask (L, S) or (N·H, L, S) -> (1|N, 1|H, L, S)
+    mask = None
+    if attn_mask is not None:
+        am = _additive_mask(attn_mask, dt, fn, "attn_mask")
+        if am.ndim == 2:
+            if am.shape != (tgt_len, src_len):
+                raise ValueError(f"{fn}: the shape of the 2-D attn_mask is {am.shape}, but "
+                                 f"should be {(tgt_len, src_len)} (L, S)")
+            mask = am.reshape(1, 1, tgt_len, src_len)
+        elif am.ndim == 3:
+            want = (bsz * num_heads, tgt_len, src_len)
+            if am.shape != want:
+                raise ValueError(f"{fn}: the shape of the 3-D attn_mask is {am.shape}, but "
+                                 f"should be {want} (N·num_heads, L, S)")
+            mask = am.reshape(bsz, num_heads, tgt_len, src_len)
+        else:
+            raise ValueError(f"{fn}: attn_mask must be 2-D (L, S) or 3-D (N·num_heads, L, S), "
+                             f"got shape {am.shape}")
+    kpm = None
+    if key_padding_mask is not None:
+        kpm = _additive_mask(key_padding_mask, dt, fn, "key_padding_mask")
+        if kpm.shape != (bsz, src_len):
+            raise ValueError(f"{fn}: key_padding_mask must have shape {(bsz, src_len)} (N, S), "
+                             f"got {kpm.shape}")
+        kpm = kpm.reshape(bsz, 1, 1, src_len)
+    if is_causal and attn_mask is None:
+        raise ValueError(f"{fn}: is_causal=True is a hint that attn_mask is the causal mask; "
+                         f"give attn_mask too (e.g. nn.Transformer."
+                         f"generate_square_subsequent_mask(L))")
+
+    def extend(t, value_tensor):  # one more key position at the end of the sequence axis
+        return ag.cat([t, value_tensor], axis=-2 if t.ndim == 4 else seq_axis)
+
+    if bias_k is not None or bias_v is not None:
+        if bias_k is None or bias_v is None:
+            raise ValueError(f"{fn}: give both bias_k and bias_v, or neither")
+        if static_k is not None or static_v is not None:
+            raise ValueError(f"{fn}: bias_k/bias_v cannot be added to static_k/static_v")
+        row = (1, bsz, embed_dim) if not batch_first else (bsz, 1, embed_dim)
+        k = extend(k, bias_k.reshape(1, 1, embed_dim).expand(*row))
+        v = extend(v, bias_v.reshape(1, 1, embed_dim).expand(*row))
+        mask = None if mask is None else pad(mask, (0, 1))
+        kpm = None if kpm is None else pad(kpm, (0, 1))
+    q = _heads(q, num_heads, batch_first)
+    k = _heads(k, num_heads, batch_first) if static_k is None else \
+        _static(static_k, bsz, num_heads, head_dim, fn, "static_k")
+    v = _heads(v, num_heads, batch_first) if static_v is None else \
+        _static(static_v, bsz, num_heads, head_dim, fn, "static_v")
+    if add_zero_attn:
+        zeros = np.zeros((bsz, num_heads, 1, head_dim), dtype=dt)
+        k, v = extend(k, zeros), extend(v, zeros)
+        mask = None if mask is None else pad(mask, (0, 1))
+        kpm = None if kpm is None else pad(kpm, (0, 1))
+    if kpm is not None:
+        mask = kpm if mask is None else mask + kpm
+        is_causal = False
+    if not training:
+        dropout_p = 0.0
+    scale = 1.0 / np.sqrt(head_dim) if head_dim else 1.0
+    if need_weights:
+        out, weights = _attend(q, k, v, mask, dropout_p, False, scale, safe=False)
+        weights = weights.mean(axis=1) if average_attn_weights else weights
+    else:
+        causal = bool(is_causal)  # the hint: the mask is the causal one, apply it as such
+        out = _attend(q, k, v, None if causal else mask, dropout_p, causal, scale, safe=True)[0]
+        weights = None
+    # (N, H, L, E/H) -> (L, N, E) or (N, L, E), then the output projection
+    out = out.permute(2, 0, 1, 3) if not batch_first else out.permute(0, 2, 1, 3)
+    out = ag.linear(out.reshape(*out.shape[:2], embed_dim), out_proj_weight, out_proj_bias)
+    if not batched:
+        out = out.squeeze(1)
+        weights = None if weights is None else weights.squeeze(0)
+    return out, weights
+
+
+def _static(t, bsz, num_heads, head_dim, fn, name):
+    t = t if isinstance(t, Tensor) else _to_tensor(t, fn=fn)
+    if t.ndim != 3 or t.shape[0] != bsz * num_heads or t.shape[2] != head_dim:
+        raise ValueError(f"{fn}: {name} must have shape (N·num_heads, S, head_dim) = "
+                         f"({bsz * num_heads}, S, {head_dim}), got {t.shape}")
+    return t.reshape(bsz, num_heads, t.shape[1], head_dim)
+
+
+def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads,
+                                 in_proj_weight, in_proj_bias, bias_k, bias_v, add_zero_attn,
+                                 dropout_p, out_proj_weight, out_proj_bias, training=True,
+                                 key_padding_mask=None, need_weights=True, attn_mask=None,
+                                 use_separate_proj_weight=False, q_proj_weight=None,
+                                 k_proj_weight=None, v_proj_weight=None, static_k=None,
+                                 static_v=None, average_attn_weights=True, is_causal=False):
+    """Multi-head attention as a function, as ``torch.nn.functional.multi_head_attention_forward``
+    (what ``nn.MultiheadAttention`` computes; see its docstring for the masks):
+
+        head_i = softmax((Q W_qᵢ)(K W_kᵢ)ᵀ/√d + M) (V W_vᵢ),   out = [head_1 … head_H] W_oᵀ + b_o
+
+    ``query`` (L, N, E) or unbatched (L, E), ``key``/``value`` (S, N, ·). Returns
+    ``(attn_output, attn_weights)``; the weights are None unless ``need_weights``.
+
+        >>> out, w = F.multi_head_attention_forward(x, x, x, 8, 2, W_in, b_in, None, None,
+        ...                                         False, 0.0, W_out, b_out)
+    """
+    fn = "multi_head_attention_forward"
+    if use_separate_proj_weight:
+        if q_proj_weight is None or k_proj_weight is None or v_proj_weight is None:
+            raise ValueError(f"{fn}: use_separate_proj_weight=True needs q_proj_weight, "
+                             f"k_proj_weight and v_proj_weight")
+        in_proj_weight = None
+    elif in_proj_weight is None:
+        raise ValueError(f"{fn}: in_proj_weight is None (give it, or use_separate_proj_weight"
+                         f"=True with q/k/v_proj_weight)")
+    return _multi_head_attention(
+        query, key, value, int(num_heads), in_proj_weight, in_proj_bias, bias_k, bias_v,
+        add_zero_attn, _check_probability(dropout_p, fn), out_proj_weight, out_proj_bias,
+        training, key_padding_mask, need_weights, attn_mask, q_proj_weight, k_proj_weight,
+        v_proj_weight, static_k, static_v, average_attn_weights, is_causal, False, fn,
+        embed_dim_to_check)
+
+
+# ====================================================================== shrinkage, PReLU, GLU,
+# threshold, softmin (masks by traced comparisons, so they compile)
+
+__all__ += ["softshrink", "hardshrink", "tanhshrink", "threshold", "prelu", "glu", "softmin"]
+
+
+def _lambd(lambd, fn):
+    if isinstance(lambd, bool) or not isinstance(lambd, numbers.Real) or lambd < 0:
+        raise ValueError(f"{fn}: lambd must be a non-negative number, got {lambd!r}")
+    return float(lambd)
+
+
+def softshrink(input, lambd=0.5):  # noqa: A002
+    """x − λ for x > λ, x + λ for x < −λ, 0 between (gradient 1 outside [−λ, λ])."""
+    x = _to_tensor(input, fn="softshrink")
+    lambd = _lambd(lambd, "softshrink")
+    return ag.where(x > lambd, x - lambd, ag.where(x < -lambd, x + lambd, 0.0))
+
+
+def hardshrink(input, lambd=0.5):  # noqa: A002
+    """x where |x| > λ, else 0."""
+    x = _to_tensor(input, fn="hardshrink")
+    lambd = _lambd(lambd, "hardshrink")
+    return ag.where((x > lambd) | (x < -lambd), x, 0.0)
+
+
+def tanhshrink(input):  # noqa: A002
+    """x − tanh(x)."""
+    x = _to_tensor(input, fn="tanhshrink")
+    return x - x.tanh()
+
+
+def threshold(input, threshold, value, inplace=False):  # noqa: A002
+    """x where x > threshold, else ``value``, as ``torch.nn.functional.threshold``."""
+    x = _to_tensor(input, fn="threshold")
+    return ag.where(x > threshold, x, float(value))
+
+
+def prelu(input, weight):  # noqa: A002
+    """x for x > 0, a·x otherwise, with a learnt slope ``weight``: one number, or
+    one per channel (dimension 1 of the input), as ``torch.nn.functional.prelu``."""
+    fn = "prelu"
+    x = _to_tensor(input, fn=fn)
+    w = weight if isinstance(weight, Tensor) else _to_tensor(weight, x.dtype, fn)
+    if w.ndim > 1:
+        raise ValueError(f"{fn}: weight must be 1-D (one slope, or one per channel), got "
+                         f"shape {w.shape}")
+    if w.size != 1:
+        channels = x.shape[1] if x.ndim >= 2 else 1
+        if w.size != channels:
+            raise ValueError(f"{fn}: mismatch of parameter numbers and input channel size: "
+                             f"weight has {w.size} slopes, the input of shape {x.shape} has "
+                             f"{channels} channels (dimension 1)")
+        w = w.reshape((channels,) + (1,) * (x.ndim - 2))
+    elif x.ndim == 0:
+        w = w.reshape(())
+    return ag.where(x > 0, x, x * w)
+
+
+def glu(input, dim=-1, *, axis=None):  # noqa: A002
+    """The gated linear unit a ⊗ σ(b), where a and b are the two halves of x along
+    ``dim`` (or ``axis``)."""
+    fn = "glu"
+    x = _to_tensor(input, fn=fn)
+    dim = _dim(fn, x, dim, axis)
+    if x.ndim == 0:
+        raise ValueError(f"{fn}: glu does not support 0-d tensors")
+    d = dim % x.ndim if -x.ndim <= dim < x.ndim else None
+    if d is None:
+        raise ag.AxisError(f"{fn}: dim {dim} is out of range for an input of shape {x.shape}")
+    n = x.shape[d]
+    if n % 2:
+        raise ValueError(f"{fn}: halving dimension {dim} must be even, but the input of shape "
+                         f"{x.shape} has size {n} there")
+    a, b = ag.split(x, n // 2, dim=d)
+    return a * b.sigmoid()
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None, *, axis=None):  # noqa: A002
+    """softmax(−x) along ``dim`` or ``axis`` (neither: PyTorch's legacy implicit dimension)."""
+    x = _to_tensor(input, fn="softmin")
+    return softmax(-x, dim, dtype=dtype, axis=axis)

@@ -1,4 +1,7 @@
-"""Layers: ``Linear``, activations, ``Flatten``, ``Dropout``, ``BatchNorm1d``.
+"""Layers: ``Linear``, ``Identity``, ``Flatten``, ``Unflatten``, ``Dropout``.
+
+(The activations are in ``nn/activation.py``, the normalisation layers in
+``nn/normalization.py``.)
 
 Each ``forward`` is a handful of engine ops (``Linear`` is ``x @ W.T + b``) so
 that the engine, not Python, does the work. Parameters are float32 unless a
@@ -21,8 +24,7 @@ from . import functional as F
 from . import init
 from .module import Module, Parameter, _param_dtype, _to_tensor
 
-__all__ = ["Linear", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax",
-           "Softplus", "Identity", "Flatten", "Dropout", "BatchNorm1d"]
+__all__ = ["Linear", "Identity", "Flatten", "Unflatten", "Dropout"]
 
 
 def _dtype_repr(dt):
@@ -68,86 +70,6 @@ class Linear(Module):
                 f"bias={self.bias is not None}{_dtype_repr(self.weight.dtype)}")
 
 
-class ReLU(Module):
-    """max(x, 0)."""
-
-    def __init__(self, inplace=False):
-        super().__init__()
-        self.inplace = inplace  # accepted for compatibility; ops never run in place
-
-    def forward(self, x):
-        return (x if isinstance(x, Tensor) else _to_tensor(x, fn="ReLU")).relu()
-
-
-class LeakyReLU(Module):
-    """x for x > 0, negative_slope·x otherwise."""
-
-    def __init__(self, negative_slope=0.01, inplace=False):
-        super().__init__()
-        self.negative_slope = negative_slope
-        self.inplace = inplace
-
-    def forward(self, x):
-        return F.leaky_relu(x, self.negative_slope)
-
-    def extra_repr(self):
-        return f"negative_slope={self.negative_slope}"
-
-
-class Tanh(Module):
-    def forward(self, x):
-        return (x if isinstance(x, Tensor) else _to_tensor(x, fn="Tanh")).tanh()
-
-
-class Sigmoid(Module):
-    """1 / (1 + e^{−x}), computed without overflow at ±1000."""
-
-    def forward(self, x):
-        return (x if isinstance(x, Tensor) else _to_tensor(x, fn="Sigmoid")).sigmoid()
-
-
-class Softplus(Module):
-    """(1/β)·log(1 + e^{βx})."""
-
-    def __init__(self, beta=1.0, threshold=20.0):
-        super().__init__()
-        self.beta, self.threshold = beta, threshold
-
-    def forward(self, x):
-        return F.softplus(x, self.beta, self.threshold)
-
-    def extra_repr(self):
-        return f"beta={self.beta}, threshold={self.threshold}"
-
-
-class Softmax(Module):
-    """Softmax along ``dim`` (default -1, the class axis of (N, C))."""
-
-    def __init__(self, dim=-1):
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, x):
-        return F.softmax(x, self.dim)
-
-    def extra_repr(self):
-        return f"dim={self.dim}"
-
-
-class LogSoftmax(Module):
-    """log softmax along ``dim`` (default -1), stable at ±1000."""
-
-    def __init__(self, dim=-1):
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, x):
-        return F.log_softmax(x, self.dim)
-
-    def extra_repr(self):
-        return f"dim={self.dim}"
-
-
 class Identity(Module):
     """Returns its input (any constructor arguments are ignored, as PyTorch)."""
 
@@ -185,6 +107,30 @@ class Flatten(Module):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
+class Unflatten(Module):
+    """``Unflatten(dim, unflattened_size)``: dimension ``dim`` expanded into
+    ``unflattened_size`` (whose product must be its size; one entry may be -1),
+    the inverse of ``Flatten``: (N, 60) → (N, 3, 4, 5) with ``Unflatten(1, (3, 4, 5))``."""
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        if isinstance(dim, bool) or not isinstance(dim, (numbers.Integral, np.integer)):
+            raise TypeError(f"Unflatten: dim must be an int, got {dim!r}")
+        if isinstance(unflattened_size, (numbers.Integral, np.integer)) or not all(
+                isinstance(s, (numbers.Integral, np.integer)) and not isinstance(s, bool)
+                for s in unflattened_size):
+            raise TypeError(f"Unflatten: unflattened_size must be a tuple or list of ints, "
+                            f"got {unflattened_size!r}")
+        self.dim, self.unflattened_size = int(dim), tuple(int(s) for s in unflattened_size)
+
+    def forward(self, x):
+        x = x if isinstance(x, Tensor) else _to_tensor(x, fn="Unflatten")
+        return x.unflatten(self.dim, self.unflattened_size)
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
 class Dropout(Module):
     """``Dropout(p=0.5, inplace=False, seed=None, generator=None)``: inverted
     dropout in training mode (zero with probability p, scale survivors by
@@ -216,77 +162,3 @@ class Dropout(Module):
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
 
-
-class BatchNorm1d(Module):
-    """``BatchNorm1d(num_features, eps=1e-5, momentum=0.1, affine=True,
-    track_running_stats=True, dtype=None)`` over inputs (N, C) or (N, C, L).
-
-    Training: y = (x − μ_B)/√(σ²_B + eps)·γ + β with the batch mean and the
-    biased batch variance; the buffers ``running_mean``/``running_var`` move by
-    ``momentum`` towards μ_B and the *unbiased* variance (``momentum=None``:
-    a cumulative average), and ``num_batches_tracked`` counts batches.
-    Eval: the running statistics are used. Without ``track_running_stats``
-    batch statistics are always used. γ = 1, β = 0 initially.
-    """
-
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, dtype=None):
-        super().__init__()
-        if isinstance(num_features, bool) or not isinstance(num_features, (numbers.Integral, np.integer)) \
-                or num_features < 1:
-            raise ValueError(f"BatchNorm1d: num_features must be a positive int, got {num_features!r}")
-        self.num_features = int(num_features)
-        self.eps, self.momentum = eps, momentum
-        self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
-        dt = _param_dtype(dtype, "BatchNorm1d")
-        if self.affine:
-            self.weight = Parameter(np.ones(self.num_features, dtype=dt), dtype=dt)
-            self.bias = Parameter(np.zeros(self.num_features, dtype=dt), dtype=dt)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if self.track_running_stats:
-            self.register_buffer("running_mean", np.zeros(self.num_features, dtype=dt))
-            self.register_buffer("running_var", np.ones(self.num_features, dtype=dt))
-            self.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
-
-    def reset_running_stats(self):
-        if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
-
-    def reset_parameters(self):
-        self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            init.zeros_(self.bias)
-
-    def forward(self, x):
-        dt = self.weight.dtype if self.affine else (
-            self.running_mean.dtype if self.track_running_stats else None)
-        x = x if isinstance(x, Tensor) else _to_tensor(x, dt, "BatchNorm1d")
-        if x.ndim not in (2, 3):
-            raise ValueError(f"BatchNorm1d: expected 2D (N, C) or 3D (N, C, L) input, "
-                             f"got shape {x.shape}")
-        if x.shape[1] != self.num_features:
-            raise ValueError(f"BatchNorm1d({self.num_features}): input of shape {x.shape} has "
-                             f"{x.shape[1]} channels in dimension 1")
-        momentum = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
-            if self.momentum is None:  # cumulative moving average
-                momentum = 1.0 / float(self.num_batches_tracked.data)
-        # Training updates the running buffers; eval reads them; without
-        # track_running_stats they are None and batch statistics are used.
-        use_batch_stats = self.training or not self.track_running_stats
-        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                            use_batch_stats, momentum, self.eps)
-
-    def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import inspect
 import warnings
 
 import numpy as np
@@ -188,12 +189,21 @@ def rnn_tanh(input, hx, params, has_biases, num_layers, dropout, train,  # noqa:
         input: (T, N, input_size), or (N, T, input_size) with ``batch_first``.
         hx: h_0, (num_layers·D, N, hidden_size), D = 2 if bidirectional else 1.
         params: the weights in ``RNN``'s order (``list(rnn.parameters())``).
-        has_biases, num_layers, dropout, train, bidirectional, batch_first: as the layer's.
+        has_biases: whether ``params`` holds biases (the layer's ``bias``).
+        num_layers: the number of stacked layers.
+        dropout: the dropout probability between layers (applied when ``train``).
+        train: whether the layer is in training mode.
+        bidirectional: whether each layer runs in both directions.
+        batch_first: whether ``input`` and ``output`` are (N, T, ·).
 
     Returns ``(output, h_n)``: output (T, N, D·hidden_size) (batch first if asked), h_n like h_0.
 
+        >>> rnn = nn.RNN(3, 4)
+        >>> x, h0 = ag.randn(5, 2, 3), ag.zeros(1, 2, 4)
         >>> out, h_n = rnn_tanh(x, h0, list(rnn.parameters()), True, 1, 0.0, False, False,
         ...                     False)
+        >>> out.shape, h_n.shape
+        ((5, 2, 4), (1, 2, 4))
     """
     return _recurrence("RNN_TANH", input, hx, params, has_biases, num_layers, dropout, train,
                        bidirectional, batch_first)
@@ -216,8 +226,12 @@ def lstm(input, hx, params, has_biases, num_layers, dropout, train,  # noqa: A00
     are then recognised by the number of weights). Returns ``(output, h_n, c_n)``.
     Other arguments as ``rnn_tanh``.
 
+        >>> m = nn.LSTM(3, 4)
+        >>> x, h0, c0 = ag.randn(5, 2, 3), ag.zeros(1, 2, 4), ag.zeros(1, 2, 4)
         >>> out, h_n, c_n = lstm(x, (h0, c0), list(m.parameters()), True, 1, 0.0, False,
         ...                      False, False)
+        >>> out.shape, c_n.shape
+        ((5, 2, 4), (1, 2, 4))
     """
     if not isinstance(hx, (tuple, list)) or len(hx) != 2:
         raise TypeError(f"lstm: hx must be a pair (h_0, c_0), got {type(hx).__name__}")
@@ -485,8 +499,8 @@ _LAYER_DOC = """
             in training mode (default 0).
         bidirectional: add a layer-direction that reads the sequence backwards;
             its outputs are concatenated after the forward ones (default False).
-        proj_size (LSTM only): the size of the projected h (default 0: none).
-        device: only the CPU; dtype: of the parameters (default float32).
+{proj_size}        device: only the CPU.
+        dtype: of the parameters (default float32).
 
     ``forward(input, hx=None)``: input (L, N, H_in), (N, L, H_in) with
     batch_first, or unbatched (L, H_in); the initial state(s) (D·num_layers, N,
@@ -559,8 +573,30 @@ class GRU(RNNBase):
         super().__init__("GRU", *args, **kwargs)
 
 
+def _signature(*names_defaults):
+    """The signature the layer documents (its ``__init__`` takes ``*args`` to
+    accept torch's positional order), for ``help()``, ``inspect`` and the docs."""
+    P_ = inspect.Parameter
+    params = [P_("self", P_.POSITIONAL_OR_KEYWORD)]
+    for item in names_defaults:
+        name, default = item if isinstance(item, tuple) else (item, P_.empty)
+        params.append(P_(name, P_.POSITIONAL_OR_KEYWORD, default=default))
+    return inspect.Signature(params)
+
+
+_COMMON = (("bias", True), ("batch_first", False), ("dropout", 0.0), ("bidirectional", False))
+_DEVICE = (("device", None), ("dtype", None))
+RNN.__init__.__signature__ = _signature("input_size", "hidden_size", ("num_layers", 1),
+                                        ("nonlinearity", "tanh"), *_COMMON, *_DEVICE)
+LSTM.__init__.__signature__ = _signature("input_size", "hidden_size", ("num_layers", 1),
+                                         *_COMMON, ("proj_size", 0), *_DEVICE)
+GRU.__init__.__signature__ = _signature("input_size", "hidden_size", ("num_layers", 1),
+                                        *_COMMON, *_DEVICE)
+
+_PROJ_DOC = "        proj_size: the size of the projected h (default 0: none).\n"
 for _layer in (RNN, LSTM, GRU):   # the arguments they share, written once
-    _layer.__doc__ = _layer.__doc__.replace("    {arguments}\n", _LAYER_DOC)
+    _layer.__doc__ = _layer.__doc__.replace(
+        "    {arguments}\n", _LAYER_DOC.replace("{proj_size}", _PROJ_DOC if _layer is LSTM else ""))
 
 
 # ---------------------------------------------------------------------- cells

@@ -142,7 +142,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,  # 
     Returns a Tensor of shape ``input.shape + (embedding_dim,)``.
 
         >>> W = ag.tensor([[0.0, 0.0], [1.0, 2.0], [3.0, 4.0]], requires_grad=True)
-        >>> F.embedding(ag.tensor([[2, 1], [0, 2]]), W).shape
+        >>> nn.functional.embedding(ag.tensor([[2, 1], [0, 2]]), W).shape
         (2, 2, 2)
     """
     fn = "embedding"
@@ -238,7 +238,8 @@ class Embedding(Module):
         ``padding_idx`` row is kept as given (not zeroed).
 
             >>> emb = nn.Embedding.from_pretrained(ag.tensor([[1.0, 2.3], [4.0, 5.1]]))
-            >>> emb(ag.tensor([1]))        # [[4.0, 5.1]]
+            >>> emb(ag.tensor([1]))
+            Tensor([[4. , 5.1]], dtype=float32)
         """
         shape = np.shape(embeddings.data if isinstance(embeddings, Tensor) else embeddings)
         if len(shape) != 2:

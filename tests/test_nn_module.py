@@ -352,7 +352,7 @@ def test_repr_matches_pytorch_layout():
         ")")
     assert repr(nn.LeakyReLU()) == "LeakyReLU(negative_slope=0.01)"
     assert repr(nn.BatchNorm1d(4)) == \
-        "BatchNorm1d(4, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"
+        "BatchNorm1d(4, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)"
     assert repr(nn.Linear(1, 1, dtype=np.float64)) == \
         "Linear(in_features=1, out_features=1, bias=True, dtype=float64)"
     assert repr(Net()).startswith("Net(\n  (first): Block(\n    (fc): Linear(")

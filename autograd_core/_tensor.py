@@ -278,6 +278,18 @@ class Tensor(TensorBase):
     def __rtruediv__(self, other):
         return ops.div(other, self)
 
+    def __floordiv__(self, other):
+        return ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return ops.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return ops.remainder(self, other)
+
+    def __rmod__(self, other):
+        return ops.remainder(other, self)
+
     def __pow__(self, other):
         return ops.power(self, other)
 
@@ -339,7 +351,17 @@ class Tensor(TensorBase):
         """self **= exponent, in place."""
         return _ip.ufunc_(self, "pow_", np.power, exponent, ops.power)
 
+    def floor_divide_(self, other):
+        """self //= other, in place."""
+        return _ip.inplace(self, "floor_divide_", ops.floor_divide, other)
+
+    def remainder_(self, other):
+        """self %= other, in place."""
+        return _ip.inplace(self, "remainder_", ops.remainder, other)
+
     __iadd__ = add_
+    __ifloordiv__ = floor_divide_
+    __imod__ = remainder_
     __isub__ = sub_
     __imul__ = mul_
     __itruediv__ = div_
@@ -417,7 +439,7 @@ class Tensor(TensorBase):
     sign, sgn, floor, ceil = ops.sign, ops.sgn, ops.floor, ops.ceil
     round, trunc, fix, frac, nan_to_num = ops.round, ops.trunc, ops.fix, ops.frac, ops.nan_to_num
     clamp_min, clamp_max = ops.clamp_min, ops.clamp_max
-    fmod, remainder, lerp = ops.fmod, ops.remainder, ops.lerp
+    fmod, remainder, lerp, floor_divide = ops.fmod, ops.remainder, ops.lerp, ops.floor_divide
     isclose, allclose = ops.isclose, ops.allclose
     mm, bmm, mv, dot, inner, outer, ger, addmm = (ops.mm, ops.bmm, ops.mv, ops.dot, ops.inner,
                                                   ops.outer, ops.ger, ops.addmm)

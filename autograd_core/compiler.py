@@ -115,6 +115,10 @@ class Tracer:
     def copy(self, src, dst):
         self.op(P.astype, (src,), {"dtype": dst._d.dtype}, dst)
 
+    def alias(self, src, dst):
+        """``dst`` is ``src``'s data under another tensor (``detach()``)."""
+        self.op(P.alias, (src,), {}, dst)
+
     def write(self, target, value):
         if not self.host:
             self.events.append(("write", target, value))
@@ -191,7 +195,7 @@ class Instr:
         self.inplace_of = None
 
 
-_VIEWS = {P.reshape, P.transpose, P.broadcast_to, P.alias, P.diagonal}
+_VIEWS = {P.reshape, P.transpose, P.broadcast_to, P.alias, P.diagonal, P.view_dtype}
 
 
 def _is_basic_index(index):
@@ -221,7 +225,7 @@ class _Builder:
             self.inputs.append(v)
         self.guards = {}             # id(tensor) -> (tensor, shape, dtype, requires_grad)
         self.modules = {}            # id(module) -> (module, training)
-        self.grad_state = {}         # id(leaf) -> (leaf, had a grad at entry, or None)
+        self.grad_state = {}         # id(leaf) -> (leaf, had a grad at entry or None, input index)
 
     def _new(self, kind, t=None, index=None, const=None, shape=None, dtype=None):
         if t is not None:
@@ -282,13 +286,20 @@ class _Builder:
         cur = self.current.get(id(target))
         if cur is None:
             cur = self.value(target)
+        if cur.kind == "const" and cur.tensor is target:
+            # A 0-d tensor taken for an immutable number is written (a counter
+            # buffer): it is state, read from the tensor on every call.
+            cur.kind, cur.const = "free", None
+            self.guards[id(target)] = (target, np.shape(target._d), np.result_type(target._d),
+                                       target._rg)
+            self.external.add(id(target))
         if cur.kind in ("free", "const", "grad", "input") or id(target) in self.external:
             self.instrs.append(Instr("write", args=(v,), target=target,
                                      payload=self.input_index.get(id(target))))
         self.current[id(target)] = v
 
     def grad(self, leaf, value):
-        self.grad_state.setdefault(id(leaf), (leaf, None))   # set before read: no guard
+        self.grad_state.setdefault(id(leaf), (leaf, None, None))   # set before read: no guard
         v = None if value is None else self.value(value)
         if v is not None:
             v.pinned = True
@@ -302,7 +313,8 @@ class _Builder:
         a program that adds onto a gradient differs from one that starts it),
         unless the step itself set it before."""
         if not touched:
-            self.grad_state.setdefault(id(leaf), (leaf, grad is not None))
+            self.grad_state.setdefault(id(leaf), (leaf, grad is not None,
+                                                  self.input_index.get(id(leaf))))
         if grad is None or id(grad) in self.current:
             return
         v = self._new("grad", grad)
@@ -548,6 +560,8 @@ def _setting_expr(cg, x):
     if isinstance(x, tuple):
         inner = ", ".join(_setting_expr(cg, y) for y in x)
         return f"({inner}{',' if len(x) == 1 else ''})"
+    if isinstance(x, float) and not math.isfinite(x):
+        return f"float({str(x)!r})"            # inf and nan have no literal
     if isinstance(x, (bool, int, float, str, type(None))) and not isinstance(x, np.generic):
         return repr(x)
     return cg.name(x, "k")
@@ -698,7 +712,7 @@ def _emit_op(cg, ins):
         if p == 2:
             cg.emit(f"    {o.name} = np.multiply({a[0]}, {a[0]}, out={out})")
         else:
-            cg.emit(f"    {o.name} = np.power({a[0]}, {p!r}, out={out})")
+            cg.emit(f"    {o.name} = np.power({a[0]}, {_setting_expr(cg, p)}, out={out})")
     elif prim is P.matmul and out is not None:
         mm = "_par_matmul" if cg.threads > 1 and _big_gemm(args[0].shape, o.shape) else "np.matmul"
         cg.emit(f"    {o.name} = {mm}({a[0]}, {a[1]}, out={out})")
@@ -716,7 +730,8 @@ def _emit_op(cg, ins):
         cg.emit(f"    {o.name} = {out}; _copyto({o.name}, {a[1]}); "
                 f"_copyto({o.name}, {a[0]}, where={cond})")
     elif prim is P.clip and out is not None:
-        cg.emit(f"    {o.name} = np.clip({a[0]}, {settings['lo']!r}, {settings['hi']!r}, out={out})")
+        cg.emit(f"    {o.name} = np.clip({a[0]}, {_setting_expr(cg, settings['lo'])}, "
+                f"{_setting_expr(cg, settings['hi'])}, out={out})")
     elif prim is P.sigmoid and out is not None:
         cg.emit(f"    {o.name} = {out}; _copyto({o.name}, {cg.name(prim.forward, 'f')}({a[0]}))")
     else:
@@ -760,7 +775,8 @@ class Program:
         self.signature = signature
         self.guards = list(builder.guards.values())
         self.modules = list(builder.modules.values())
-        self.grad_state = [(leaf, had) for leaf, had in builder.grad_state.values()
+        # (a leaf that is an argument is the one passed in each call)
+        self.grad_state = [(leaf, had, index) for leaf, had, index in builder.grad_state.values()
                            if had is not None]
         _fold(builder)
         _dead_code(builder, outputs)
@@ -775,14 +791,16 @@ class Program:
         self._run = env["program"]
         self.runs = 0
 
-    def guards_hold(self):
+    def guards_hold(self, leaves=()):
         for t, shape, dtype, rg in self.guards:
             if np.shape(t._d) != shape or np.result_type(t._d) != dtype or t._rg != rg:
                 return False
         for m, training in self.modules:
             if bool(getattr(m, "training", False)) != training:
                 return False
-        for leaf, had in self.grad_state:
+        for leaf, had, index in self.grad_state:
+            if index is not None:
+                leaf = leaves[index]
             if (leaf._grad is not None) != had:
                 return False
         return True
@@ -829,7 +847,8 @@ def _rebuild(obj, tensors, it):
     if isinstance(obj, (TensorBase, np.ndarray)):
         return tensors[next(it)]
     if isinstance(obj, tuple):
-        return tuple(_rebuild(o, tensors, it) for o in obj)
+        items = tuple(_rebuild(o, tensors, it) for o in obj)
+        return type(obj)(*items) if hasattr(obj, "_fields") else items   # a namedtuple
     if isinstance(obj, list):
         return [_rebuild(o, tensors, it) for o in obj]
     if isinstance(obj, dict):
@@ -842,6 +861,8 @@ def _output_structure(out, tensors):
     if isinstance(out, TensorBase):
         tensors.append(out)
         return ("T",)
+    if isinstance(out, tuple) and hasattr(out, "_fields"):   # (values, indices) and the like
+        return ("namedtuple", tuple(_output_structure(o, tensors) for o in out), type(out))
     if isinstance(out, (tuple, list)):
         return (type(out).__name__, tuple(_output_structure(o, tensors) for o in out))
     if isinstance(out, dict):
@@ -859,6 +880,8 @@ def _output_value(struct, arrays, it):
     if kind in ("tuple", "list"):
         items = [_output_value(s, arrays, it) for s in struct[1]]
         return tuple(items) if kind == "tuple" else items
+    if kind == "namedtuple":
+        return struct[2](*[_output_value(s, arrays, it) for s in struct[1]])
     if kind == "dict":
         return {k: _output_value(s, arrays, it) for k, s in struct[1]}
     return struct[1]
@@ -903,7 +926,7 @@ class CompiledFunction:
         key = (structure, state.grad_enabled, np.dtype(get_default_dtype()).str)
         program = self.cache.get(key)
         if program is not None:
-            if program.guards_hold():
+            if program.guards_hold(leaves):
                 self.cache.move_to_end(key)
                 self.stats["replays"] += 1
                 self.last_program = program

@@ -46,6 +46,12 @@ def tensor_class():
     return _Tensor
 
 
+def tracing():
+    """True while ``autograd_core.compile`` records a function: ops must then not
+    take shortcuts that depend on the values of tensors."""
+    return graph.tracer() is not None
+
+
 def _escape(t, what):
     """A traced tensor's value leaves the engine (the compiler refuses that)."""
     tracer = graph.tracer()
@@ -259,6 +265,8 @@ class TensorBase:
         as in PyTorch, so an in-place change of either is seen by both."""
         out = wrap(self._d)
         out._vc = share_version(self)
+        if graph._specials and state.tracer is not None:
+            state.tracer.alias(self, out)
         return out
 
     def numpy(self):
@@ -418,10 +426,13 @@ def apply(prim, inputs, settings, data):
 def constant(prim, inputs, settings, data):
     """The output of a primitive that carries no derivative (a comparison, a
     mask, an index): a constant Tensor, seen by the compiler's tracer."""
-    out = wrap(data)
     if graph._specials and state.tracer is not None:
+        # An ndarray, even 0-d, so a compiled program can refer to it in the
+        # settings of the ops that use it (where's cond, an index).
+        out = wrap(data if data.__class__ is np.ndarray else np.asarray(data))
         state.tracer.op(prim, inputs, settings, out)
-    return out
+        return out
+    return wrap(data)
 
 
 def push_tangents(prim, inputs, settings, out):

@@ -43,7 +43,7 @@ UFUNCS = {
     "arcsinh": ops.asinh, "arccosh": ops.acosh, "arctanh": ops.atanh, "arcsin": ops.asin,
     "arccos": ops.acos, "arctan": ops.atan, "arctan2": ops.atan2, "hypot": ops.hypot,
     "floor": ops.floor, "ceil": ops.ceil, "trunc": ops.trunc, "rint": ops.round,
-    "fmod": ops.fmod, "remainder": ops.remainder,
+    "fmod": ops.fmod, "remainder": ops.remainder, "floor_divide": ops.floor_divide,
     # not np.sign: it gives NaN for NaN, torch.sign (ours) gives 0
 }
 FUNCTIONS = {

@@ -349,6 +349,12 @@ isnan = Constant("isnan", np.isnan)
 isinf = Constant("isinf", np.isinf)
 isfinite = Constant("isfinite", np.isfinite)
 positive_mask = Constant("positive", lambda x: x > 0)
+# A cast to an integer or bool dtype, and a copy of an integer tensor: no
+# derivative, but values of the step, so a compiled program recomputes them.
+cast = Constant("cast", lambda x, dtype: np.array(x, dtype=dtype))
+copy = Constant("copy", lambda x: np.array(x))
+# The same bytes read as another dtype: a view of the memory, no derivative.
+view_dtype = Constant("view_dtype", lambda x, dtype: x.view(dtype))
 
 
 def _clip_mask_forward(x, lo, hi):
@@ -681,6 +687,22 @@ max = Unary(  # noqa: A001
          reshape(g, shape=keep_shape(x.shape, axis)) * max_weights(x, out, axis=axis),),
     jvp=(lambda d, out, x, axis, keepdims:
          sum(d * max_weights(x, out, axis=axis), axis=axis, keepdims=keepdims),),
+    saves=((0, -1),))
+
+def _median_forward(x):
+    data = np.reshape(x, -1)
+    if data.dtype.kind == "f" and np.isnan(data).any():
+        return np.array(np.nan, dtype=data.dtype)
+    return np.sort(data, kind="stable")[(data.size - 1) // 2]
+
+
+# The median of all elements (the lower middle one): its gradient is shared by
+# the elements equal to it, as max's is (PyTorch's rule); a NaN is the median.
+median = Unary(
+    "median", _median_forward,
+    vjp=(lambda g, out, x: reshape(g, shape=keep_shape(x.shape, None))
+         * max_weights(x, out, axis=None),),
+    jvp=(lambda d, out, x: sum(d * max_weights(x, out, axis=None), axis=None, keepdims=False),),
     saves=((0, -1),))
 
 # ---------------------------------------------------------------------------

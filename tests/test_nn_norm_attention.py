@@ -1157,20 +1157,8 @@ def test_compiled_norm_and_attention_layers_equal_eager_on_new_inputs():
         q, k, k, attn_mask=m))
 
 
-# activations whose engine op (autograd_core/ops/math.py) derives its mask with NumPy from
-# the input's value: a compiled program freezes the mask of the first call
-FROZEN_IN_ENGINE = {"ELU", "SELU", "CELU", "Hardtanh", "ReLU6", "Hardswish", "Hardsigmoid"}
-# ag.logsigmoid passes threshold=inf, which the program generator writes as a bare name
-UNCOMPILABLE_IN_ENGINE = {"LogSigmoid"}
-
-
 @pytest.mark.parametrize("name,args,kwargs", [
-    pytest.param(n, a, k, marks=pytest.mark.xfail(
-        strict=True, reason="engine: ops/math.py computes the mask from x._d with NumPy")
-        if n in FROZEN_IN_ENGINE else pytest.mark.xfail(
-        strict=True, reason="engine: compiler writes float('inf') settings as `inf`")
-        if n in UNCOMPILABLE_IN_ENGINE else ())
-    for n, a, k in ACTIVATIONS if n not in ("Identity",)], ids=lambda v: str(v))
+    (n, a, k) for n, a, k in ACTIVATIONS if n not in ("Identity",)], ids=lambda v: str(v))
 def test_compiled_activations_equal_eager_when_the_signs_change(name, args, kwargs):
     layer = getattr(nn, name)(*args, **kwargs)
     x = away_from_kinks(np.random.default_rng(12).standard_normal((2, 4, 2, 3)) * 3)

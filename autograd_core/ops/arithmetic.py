@@ -10,12 +10,12 @@ import numbers
 import numpy as np
 
 from .. import primitives as P
-from ..core import TensorBase, lift, wrap
+from ..core import TensorBase, lift
 from ._args import pair, to_tensor
 
 __all__ = ["add", "sub", "mul", "div", "neg", "power", "pow", "maximum", "minimum",
            "exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "reciprocal",
-           "clip", "clamp", "astype", "detach", "subtract", "multiply", "divide", "true_divide",
+           "clip", "clamp", "astype", "detach", "floor_divide", "subtract", "multiply", "divide", "true_divide",
            "negative", "absolute"]
 
 
@@ -48,6 +48,20 @@ def mul(x, y):
     return P.mul(x, y)
 
 
+def _rounded_quotient_forward(x, y, mode):
+    dtype = np.result_type(x, y)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):   # inf, nan as torch
+        if mode == "floor":   # Python's //, exact also for integers
+            return np.asarray(np.floor_divide(x, y), dtype=dtype)
+        if dtype.kind in "iu":   # toward zero: floor, then one up where the signs differ
+            q = np.floor_divide(x, y)
+            return np.asarray(q + ((np.remainder(x, y) != 0) & ((x < 0) != (y < 0))), dtype=dtype)
+        return np.asarray(np.trunc(np.true_divide(x, y)), dtype=dtype)
+
+
+_rounded_quotient = P.Constant("div_rounded", _rounded_quotient_forward)
+
+
 def div(x, y, *, rounding_mode=None):
     """x / y = x · (1/y). True division: integer operands give a float result.
     ``rounding_mode='floor'|'trunc'`` as in ``torch.div`` (not differentiable)."""
@@ -57,12 +71,23 @@ def div(x, y, *, rounding_mode=None):
         if rounding_mode not in ("floor", "trunc"):
             raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got "
                              f"{rounding_mode!r}")
-        q = np.true_divide(x._d, y._d)
-        q = np.floor(q) if rounding_mode == "floor" else np.trunc(q)
-        return wrap(q.astype(np.result_type(x._d, y._d), copy=False))
+        if x._d.dtype.kind in "biu" and y._d.dtype.kind in "biu" and np.any(y._d == 0):
+            raise ZeroDivisionError(f"div: integer division by zero (rounding_mode="
+                                    f"{rounding_mode!r}; the divisor has zeros)")
+        return _rounded_quotient(x, y, mode=rounding_mode)
     if y._d.dtype.kind != "f":
         y = astype(y, x._d.dtype if x._d.dtype.kind == "f" else np.float64)
     return P.mul(x, P.reciprocal(y))
+
+
+def floor_divide(x, y):
+    """⌊x / y⌋ elementwise: Python's ``x // y``, as ``torch.floor_divide`` (and
+    ``np.floor_divide``); integers stay integers. No gradient.
+
+        >>> ag.floor_divide(ag.tensor([7, -7]), 2)
+        Tensor([ 3, -4])
+    """
+    return div(x, y, rounding_mode="floor")
 
 
 def neg(x):
@@ -155,7 +180,7 @@ def astype(x, dtype):
     x = to_tensor(x, "astype")
     dtype = np.dtype(dtype)
     if dtype.kind != "f":
-        return wrap(np.array(x._d, dtype=dtype))
+        return P.cast(x, dtype=dtype)
     if dtype == x._d.dtype:
         return x
     return P.astype(x, dtype=dtype)

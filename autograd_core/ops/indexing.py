@@ -270,7 +270,7 @@ def _fill_value(fn, x, value):
         if value._d.dtype == x._d.dtype:
             return value
         if x._d.dtype.kind != "f":  # into an integer or bool tensor: a constant
-            return wrap(np.asarray(value._d).astype(x._d.dtype)[()])
+            return P.cast(value, dtype=x._d.dtype)
         return P.astype(value, dtype=x._d.dtype)
     if not isinstance(value, (numbers.Number, np.generic)) or isinstance(value, complex):
         raise TypeError(f"{fn}: value must be a number or a 0-d tensor, got "

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import primitives as P
-from ..core import TensorBase, lift, rebase, share_version, snapshot, wrap
+from ..core import TensorBase, _escape, lift, rebase, share_version, snapshot, wrap
 from .. import graph
 from ..graph import Version, bump_version, next_seq, state
 from ._args import to_tensor
@@ -241,10 +241,36 @@ def overwrite(t, op, make):
     return inplace(t, op, lambda x: make(x.shape, x._d.dtype))
 
 
+def _traced_mask_assignment(t, index, value):
+    """``t[mask] = value`` inside a compiled function, with ``mask`` a boolean
+    tensor (whose positions change from call to call): written as
+    ``where(mask, value, t)``, which a program can replay, when ``value`` is one
+    number; otherwise refused (the number of values needed is the mask's count)."""
+    mask = index[0] if isinstance(index, tuple) and len(index) == 1 else index
+    if not (isinstance(mask, TensorBase) and mask._d.dtype == np.bool_):
+        if any(isinstance(i, TensorBase) and i._d.dtype == np.bool_
+               for i in (index if isinstance(index, tuple) else ())):
+            _escape(mask, "t[..., mask] = value with a boolean mask among other indices")
+        return None
+    one_value = not isinstance(value, TensorBase) or value._d.size == 1
+    if not one_value or mask.shape != t.shape[:mask.ndim]:
+        _escape(mask, "t[mask] = values with a boolean mask (the number of values is the "
+                      "mask's count; assign one number, or use ag.where)")
+    cond = mask if mask.ndim == t.ndim else \
+        P.reshape(mask, shape=mask.shape + (1,) * (t.ndim - mask.ndim))
+    if isinstance(value, TensorBase) and value.ndim:
+        value = P.reshape(value, shape=())
+    return inplace(t, "setitem", lambda x, v: P.where(_value(v, x), x, cond=cond._d), value)
+
+
 def setitem(t, index, value):
     """``t[index] = value``: differentiable in both ``t`` and ``value`` when a graph is involved."""
     if not isinstance(t, TensorBase):
         raise TypeError(f"setitem: expected a Tensor, got {type(t).__name__}")
+    if graph.tracer() is not None:
+        masked = _traced_mask_assignment(t, index, value)
+        if masked is not None:
+            return masked
     idx = P.normalized_index(index)
     if _fast(t, "setitem", (value,)):
         v = value._d if isinstance(value, TensorBase) else value

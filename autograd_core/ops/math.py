@@ -16,7 +16,7 @@ import numbers
 import numpy as np
 
 from .. import primitives as P
-from ..core import TensorBase, lift, wrap
+from ..core import TensorBase, _escape, lift
 from ._args import one_axis, pair, to_tensor
 from .arithmetic import _unary, clip
 from .linalg import matmul
@@ -83,7 +83,7 @@ def _step(prim, x, fn, **settings):
     """A rounding function: integers (and bools) are already rounded — a copy."""
     x = to_tensor(x, fn)
     if x._d.dtype.kind in "biu":
-        return wrap(np.array(x._d))
+        return P.copy(x)
     return prim(x, **settings)
 
 
@@ -120,7 +120,7 @@ def sign(x):
     """-1, 0 or 1 by the sign of x (0 for NaN, as in PyTorch); the gradient is zero."""
     x = to_tensor(x, "sign")
     if x._d.dtype == bool:
-        return wrap(np.array(x._d))
+        return P.copy(x)
     return P.sign(x)
 
 
@@ -135,21 +135,25 @@ def frac(x):
     return x - P.trunc(x)
 
 
+def _replaced_forward(x, nan, posinf, neginf):
+    return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf).astype(x.dtype, copy=False)
+
+
+# x with its non-finite elements replaced (the values nan_to_num puts there)
+_replaced = P.Constant("nan_to_num_values", _replaced_forward)
+
+
 def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
     """x with NaN, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf``
     (by default 0, the largest and the lowest finite value of the dtype). The
     gradient passes where x is finite and is zero at the replaced elements."""
     x = to_tensor(x, "nan_to_num")
-    d = x._d
-    if d.dtype.kind != "f":
-        return wrap(np.array(d))
-    bad = ~np.isfinite(d)
-    if not np.any(bad):
-        return x
-    info = np.finfo(d.dtype)
-    fill = np.nan_to_num(d, nan=nan, posinf=info.max if posinf is None else posinf,
-                         neginf=info.min if neginf is None else neginf)
-    return P.where(fill.astype(d.dtype, copy=False), x, cond=bad)
+    if x._d.dtype.kind != "f":
+        return P.copy(x)
+    info = np.finfo(x._d.dtype)
+    fill = _replaced(x, nan=nan, posinf=info.max if posinf is None else posinf,
+                     neginf=info.min if neginf is None else neginf)
+    return P.where(fill, x, cond=P.logical_not(P.isfinite(x))._d)
 
 
 def clamp_min(x, min):  # noqa: A002 - torch's argument name
@@ -204,6 +208,9 @@ def remainder(input, other):  # noqa: A002
     return P.remainder(x, y)
 
 
+_below_half = P.Constant("abs_below_half", lambda w: np.abs(w) < 0.5)
+
+
 def lerp(input, end, weight):  # noqa: A002
     """input + weight·(end - input), computed as torch does (from ``end`` when
     |weight| ≥ ½, which is exact at weight = 1). ``weight`` is a number or a tensor.
@@ -220,8 +227,8 @@ def lerp(input, end, weight):  # noqa: A002
     diff = end - start
     if scalar:
         return start + diff * weight if abs(weight) < 0.5 else end - diff * (1.0 - weight)
-    low = np.abs(w._d) < 0.5
-    return P.where(start + w * diff, end - diff * (1.0 - w), cond=low)
+    low = _below_half(w)
+    return P.where(start + w * diff, end - diff * (1.0 - w), cond=low._d)
 
 
 # ---------------------------------------------------------------------------
@@ -547,14 +554,20 @@ def _check_range(fn, lo, hi):
         raise ValueError(f"{fn}: min_val ({lo}) cannot be greater than max_val ({hi})")
 
 
+# The masks and clipped values of the piecewise activations: constants of the
+# derivative, computed by traced primitives so a compiled step recomputes them.
+_strictly_inside = P.Constant("strictly_inside", lambda x, lo, hi: (x > lo) & (x < hi))
+_clipped = P.Constant("clipped", lambda x, lo, hi: np.clip(x, lo, hi).astype(x.dtype, copy=False))
+_at_least = P.Constant("at_least", lambda x, t: (x >= t).astype(x.dtype))
+
+
 def hardtanh(x, min_val=-1.0, max_val=1.0):
     """x clipped to [min_val, max_val]; as in PyTorch the gradient is 1 strictly
     inside and 0 at and beyond the bounds (``clamp`` passes it at the bounds)."""
     x = _floating(x, "hardtanh")
     _check_range("hardtanh", min_val, max_val)
-    d = x._d
-    inside = (d > min_val) & (d < max_val)
-    return P.where(x, np.clip(d, min_val, max_val).astype(d.dtype, copy=False), cond=inside)
+    inside = _strictly_inside(x, lo=min_val, hi=max_val)
+    return P.where(x, _clipped(x, lo=min_val, hi=max_val), cond=inside._d)
 
 
 def relu6(x):
@@ -565,11 +578,11 @@ def relu6(x):
 def _exponential_unit(x, alpha, inner_scale):
     """x for x > 0, else α(e^{x·inner_scale} - 1): the exponential is taken of
     the non-positive part only, so no infinity reaches the backward pass."""
-    positive = x._d > 0
-    negative_part = P.where(x, 0, cond=~positive)
+    positive = P.positive_mask(x)
+    negative_part = P.where(x, 0, cond=P.logical_not(positive)._d)
     curve = P.expm1(negative_part * inner_scale) * alpha if inner_scale != 1 else \
         P.expm1(negative_part) * alpha
-    return P.where(x, curve, cond=positive)
+    return P.where(x, curve, cond=positive._d)
 
 
 def elu(x, alpha=1.0):
@@ -598,23 +611,25 @@ def softsign(x):
 def hardsigmoid(x):
     """0 for x ≤ -3, 1 for x ≥ 3, x/6 + ½ between (gradient 1/6 strictly inside)."""
     x = _floating(x, "hardsigmoid")
-    d = x._d
-    inside = (d > -3) & (d < 3)
-    return P.where(x * (1.0 / 6.0) + 0.5, (d >= 3).astype(d.dtype), cond=inside)
+    inside = _strictly_inside(x, lo=-3.0, hi=3.0)
+    return P.where(x * (1.0 / 6.0) + 0.5, _at_least(x, t=3.0), cond=inside._d)
 
 
 def hardswish(x):
     """x·hardsigmoid(x): 0 for x ≤ -3, x for x ≥ 3, x(x + 3)/6 between."""
     x = _floating(x, "hardswish")
-    d = x._d
-    inside = (d > -3) & (d < 3)
-    outside = P.where(x, 0, cond=d >= 3)
-    return P.where(x * (x + 3.0) * (1.0 / 6.0), outside, cond=inside)
+    inside = _strictly_inside(x, lo=-3.0, hi=3.0)
+    outside = P.where(x, 0, cond=P.greater_equal(x, 3.0)._d)
+    return P.where(x * (x + 3.0) * (1.0 / 6.0), outside, cond=inside._d)
 
 
 # ---------------------------------------------------------------------------
 # Closeness
 # ---------------------------------------------------------------------------
+
+_close = P.Constant("isclose", lambda a, b, rtol, atol, equal_nan: np.asarray(
+    np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002
     """|input - other| ≤ atol + rtol·|other| elementwise, as a bool tensor (equal
@@ -625,9 +640,11 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A00
     if rtol < 0 or atol < 0:
         raise ValueError(f"isclose: rtol and atol must be non-negative, got rtol={rtol}, "
                          f"atol={atol}")
-    return wrap(np.asarray(np.isclose(a._d, b._d, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+    return _close(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002
     """True if ``isclose`` holds everywhere (a Python bool, as ``torch.allclose``)."""
-    return bool(np.all(isclose(input, other, rtol, atol, equal_nan)._d))
+    close = isclose(input, other, rtol, atol, equal_nan)
+    _escape(close, "allclose() (a Python bool)")
+    return bool(np.all(close._d))

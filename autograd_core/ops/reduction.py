@@ -14,7 +14,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import primitives as P
-from ..core import TensorBase, wrap
+from ..core import TensorBase, tracing, wrap
 from ._args import axes, one_axis, spelling, to_tensor
 from .arithmetic import maximum, minimum
 
@@ -35,6 +35,42 @@ def _reduce_args(fn, x, axis, keepdims, dim, keepdim):
     return axes(axis, x.ndim, fn, arg), bool(keepdims)
 
 
+# Integer results (sums and products of integers, indices of extrema, logical
+# reductions, counts): no derivative, but values of the step, computed by
+# traced primitives so that a compiled program recomputes them on every call.
+_int_sum = P.Constant("sum_int", lambda x, axis, keepdims: np.asarray(
+    np.sum(x, axis=axis, keepdims=keepdims, dtype=np.int64)))
+_int_prod = P.Constant("prod_int", lambda x, axis, keepdims: np.asarray(
+    np.prod(x, axis=axis, keepdims=keepdims, dtype=np.int64)))
+
+
+def _arg_forward(npfn):
+    def forward(x, axis, keepdims):
+        if axis is None:
+            out = npfn(x.reshape(-1))
+            return np.reshape(out, (1,) * x.ndim if keepdims else ()).astype(np.int64)
+        return np.asarray(npfn(x, axis=axis, keepdims=keepdims), dtype=np.int64)
+    return forward
+
+
+_argmax = P.Constant("argmax", _arg_forward(np.argmax))
+_argmin = P.Constant("argmin", _arg_forward(np.argmin))
+
+
+def _logical_forward(npfn):
+    def forward(x, axis, keepdims):
+        out = np.asarray(npfn(x, axis=axis, keepdims=keepdims))
+        return out.astype(np.uint8) if x.dtype == np.uint8 else out  # torch keeps uint8
+    return forward
+
+
+_any = P.Constant("any", _logical_forward(np.any))
+_all = P.Constant("all", _logical_forward(np.all))
+_count_nonzero = P.Constant("count_nonzero", lambda x, axis: np.asarray(
+    np.count_nonzero(x, axis=axis), dtype=np.int64))
+_broadcast_index = P.Constant("broadcast_index", lambda idx, shape: np.broadcast_to(idx, shape))
+
+
 def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):  # noqa: A001
     """Σ over ``axis`` (all axes by default). float16 accumulates in float32.
     Integer and bool tensors sum to int64, as in PyTorch."""
@@ -43,7 +79,7 @@ def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):  #
     if dtype is not None:
         x = x.astype(dtype)
     elif x._d.dtype.kind in "biu":
-        return wrap(np.asarray(x._d).sum(axis=ax, keepdims=kd, dtype=np.int64)[()])
+        return _int_sum(x, axis=ax, keepdims=kd)
     return P.sum(x, axis=ax, keepdims=kd)
 
 
@@ -70,13 +106,12 @@ def _values_indices(fn, x, dim, keepdim, arg):
     d = one_axis(dim, x.ndim, fn)
     if x._d.size == 0:
         raise IndexError(f"{fn}(): cannot reduce dimension {d} of an empty tensor of shape {x.shape}")
-    idx = arg(np.asarray(x._d), axis=d, keepdims=True)
-    values = take_along_dim(x, idx, d)
-    if not keepdim:
-        values = P.reshape(values, shape=values.shape[:d] + values.shape[d + 1:]) \
-            if x.ndim else values
-        idx = np.squeeze(idx, axis=d) if x.ndim else idx.reshape(())
-    return values, wrap(idx.astype(np.int64))
+    idx = arg(x, axis=d if x.ndim else None, keepdims=True)
+    values = take_along_dim(x, idx, d) if x.ndim else P.getitem(x, index=(Ellipsis,))
+    if not keepdim and x.ndim:
+        values = P.reshape(values, shape=values.shape[:d] + values.shape[d + 1:])
+        idx = P.reshape(idx, shape=values.shape)
+    return values, idx
 
 
 def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
@@ -90,7 +125,7 @@ def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
         if axis is not None:
             raise TypeError("max: got both axis= and dim=; give one")
         kd = bool(spelling("max", "keepdims", keepdims, "keepdim", keepdim, default=False))
-        return MaxResult(*_values_indices("max", x, dim, kd, np.argmax))
+        return MaxResult(*_values_indices("max", x, dim, kd, _argmax))
     ax, kd = _reduce_args("max", x, axis, keepdims, None, keepdim)
     if x._d.size == 0:
         raise ValueError(f"max: cannot reduce an empty tensor of shape {x.shape} "
@@ -107,7 +142,7 @@ def min(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
         if axis is not None:
             raise TypeError("min: got both axis= and dim=; give one")
         kd = bool(spelling("min", "keepdims", keepdims, "keepdim", keepdim, default=False))
-        return MinResult(*_values_indices("min", x, dim, kd, np.argmin))
+        return MinResult(*_values_indices("min", x, dim, kd, _argmin))
     ax, kd = _reduce_args("min", x, axis, keepdims, None, keepdim)
     if x._d.size == 0:
         raise ValueError(f"min: cannot reduce an empty tensor of shape {x.shape}")
@@ -128,30 +163,23 @@ def amin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
                spelling("amin", "keepdim", keepdim, "keepdims", keepdims, default=False))
 
 
-def _arg(fn, npfn, x, axis, keepdims, dim, keepdim):
+def _arg(fn, arg, x, axis, keepdims, dim, keepdim):
     x = to_tensor(x, fn)
     axis = spelling(fn, "axis", axis, "dim", dim)
     kd = bool(spelling(fn, "keepdims", keepdims, "keepdim", keepdim, default=False))
     if x._d.size == 0:
         raise ValueError(f"{fn}: cannot take the {fn} of an empty tensor of shape {x.shape}")
-    data = np.asarray(x._d)
-    if axis is None:
-        out = npfn(data.reshape(-1))
-        if kd:
-            out = np.reshape(out, (1,) * x.ndim)
-    else:
-        out = npfn(data, axis=one_axis(axis, x.ndim, fn), keepdims=kd)
-    return wrap(np.asarray(out, dtype=np.int64)[()] if np.ndim(out) == 0 else out.astype(np.int64))
+    return arg(x, axis=None if axis is None else one_axis(axis, x.ndim, fn), keepdims=kd)
 
 
 def argmax(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """Index of the maximum (of the flattened tensor without an axis); int64, no gradient."""
-    return _arg("argmax", np.argmax, x, axis, keepdims, dim, keepdim)
+    return _arg("argmax", _argmax, x, axis, keepdims, dim, keepdim)
 
 
 def argmin(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """Index of the minimum (of the flattened tensor without an axis); int64, no gradient."""
-    return _arg("argmin", np.argmin, x, axis, keepdims, dim, keepdim)
+    return _arg("argmin", _argmin, x, axis, keepdims, dim, keepdim)
 
 
 def take_along_dim(x, indices, dim=None, *, axis=None):
@@ -159,21 +187,27 @@ def take_along_dim(x, indices, dim=None, *, axis=None):
     of the flattened ``x`` and ``indices`` without one, as ``torch.take_along_dim``;
     differentiable in ``x`` (the gradient is scattered back)."""
     x = to_tensor(x, "take_along_dim")
-    idx = np.asarray(indices._d if isinstance(indices, TensorBase) else indices)
-    if idx.dtype.kind not in "iu":
-        raise TypeError(f"take_along_dim: indices must be integers, got dtype {idx.dtype}")
+    # The indices stay a tensor: when they are values of the step, the index the
+    # program uses is computed from them on every call (``_broadcast_index``).
+    idx = indices if isinstance(indices, TensorBase) else wrap(np.asarray(indices))
+    if idx._d.dtype.kind not in "iu":
+        raise TypeError(f"take_along_dim: indices must be integers, got dtype {idx._d.dtype}")
     dim = spelling("take_along_dim", "dim", dim, "axis", axis)
     if dim is None:
-        x, idx, dim = P.reshape(x, shape=(x._d.size,)), idx.reshape(-1), 0
+        x, dim = P.reshape(x, shape=(x._d.size,)), 0
+        if idx.ndim != 1:
+            idx = P.reshape(idx, shape=(idx._d.size,))
     d = one_axis(dim, x.ndim, "take_along_dim")
     if idx.ndim != x.ndim:
         raise ValueError(f"take_along_dim: indices of shape {idx.shape} must have as many "
                          f"dimensions as the input of shape {x.shape}")
     shape = np.broadcast_shapes(tuple(1 if i == d else n for i, n in enumerate(x.shape)),
                                 tuple(1 if i == d else n for i, n in enumerate(idx.shape)))
-    idx = np.broadcast_to(idx, shape[:d] + (idx.shape[d],) + shape[d + 1:])
-    grid = np.ogrid[tuple(slice(n) for n in idx.shape)]
-    index = tuple(idx if i == d else grid[i] for i in range(x.ndim))
+    target = shape[:d] + (idx.shape[d],) + shape[d + 1:]
+    if idx.shape != target:
+        idx = _broadcast_index(idx, shape=target)
+    grid = np.ogrid[tuple(slice(n) for n in target)]
+    index = tuple(np.asarray(idx._d) if i == d else grid[i] for i in range(x.ndim))
     return P.getitem(x, index=index)
 
 
@@ -219,10 +253,17 @@ def _scan_input(fn, x, axis, dim, dtype):
     return x, one_axis(axis, x.ndim, fn, "dim" if dim is not None else "axis")
 
 
+def _int_scan_forward(x, npfn, axis):
+    return npfn(x, axis=axis, dtype=np.int64).reshape(x.shape)
+
+
+_int_scan = P.Constant("scan_int", _int_scan_forward)
+
+
 def _scan(fn, prim, npfn, x, axis, dim, dtype):
     x, d = _scan_input(fn, x, axis, dim, dtype)
     if x._d.dtype.kind in "biu":
-        return wrap(npfn(x._d, axis=d if x.ndim else None, dtype=np.int64).reshape(x.shape))
+        return _int_scan(x, npfn=npfn, axis=d if x.ndim else None)
     return prim(x, axis=d) if x.ndim else x
 
 
@@ -253,7 +294,7 @@ def prod(x, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
     if dtype is not None:
         x = x.astype(dtype)
     if x._d.dtype.kind in "biu":
-        return wrap(np.asarray(np.prod(x._d, axis=ax, keepdims=kd, dtype=np.int64)))
+        return _int_prod(x, axis=ax, keepdims=kd)
     if x.ndim == 0:
         return x
     reduced = tuple(range(x.ndim)) if ax is None else ax
@@ -273,10 +314,10 @@ def _pow_zero_grad(v, exponent):
     """v ** exponent for v ≥ 0, with gradient 0 where v = 0 (PyTorch's value for
     the norms and std at 0, where the derivative of the root is infinite)."""
     root = (lambda t: P.sqrt(t)) if exponent == 0.5 else (lambda t: P.pow_const(t, p=exponent))
-    zero = v._d == 0
-    if not np.any(zero):
+    zero = P.equal(v, 0)
+    if not tracing() and not np.any(zero._d):   # (a compiled step must handle zeros)
         return root(v)
-    return P.where(0, root(P.where(1, v, cond=zero)), cond=zero)
+    return P.where(0, root(P.where(1, v, cond=zero._d)), cond=zero._d)
 
 
 def _moment_args(fn, x, axis, unbiased, keepdims, correction, dim, keepdim):
@@ -396,27 +437,24 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None, keepdims
     return _pow_zero_grad(total, 1.0 / p) if p > 0 else P.pow_const(total, p=1.0 / p)
 
 
-def _logical_reduction(fn, npfn, x, axis, keepdims, dim, keepdim):
+def _logical_reduction(fn, reduce, x, axis, keepdims, dim, keepdim):
     x = to_tensor(x, fn)
     ax, kd = _reduce_args(fn, x, axis, keepdims, dim, keepdim)
-    out = npfn(x._d, axis=ax, keepdims=kd)
-    if x._d.dtype == np.uint8:  # PyTorch keeps uint8 for uint8 inputs
-        out = out.astype(np.uint8)
-    return wrap(out)
+    return reduce(x, axis=ax, keepdims=kd)
 
 
 def any(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
     """True where some element along ``dim`` is non-zero (a bool tensor)."""
-    return _logical_reduction("any", np.any, x, axis, keepdims, dim, keepdim)
+    return _logical_reduction("any", _any, x, axis, keepdims, dim, keepdim)
 
 
 def all(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
     """True where every element along ``dim`` is non-zero (a bool tensor)."""
-    return _logical_reduction("all", np.all, x, axis, keepdims, dim, keepdim)
+    return _logical_reduction("all", _all, x, axis, keepdims, dim, keepdim)
 
 
 def count_nonzero(x, dim=None, *, axis=None):
     """The number of non-zero elements over ``dim`` (all by default), int64."""
     x = to_tensor(x, "count_nonzero")
     ax = axes(spelling("count_nonzero", "dim", dim, "axis", axis), x.ndim, "count_nonzero")
-    return wrap(np.asarray(np.count_nonzero(x._d, axis=ax), dtype=np.int64))
+    return _count_nonzero(x, axis=ax)

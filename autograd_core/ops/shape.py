@@ -19,7 +19,7 @@ import numbers
 import numpy as np
 
 from .. import primitives as P
-from ..core import TensorBase, _escape, share_version, wrap
+from ..core import TensorBase, _escape, share_version, tracing, wrap
 from ._args import (also_spelled, AxisError, one_axis, resolve_shape, shape_args, spelling,
                     to_tensor)
 
@@ -171,7 +171,8 @@ def view(x, *shape, size=None, dtype=None):
 def _view_dtype(x, dtype):
     data = _viewable(x)._d
     try:
-        out = wrap(data.view(dtype))
+        data.view(dtype)
+        out = P.view_dtype(_viewable(x), dtype=np.dtype(dtype))
     except (TypeError, ValueError) as e:
         raise RuntimeError(f"view: cannot view a tensor of shape {x.shape} and dtype "
                            f"{data.dtype} as dtype {dtype}: {e}") from None
@@ -656,10 +657,21 @@ def _is_int(i):
     return isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
 
 
+def _refuse_traced_mask(index, what):
+    """Indexing by a boolean tensor picks a number of elements that depends on
+    its values: a compiled program cannot replay it."""
+    for item in index if isinstance(index, tuple) else (index,):
+        if isinstance(item, TensorBase) and item._d.dtype == np.bool_:
+            _escape(item, f"{what} with a boolean mask (the size of the result is the mask's "
+                          f"count; ag.where(mask, x, 0) keeps the shape)")
+
+
 def getitem(x, index):
     """``x[index]``: basic slices (a view), integer arrays and boolean masks
     (copies), as NumPy. The gradient is scattered back, repeats accumulating."""
     x = to_tensor(x, "getitem")
+    if tracing():
+        _refuse_traced_mask(index, "x[mask]")
     index = P.normalized_index(index)
     if len(index) == x.ndim and all(_is_int(i) for i in index):
         # One element: keep a 0-d view (NumPy would copy it out as a scalar), so that

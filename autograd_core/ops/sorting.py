@@ -14,7 +14,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import primitives as P
-from ..core import wrap
+from ..core import _escape, wrap
 from ._args import one_axis, spelling, to_tensor
 from .reduction import take_along_dim
 
@@ -48,6 +48,21 @@ def _order(data, axis, descending):
     return np.flip(n - 1 - idx, axis)
 
 
+def _order_forward(data, axis, descending, take=None):
+    idx = _order(data, axis, descending)
+    return idx if take is None else np.take(idx, np.arange(take), axis=axis)
+
+
+def _selection_forward(data, axis, choose):
+    return choose(_order(data, axis, False), data)
+
+
+# The orders and selected positions are computed by traced primitives, so a
+# compiled program sorts the data of each call (indices carry no derivative).
+_sort_order = P.Constant("sort_order", _order_forward)
+_selection = P.Constant("select_along", _selection_forward)
+
+
 def _as_2d(x):
     """A 0-d tensor as a 1-element 1-d one (torch treats it so along dim 0/-1)."""
     return P.reshape(x, shape=(1,)) if x.ndim == 0 else x
@@ -57,8 +72,8 @@ def _finish(values, idx, like):
     """Back to 0-d when the input was 0-d."""
     if like.ndim == 0:
         values = P.reshape(values, shape=())
-        idx = idx.reshape(())
-    return values, wrap(idx.astype(np.int64, copy=False))
+        idx = P.reshape(idx, shape=())
+    return values, idx
 
 
 def sort(x, dim=-1, descending=False, stable=False, *, axis=None):
@@ -71,7 +86,7 @@ def sort(x, dim=-1, descending=False, stable=False, *, axis=None):
     x = to_tensor(x, "sort")
     d = _dim("sort", x, dim, axis)
     x2 = _as_2d(x)
-    idx = _order(np.asarray(x2._d), d, descending)
+    idx = _sort_order(x2, axis=d, descending=bool(descending))
     return SortResult(*_finish(take_along_dim(x2, idx, d), idx, x))
 
 
@@ -79,8 +94,8 @@ def argsort(x, dim=-1, descending=False, stable=False, *, axis=None):
     """The indices that sort x along ``dim`` (int64), as ``torch.argsort``."""
     x = to_tensor(x, "argsort")
     d = _dim("argsort", x, dim, axis)
-    idx = _order(np.asarray(_as_2d(x)._d), d, descending)
-    return wrap((idx.reshape(()) if x.ndim == 0 else idx).astype(np.int64, copy=False))
+    idx = _sort_order(_as_2d(x), axis=d, descending=bool(descending))
+    return P.reshape(idx, shape=()) if x.ndim == 0 else idx
 
 
 def _size_along(x, d):
@@ -101,7 +116,7 @@ def topk(x, k, dim=-1, largest=True, sorted=True, *, axis=None):  # noqa: A002
         raise ValueError(f"topk: selected index k={k!r} out of range for dimension {d} of "
                          f"size {n} (shape {x.shape})")
     x2 = _as_2d(x)
-    idx = np.take(_order(np.asarray(x2._d), d, largest), np.arange(k), axis=d)
+    idx = _sort_order(x2, axis=d, descending=bool(largest), take=int(k))
     return TopkResult(*_finish(take_along_dim(x2, idx, d), idx, x))
 
 
@@ -121,13 +136,12 @@ def kthvalue(x, k, dim=-1, keepdim=False, *, axis=None, keepdims=None):
 def _pick(x, d, keepdim, choose):
     """values and indices at the position ``choose(order, data)`` (keepdims shape) along d."""
     x2 = _as_2d(x)
-    data = np.asarray(x2._d)
-    idx = choose(_order(data, d, False), data)
+    idx = _selection(x2, axis=d, choose=choose)
     values = take_along_dim(x2, idx, d)
     if not keepdim or x.ndim == 0:
         values = P.reshape(values, shape=values.shape[:d] + values.shape[d + 1:])
-        idx = np.squeeze(idx, axis=d)
-    return values, wrap(idx.astype(np.int64, copy=False))
+        idx = P.reshape(idx, shape=values.shape)
+    return values, idx
 
 
 def median(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
@@ -142,20 +156,10 @@ def median(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     x = to_tensor(x, fn)
     d = spelling(fn, "axis", axis, "dim", dim)
     if d is None:
-        data = np.asarray(x._d).reshape(-1)
-        if data.size == 0:
+        if x._d.size == 0:
             return wrap(np.array(np.nan, dtype=x._d.dtype if x._d.dtype.kind == "f"
                                  else np.float64)[()])
-        nan = np.isnan(data) if data.dtype.kind == "f" else np.zeros(data.shape, bool)
-        if nan.any():
-            hit = nan
-        else:
-            m = np.sort(data, kind="stable")[(data.size - 1) // 2]
-            hit = data == m
-        # The elements equal to the median, gathered: max of equal values is that
-        # value exactly, and its gradient is shared among them.
-        flat = P.reshape(x, shape=(data.size,)) if x.ndim != 1 else x
-        return P.max(P.getitem(flat, index=(np.flatnonzero(hit),)), axis=None, keepdims=False)
+        return P.median(x)
     d = one_axis(d, x.ndim, fn)
     kd = _keep(keepdim, keepdims)
     n = _size_along(x, d)
@@ -213,6 +217,7 @@ def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None, 
     fn = "unique"
     x = to_tensor(x, fn)
     dim = spelling(fn, "dim", dim, "axis", axis)
+    _escape(x, "unique() (the size of the result is the number of distinct values)")
     data = np.asarray(x._d)
     if dim is None:
         values, inverse, counts = np.unique(data.reshape(-1), return_inverse=True,
@@ -236,6 +241,7 @@ def nonzero(x, *, as_tuple=False):
     ``as_tuple=True`` one 1-d tensor per dimension (``x[nonzero(x, as_tuple=True)]``
     picks them), as ``torch.nonzero``."""
     x = to_tensor(x, "nonzero")
+    _escape(x, "nonzero() (the size of the result is the number of non-zero elements)")
     data = np.asarray(x._d)
     if as_tuple:
         return tuple(wrap(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(data)))
@@ -253,6 +259,7 @@ def bincount(x, weights=None, minlength=0):
     int64 counts, or the weights' floating dtype. No gradient (as PyTorch)."""
     fn = "bincount"
     x = to_tensor(x, fn, "input")
+    _escape(x, "bincount() (the number of bins is the largest value + 1)")
     data = np.asarray(x._d)
     if data.ndim != 1 or data.dtype.kind not in "biu":
         raise ValueError(f"{fn}: input must be a 1-d tensor of non-negative integers, got "

@@ -70,6 +70,10 @@ class TrainingConfig(Config):
     epochs: int | None = option(Integer(1), "number of passes over the training set",
                                 group="training")
     batch_size: int | None = option(Integer(1), "mini-batch size", group="training", fixed=True)
+    compile: bool = option(
+        Switch(), "run each training step as one program traced by autograd_core.compile "
+        "(the same numbers as without it, in less time for small models)", default=False,
+        group="training", stored=False)
     seed: int = option(Integer(0), "seed of the initialisation, the data order and dropout "
                        "(default 0)", default=0, group="training", fixed=True)
     data: str | None = option(Text(), "directory holding the data files",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 
+import autograd_core as ag
 import nn
 from autograd_apps.common.checkpoints import rng_state, set_rng_state
 from autograd_apps.common.errors import UsageError, one_line
@@ -61,6 +62,11 @@ class Trainer:
     rate (``<unit>_per_s``); count(batch): examples in a batch (default
     ``len(batch[0])``).
 
+    compile: run each step (loss_step, zero_grad, backward, the optimiser's
+    step) as one program traced by ``autograd_core.compile``: the same numbers,
+    fewer Python steps. loss_step's extra metrics must then be Tensors computed
+    with tensor ops (a float read from a tensor would be frozen into the program).
+
     Example::
 
         trainer = Trainer(model, opt, loader, step, epochs=15, eval_every=100,
@@ -74,7 +80,7 @@ class Trainer:
     def __init__(self, model, optimizer, loader, loss_step, *, epochs, eval_every,
                  evaluate=None, metrics=("cost",), val_metrics=None, scheduler=None,
                  scheduler_interval=None, checkpoints=None, state_extra=None,
-                 label="train", unit="examples", count=None, progress=True):
+                 label="train", unit="examples", count=None, progress=True, compile=False):
         if scheduler is not None and scheduler_interval not in ("iteration", "epoch"):
             raise ValueError(f"Trainer: scheduler_interval must be 'iteration' or 'epoch', "
                              f"got {scheduler_interval!r}")
@@ -99,6 +105,7 @@ class Trainer:
         self.elapsed_before = 0.0       # training time of earlier sessions (resume)
         self.session_start = None
         self.hooks = {event: [] for event in HOOK_EVENTS}
+        self.compiled = ag.compile(self._update) if compile else None
 
     # ---- hooks ------------------------------------------------------------
     def register_hook(self, event, fn):
@@ -203,14 +210,26 @@ class Trainer:
         self._call("evaluation", row)
         return row
 
-    def _step(self, batch):
+    def _update(self, batch):
+        """One step of the parameters: (the batch's loss, its extra metrics)."""
         loss, extra = self.loss_step(self.model, batch)
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()
+        return loss, extra
+
+    def _step(self, batch):
+        if self.compiled is None:
+            loss, extra = self._update(batch)
+        else:
+            try:
+                loss, extra = self.compiled(batch)
+            except ag.CompileError as exc:
+                raise UsageError(f"--compile: the training step cannot be compiled: "
+                                 f"{one_line(exc)}") from None
         if self.scheduler_interval == "iteration":
             self.scheduler.step()
-        return {"cost": float(loss.item()), **extra}
+        return {"cost": float(loss.item()), **{k: float(v) for k, v in extra.items()}}
 
     def _end_segment(self, seg):
         for key in ("steps_time", "steps_cpu", "examples"):

@@ -26,6 +26,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import autograd_core as ag
 import nn
 
 from autograd_apps.common.blas import blas_threads
@@ -34,7 +35,7 @@ from autograd_apps.common.cli import (EXIT_OK, check_new_run_dir, latest_run, ma
                                       new_run_dir, run_command)
 from autograd_apps.common.console import say, set_program
 from autograd_apps.common.errors import UsageError, one_line
-from autograd_apps.common.evaluation import batch_error, classification_metrics
+from autograd_apps.common.evaluation import classification_metrics
 from autograd_apps.common.interrupt import Interrupted, StopRequest
 from autograd_apps.common.recipe import (RUNS_ROOT, build_optimizer, build_scheduler,
                                          merge_resume)
@@ -101,7 +102,9 @@ def _loss_step(loss_fn):
     def step(model, batch):
         xb, yb = batch
         logits = model(xb)
-        return loss_fn(logits, yb), {"error": batch_error(logits.data, yb)}
+        # the error as a tensor: a compiled step (--compile) computes it on every call
+        wrong = logits.argmax(dim=1) != ag.as_tensor(yb)
+        return loss_fn(logits, yb), {"error": wrong.double().mean()}
     return step
 
 
@@ -149,7 +152,8 @@ def train_one(cfg, run_dir, state=None, label=None):
                       scheduler=scheduler, scheduler_interval=interval,
                       checkpoints=CheckpointDir(run_dir, keep=cfg.keep_checkpoints),
                       state_extra={"format": CHECKPOINT_FORMAT, "config": cfg.to_dict()},
-                      label=label or cfg.model, unit="images", progress=cfg.progress)
+                      label=label or cfg.model, unit="images", progress=cfg.progress,
+                      compile=cfg.compile)
     if state is not None:
         try:
             trainer.load_state_dict(state)

@@ -11,7 +11,8 @@ backward, update. PyTorch runs with as many threads as NumPy's BLAS (one under
 ``OPENBLAS_NUM_THREADS=1``), so all three share the same cores.
 
 Targets (issue "nn for arbitrary models", item 3): engine ≤ 1.0× the
-hand-written NumPy step and ≤ 1.6× PyTorch.
+hand-written NumPy step and ≤ 1.6× PyTorch. The same step compiled
+(``ag.compile``, issue "Compile", item 5): no slower than PyTorch eager.
 
     python -m benchmarks.bench_conv [--quick]
 """
@@ -23,6 +24,7 @@ import time
 
 import numpy as np
 
+import autograd_core as ag
 import nn
 import optim
 from autograd_core import Tensor
@@ -31,6 +33,7 @@ from benchmarks.numpy_baselines import NumpyCNN, make_fashion_like_batch
 BATCH = 64
 TARGET_OVER_NUMPY = 1.0
 TARGET_OVER_TORCH = 1.6
+TARGET_COMPILED_OVER_TORCH = 1.0
 
 
 def _engine_model():
@@ -65,26 +68,38 @@ def _torch_model(ref, torch):
 def _steps(batches, lr, ref, torch):
     """One-step callables for each contender, each from the baseline's weights,
     and a function measuring how far they drift apart after one step."""
-    model = _engine_model()
-    for p, name in zip(model.parameters(), ref.names):
-        p.data[...] = ref.params[name]
-    opt = optim.SGD(model.parameters(), lr=lr)
-    loss_fn = nn.CrossEntropyLoss()
-    engine_batches = [(Tensor(x), y) for x, y in batches]
+    def engine_step():
+        model = _engine_model()
+        for p, name in zip(model.parameters(), ref.names):
+            p.data[...] = ref.params[name]
+        opt = optim.SGD(model.parameters(), lr=lr)
+        loss_fn = nn.CrossEntropyLoss()
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+        return model, step
+
+    model, engine_step_fn = engine_step()
+    compiled_model, compiled_step_fn = engine_step()
+    compiled_step_fn = ag.compile(compiled_step_fn)
+    engine_batches = [(Tensor(x), Tensor(y)) for x, y in batches]
     state = {"i": 0}
 
     def engine():
-        x, y = engine_batches[state["i"] % len(batches)]
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
+        engine_step_fn(*engine_batches[state["i"] % len(batches)])
+
+    def compiled():
+        compiled_step_fn(*engine_batches[state["i"] % len(batches)])
 
     def numpy_step():
         x, y = batches[state["i"] % len(batches)]
         ref.sgd_step(x, y, lr)
 
-    cases = {"engine": engine, "numpy": numpy_step}
+    cases = {"engine": engine, "compiled": compiled, "numpy": numpy_step}
     tmodel = None
     if torch is not None:
         tmodel = _torch_model(ref, torch)
@@ -104,8 +119,9 @@ def _steps(batches, lr, ref, torch):
     def differences():
         """Largest parameter difference from the NumPy network (all started equal
         and took the same steps)."""
-        out = {"engine": max(float(np.abs(p.data - ref.params[k]).max())
-                             for p, k in zip(model.parameters(), ref.names))}
+        out = {name: max(float(np.abs(p.data - ref.params[k]).max())
+                         for p, k in zip(m.parameters(), ref.names))
+               for name, m in (("engine", model), ("compiled", compiled_model))}
         if tmodel is not None:
             out["torch"] = max(float(np.abs(p.detach().numpy() - ref.params[k]).max())
                                for p, k in zip(tmodel.parameters(), ref.names))
@@ -148,20 +164,23 @@ def run(quick=False):
         "median_ms": {k: 1e3 * v for k, v in med.items()},
         "min_ms": {k: 1e3 * v for k, v in best.items()},
         "engine_over_numpy": med["engine"] / med["numpy"],
+        "compiled_over_numpy": med["compiled"] / med["numpy"],
         "max_param_difference_after_one_step": agreement,
         "targets": {"engine_over_numpy": TARGET_OVER_NUMPY},
     }
     if "torch" in med:
         result["engine_over_torch"] = med["engine"] / med["torch"]
         result["numpy_over_torch"] = med["numpy"] / med["torch"]
+        result["compiled_over_torch"] = med["compiled"] / med["torch"]
         result["targets"]["engine_over_torch"] = TARGET_OVER_TORCH
+        result["targets"]["compiled_over_torch"] = TARGET_COMPILED_OVER_TORCH
     return result
 
 
 def report(r):
-    names = [n for n in ("engine", "numpy", "torch") if n in r["median_ms"]]
-    label = {"engine": "engine (nn + optim)", "numpy": "hand-written NumPy (im2col)",
-             "torch": "PyTorch eager"}
+    names = [n for n in ("engine", "compiled", "numpy", "torch") if n in r["median_ms"]]
+    label = {"engine": "engine (nn + optim), eager", "compiled": "engine, ag.compile",
+             "numpy": "hand-written NumPy (im2col)", "torch": "PyTorch eager"}
     lines = [f"CNN training step, conv(1→8)-ReLU-pool-conv(8→16)-ReLU-pool-linear, batch "
              f"{r['batch']}, float32, SGD; {r['rounds']} interleaved rounds, {r['threads']} "
              f"thread(s), load average {r['load_average']}",
@@ -171,10 +190,13 @@ def report(r):
         lines.append(f"| {label[n]} | {r['median_ms'][n]:.2f} ms | {r['min_ms'][n]:.2f} ms |")
     lines += ["", "| ratio (medians) | this run | target |", "|---|---|---|",
               f"| engine / hand-written NumPy | {r['engine_over_numpy']:.2f} | "
-              f"≤ {TARGET_OVER_NUMPY:g} |"]
+              f"≤ {TARGET_OVER_NUMPY:g} |",
+              f"| compiled / hand-written NumPy | {r['compiled_over_numpy']:.2f} | |"]
     if "engine_over_torch" in r:
         lines.append(f"| engine / PyTorch | {r['engine_over_torch']:.2f} | "
                      f"≤ {TARGET_OVER_TORCH:g} |")
+        lines.append(f"| compiled / PyTorch | {r['compiled_over_torch']:.2f} | "
+                     f"≤ {TARGET_COMPILED_OVER_TORCH:g} |")
         lines.append(f"| hand-written NumPy / PyTorch | {r['numpy_over_torch']:.2f} | |")
     diff = r["max_param_difference_after_one_step"]
     lines += ["", "Same start, one step: largest parameter difference from the NumPy network "

@@ -36,6 +36,8 @@ from .transformer import TransformerEncoderLayer, TransformerEncoder
 from . import functional, init, utils
 from .data import DataLoader
 from . import datasets
+# containers, more losses and the distance modules
+from .module import ModuleDict, ParameterList, ParameterDict
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "StateDictError", "IncompatibleKeys",
@@ -55,4 +57,6 @@ __all__ = [
     "Threshold", "GLU", "PReLU",
     "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm", "RMSNorm",
     "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
+    # containers, more losses and the distance modules
+    "ModuleDict", "ParameterList", "ParameterDict",
 ]

@@ -38,6 +38,10 @@ from .data import DataLoader
 from . import datasets
 # containers, more losses and the distance modules
 from .module import ModuleDict, ParameterList, ParameterDict
+from .losses import (SmoothL1Loss, HuberLoss, SoftMarginLoss, MultiLabelSoftMarginLoss,
+                     CosineEmbeddingLoss, MarginRankingLoss, TripletMarginLoss,
+                     GaussianNLLLoss, PoissonNLLLoss)
+from .distance import CosineSimilarity, PairwiseDistance
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "StateDictError", "IncompatibleKeys",
@@ -59,4 +63,7 @@ __all__ = [
     "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
     # containers, more losses and the distance modules
     "ModuleDict", "ParameterList", "ParameterDict",
+    "SmoothL1Loss", "HuberLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss",
+    "CosineEmbeddingLoss", "MarginRankingLoss", "TripletMarginLoss", "GaussianNLLLoss",
+    "PoissonNLLLoss", "CosineSimilarity", "PairwiseDistance",
 ]

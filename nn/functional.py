@@ -145,7 +145,10 @@ def softmax(input, dim=-1, _stacklevel=3, dtype=None, *, axis=None):  # noqa: A0
     PyTorch's legacy implicit dimension), computed in ``dtype`` if given.
     (``_stacklevel`` is PyTorch's, accepted so that ``dtype`` has its position.)
 
-        >>> F.softmax(logits, dim=1), F.softmax(logits, axis=1)      # the same
+        >>> logits = ag.tensor([[1.0, 2.0], [0.0, 0.0]])
+        >>> F.softmax(logits, dim=1)                   # F.softmax(logits, axis=1): the same
+        Tensor([[0.2689414, 0.7310586],
+                [0.5      , 0.5      ]], dtype=float32)
     """
     x = _to_tensor(input, fn="softmax")
     return x.softmax(_dim("softmax", x, dim, axis), dtype=dtype)
@@ -618,7 +621,9 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     naming it; in a compiled step (``ag.compile``) every call raises IndexError
     for it too, never a loss.
 
+        >>> logits = ag.tensor([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]])
         >>> F.cross_entropy(logits, ag.tensor([0, 2]), label_smoothing=0.1)
+        Tensor(0.34545636, dtype=float32)
     """
     fn = "cross_entropy"
     _check_reduction(reduction, fn)
@@ -782,7 +787,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     ``torch.nn.functional.smooth_l1_loss``; ``beta=0`` is the L1 loss.
 
         >>> F.smooth_l1_loss(ag.tensor([0.5, 3.0]), ag.tensor([0.0, 0.0]))   # (0.125 + 2.5) / 2
-        Tensor(1.3125)
+        Tensor(1.3125, dtype=float32)
     """
     fn = "smooth_l1_loss"
     reduction = _checked_reduction(reduction, fn, size_average, reduce)
@@ -803,7 +808,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):  # noqa
     each element before the reduction. Equals δ·smooth_l1_loss with β = δ.
 
         >>> F.huber_loss(ag.tensor([0.5, 3.0]), ag.tensor([0.0, 0.0]), delta=2.0)  # (0.125 + 4) / 2
-        Tensor(2.0625)
+        Tensor(2.0625, dtype=float32)
     """
     fn = "huber_loss"
     _check_reduction(reduction, fn)
@@ -829,7 +834,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None,  # noqa: A00
     (exact for every y·x: a softplus without a switch to the identity).
 
         >>> F.soft_margin_loss(ag.tensor([0.0]), ag.tensor([1.0]))       # log 2
-        Tensor(0.6931472)
+        Tensor(0.6931472, dtype=float32)
     """
     fn = "soft_margin_loss"
     reduction = _checked_reduction(reduction, fn, size_average, reduce)
@@ -846,7 +851,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None,  
     over the classes. ``reduction='none'`` gives one loss per sample.
 
         >>> F.multilabel_soft_margin_loss(ag.zeros(2, 3), ag.ones(2, 3))   # log 2
-        Tensor(0.6931472)
+        Tensor(0.6931472, dtype=float32)
     """
     fn = "multilabel_soft_margin_loss"
     reduction = _checked_reduction(reduction, fn, size_average, reduce)
@@ -881,7 +886,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
 
         >>> a, b = ag.tensor([[1.0, 0.0]]), ag.tensor([[0.0, 1.0]])
         >>> F.cosine_embedding_loss(a, b, ag.tensor([1]))          # orthogonal: 1 − 0
-        Tensor(1.)
+        Tensor(1., dtype=float32)
     """
     fn = "cosine_embedding_loss"
     reduction = _checked_reduction(reduction, fn, size_average, reduce)
@@ -912,7 +917,7 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None,  
     the same number of dimensions and broadcast.
 
         >>> F.margin_ranking_loss(ag.tensor([1.0]), ag.tensor([2.0]), ag.tensor([1.0]))
-        Tensor(1.)
+        Tensor(1., dtype=float32)
     """
     fn = "margin_ranking_loss"
     reduction = _checked_reduction(reduction, fn, size_average, reduce)
@@ -938,7 +943,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6,  
 
         >>> a = ag.tensor([[0.0, 0.0]])
         >>> F.triplet_margin_loss(a, a + 1, a + 3)          # max(0, 1 + √2 − 3√2)
-        Tensor(0.)
+        Tensor(0., dtype=float32)
     """
     fn = "triplet_margin_loss"
     reduction = _checked_reduction(reduction, fn, size_average, reduce)
@@ -968,7 +973,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     compiled step: the loss is NaN).
 
         >>> F.gaussian_nll_loss(ag.tensor([0.0]), ag.tensor([1.0]), ag.tensor([1.0]))   # 0.5
-        Tensor(0.5)
+        Tensor(0.5, dtype=float32)
     """
     fn = "gaussian_nll_loss"
     _check_reduction(reduction, fn)
@@ -1010,7 +1015,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     approximation of log(y!), y·log y − y + 0.5·log(2πy), where y > 1.
 
         >>> F.poisson_nll_loss(ag.tensor([0.0]), ag.tensor([1.0]))       # e⁰ − 0
-        Tensor(1.)
+        Tensor(1., dtype=float32)
     """
     fn = "poisson_nll_loss"
     reduction = _checked_reduction(reduction, fn, size_average, reduce)
@@ -1035,7 +1040,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8, *, axis=None):
     only (PyTorch's ``clamp_`` under ``no_grad``).
 
         >>> F.cosine_similarity(ag.tensor([[1.0, 1.0]]), ag.tensor([[1.0, 0.0]]))   # 1/√2
-        Tensor([0.70710677])
+        Tensor([0.70710677], dtype=float32)
     """
     fn = "cosine_similarity"
     a, b = _pair_of_inputs(x1, x2, fn)
@@ -1056,7 +1061,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False, *, keepdims=None):
     largest |difference|); ``keepdims`` is NumPy's spelling of ``keepdim``.
 
         >>> F.pairwise_distance(ag.tensor([[0.0, 0.0]]), ag.tensor([[3.0, 4.0]]), eps=0.0)
-        Tensor([5.])
+        Tensor([5.], dtype=float32)
     """
     fn = "pairwise_distance"
     a, b = _pair_of_inputs(x1, x2, fn)

@@ -172,7 +172,8 @@ class SmoothL1Loss(_Loss):
     """``SmoothL1Loss(size_average=None, reduce=None, reduction='mean', beta=1.0)``:
     0.5·d²/β where |d| < β, |d| − 0.5·β elsewhere (``F.smooth_l1_loss``).
 
-        >>> nn.SmoothL1Loss(beta=0.5)(pred, target)
+        >>> nn.SmoothL1Loss(beta=0.5)(np.array([0.25, 2.0]), np.array([0.0, 0.0]))  # (0.0625 + 1.75) / 2
+        Tensor(0.90625)
     """
 
     def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
@@ -188,7 +189,8 @@ class HuberLoss(_Loss):
     """``HuberLoss(reduction='mean', delta=1.0)``: 0.5·d² where |d| < δ,
     δ·(|d| − 0.5·δ) elsewhere (``F.huber_loss``).
 
-        >>> nn.HuberLoss(delta=2.0)(pred, target)
+        >>> nn.HuberLoss(delta=2.0)(np.array([0.5, 3.0]), np.array([0.0, 0.0]))   # (0.125 + 4) / 2
+        Tensor(2.0625)
     """
 
     def __init__(self, reduction="mean", delta=1.0):
@@ -279,7 +281,8 @@ class GaussianNLLLoss(_Loss):
     log-likelihood of the target under N(input, var); ``forward(input, target,
     var)`` (``F.gaussian_nll_loss``).
 
-        >>> nn.GaussianNLLLoss()(mean, target, var)
+        >>> nn.GaussianNLLLoss()(np.zeros(2), np.ones(2), np.ones(2))      # ½(log 1 + 1²/1)
+        Tensor(0.5)
     """
 
     def __init__(self, *, full=False, eps=1e-6, reduction="mean"):

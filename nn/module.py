@@ -276,8 +276,11 @@ class Module:
         PyTorch: it moves with ``to()``/``double()``, is listed by ``buffers()``, and,
         if ``persistent`` (default), is part of ``state_dict()``.
 
-            >>> self.register_buffer("running_mean", ag.zeros(4))
-            >>> self.register_buffer("cache", ag.zeros(4), persistent=False)  # not saved
+            >>> m = nn.Module()
+            >>> m.register_buffer("running_mean", ag.zeros(4))
+            >>> m.register_buffer("cache", ag.zeros(4), persistent=False)   # not saved
+            >>> list(m.state_dict())
+            ['running_mean']
         """
         if "_buffers" not in self.__dict__:
             raise AttributeError("cannot assign buffer before Module.__init__() call")
@@ -331,7 +334,10 @@ class Module:
         returns None or ``(new_args, new_kwargs)``. Hooks run in registration
         order; ``prepend=True`` puts this one first.
 
+            >>> layer = nn.Linear(3, 2)
             >>> h = layer.register_forward_pre_hook(lambda m, args: print(args[0].shape))
+            >>> _ = layer(ag.ones(4, 3))
+            (4, 3)
             >>> h.remove()
         """
         return self._add_hook("_forward_pre_hooks", hook, prepend, (bool(with_kwargs),),
@@ -348,8 +354,11 @@ class Module:
         then turned into a warning and the forward's error propagates.
         ``prepend=True`` runs this hook before the others.
 
-            >>> shapes = []
+            >>> model, shapes = nn.Linear(3, 2), []
             >>> h = model.register_forward_hook(lambda m, args, out: shapes.append(out.shape))
+            >>> _ = model(ag.ones(4, 3)); shapes
+            [(4, 2)]
+            >>> h.remove()
         """
         return self._add_hook("_forward_hooks", hook, prepend,
                               (bool(with_kwargs), bool(always_call)), "register_forward_hook")
@@ -458,7 +467,9 @@ class Module:
         PyTorch; AttributeError names the first part that is missing or not a
         Module.
 
-            >>> net.get_submodule("encoder.0")
+            >>> net = nn.Sequential(nn.Sequential(nn.Linear(2, 2), nn.ReLU()))
+            >>> net.get_submodule("0.1")
+            ReLU()
         """
         if target == "":
             return self
@@ -621,7 +632,9 @@ class Module:
         built before keeps working); integer buffers keep their dtype. The only
         device is the CPU (``'cuda'`` raises ``ag.DeviceError``). Returns self.
 
-            >>> model.to(ag.float64)          # for gradient checks
+            >>> model = nn.Linear(2, 1)
+            >>> model.to(ag.float64).weight.dtype          # for gradient checks
+            dtype('float64')
             >>> model.to("cpu") is model
             True
         """
@@ -934,7 +947,11 @@ class Sequential(_ModuleSequence):
     as PyTorch.
 
         >>> net = nn.Sequential(nn.Linear(4, 8), nn.ReLU())
-        >>> net.append(nn.Linear(8, 2)); net[:2]
+        >>> net.append(nn.Linear(8, 2))[1:]
+        Sequential(
+          (1): ReLU()
+          (2): Linear(in_features=8, out_features=2, bias=True)
+        )
     """
 
     def __init__(self, *args):
@@ -996,8 +1013,11 @@ class ModuleList(_ModuleSequence):
     gives a ModuleList), ``ml[i] = m``, ``del ml[i]`` (renumbers), ``append``,
     ``extend``, ``insert``, ``pop``, ``+``, ``+=``; no ``forward`` of its own.
 
-        >>> blocks = nn.ModuleList(nn.Linear(8, 8) for _ in range(3))
-        >>> for block in blocks: x = block(x)
+        >>> blocks, x = nn.ModuleList(nn.Linear(8, 8) for _ in range(3)), ag.ones(2, 8)
+        >>> for block in blocks:
+        ...     x = block(x)
+        >>> x.shape
+        (2, 8)
     """
 
     def __init__(self, modules=None):
@@ -1030,7 +1050,8 @@ class ModuleDict(Module):
     ``'training'`` or ``'keys'``): KeyError, as PyTorch.
 
         >>> heads = nn.ModuleDict({"cls": nn.Linear(8, 3), "box": nn.Linear(8, 4)})
-        >>> out = {name: head(x) for name, head in heads.items()}
+        >>> {name: head(ag.ones(1, 8)).shape for name, head in heads.items()}
+        {'cls': (1, 3), 'box': (1, 4)}
     """
 
     def __init__(self, modules=None):
@@ -1135,7 +1156,9 @@ class ParameterList(Module):
     iteration. A Tensor that is not a Parameter is made one (a copy); other
     objects are kept as they are. Calling a ParameterList is an error.
 
-        >>> self.scales = nn.ParameterList(nn.Parameter(ag.ones(n)) for n in (3, 4))
+        >>> scales = nn.ParameterList(nn.Parameter(ag.ones(n)) for n in (3, 4))
+        >>> [name for name, _ in scales.named_parameters()], scales[1].shape
+        (['0', '1'], (4,))
     """
 
     def __init__(self, values=None):
@@ -1193,7 +1216,10 @@ class ParameterDict(Module):
     that is not a Parameter is made one (a copy). As PyTorch, ``update`` with a
     plain dict adds its entries sorted by key (an OrderedDict keeps its order).
 
-        >>> self.bias = nn.ParameterDict({"a": nn.Parameter(ag.zeros(3))})
+        >>> biases = nn.ParameterDict({"a": nn.Parameter(ag.zeros(3))})
+        >>> biases["b"] = ag.ones(2)                 # a Tensor becomes a Parameter
+        >>> list(biases.state_dict()), type(biases["b"]).__name__
+        (['a', 'b'], 'Parameter')
     """
 
     def __init__(self, parameters=None):

@@ -106,16 +106,7 @@ def test_compiled_mlp_with_dropout_and_cross_entropy_equals_eager(opt_name, loss
     assert len({float(v) for v in runs[1][0]}) == STEPS
 
 
-# The engine's max_pool VJP finds each window's maximum with NumPy on the values
-# (primitives._pool_selection), so a compiled program scatters every replay's
-# gradient to the positions of the traced batch. Strict: passes once that is a
-# recorded (Constant) primitive, as max's weights are.
-FROZEN_POOL_POSITIONS = pytest.mark.xfail(
-    strict=True, reason="engine: max_pool's VJP positions are frozen into compiled programs")
-
-
-@pytest.mark.parametrize("pool", [pytest.param(nn.MaxPool2d, marks=FROZEN_POOL_POSITIONS),
-                                  nn.AvgPool2d], ids=["MaxPool2d", "AvgPool2d"])
+@pytest.mark.parametrize("pool", [nn.MaxPool2d, nn.AvgPool2d], ids=["MaxPool2d", "AvgPool2d"])
 @pytest.mark.parametrize("opt_name", sorted(OPTIMISERS))
 def test_compiled_cnn_training_equals_eager(opt_name, pool):
     batches = cnn_batches(np.random.default_rng(4))

@@ -710,16 +710,22 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None,  # noqa: A002
     x2, c = _flat_classes(x, t, fn)
     n = x2.shape[0]
     tf = t.reshape(-1)
-    _check_classes(_eager_values(tf), c, fn, x.shape,
+    values = _eager_values(tf)
+    _check_classes(values, c, fn, x.shape,
                    hint="; for binary ±1 targets give the target the input's shape (hinge_loss)")
-    cls = _bounded(tf, c)
-    xy = _pick(x2, (np.arange(n), cls), fn,
+    rows = np.arange(n)
+    cls = tf if values is not None else _bounded(tf, c)
+    xy = _pick(x2, (rows, cls), fn,
                f"class indices must be in [0, {c - 1}] for an input with {c} classes "
                f"(shape {x.shape})")
     z = (x2 - xy.reshape(n, 1) + margin).relu()
     if p == 2:
         z = z * z
-    others = (cls.reshape(n, 1) != np.arange(c)).to(x.dtype)   # 0 at the target's class
+    if values is not None:      # 0 at the target's class (eagerly by NumPy: the same numbers)
+        others = np.ones((n, c), dtype=x.dtype)
+        others[rows, values] = 0
+    else:
+        others = (cls.reshape(n, 1) != np.arange(c)).to(x.dtype)
     w = _class_weight(weight, c, fn, x.dtype)
     if w is not None:
         others = others * w[cls].reshape(n, 1)
@@ -753,7 +759,9 @@ def hinge_loss(input, target, margin=1.0, reduction="mean"):  # noqa: A002
     if values is not None and not np.isin(values, (-1, 1)).all():
         raise ValueError(message)
     y = target.to(x.dtype) if isinstance(target, Tensor) else Tensor(target.astype(x.dtype))
-    loss = ag.where((y == 1) | (y == -1), (margin - x * y).relu(), np.nan)
+    loss = (margin - x * y).relu()
+    if values is None:          # traced: the check becomes NaN for a target that is not ±1
+        loss = ag.where((y == 1) | (y == -1), loss, np.nan)
     return _reduce(loss, reduction)
 
 
@@ -982,13 +990,14 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if isinstance(var, numbers.Real) and not isinstance(var, bool):
         if var < 0:
             raise ValueError(f"{fn}: var has negative entry/entries (var={var})")
-        v = ag.full(x.shape, float(var), dtype=x.dtype)
+        v, checked = ag.full(x.shape, float(var), dtype=x.dtype), True
     else:
         v = _to_tensor(var, x.dtype, fn)
         values = _eager_values(v)
         if values is not None and (values < 0).any():
             raise ValueError(f"{fn}: var has negative entry/entries (the smallest is "
                              f"{values.min()})")
+        checked = values is not None
     if v.shape != x.shape:
         if v.shape == x.shape[:-1]:
             v = v.reshape(v.shape + (1,))
@@ -997,9 +1006,12 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
                              f"of shape {x.shape}: it must be the input's shape, that shape "
                              f"without its last axis, or the input's shape with one axis of "
                              f"size 1")
-    with ag.no_grad():
-        negative = v < 0
-    v = ag.where(negative, np.nan, _clamp_min_keeping_grad(v, eps))
+    clamped = _clamp_min_keeping_grad(v, eps)
+    if not checked:             # traced: the check becomes NaN for a negative variance
+        with ag.no_grad():
+            negative = v < 0
+        clamped = ag.where(negative, np.nan, clamped)
+    v = clamped
     d = x - t
     loss = 0.5 * (v.log() + d * d / v)
     if full:

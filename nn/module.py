@@ -1,4 +1,5 @@
-"""``Module``, ``Parameter`` and the containers ``Sequential`` and ``ModuleList``.
+"""``Module``, ``Parameter`` and the containers ``Sequential``, ``ModuleList``,
+``ModuleDict``, ``ParameterList`` and ``ParameterDict``.
 
 A model is a tree of Modules. Assigning an attribute registers it, as in
 PyTorch: a ``Parameter`` becomes a parameter, a ``Module`` a child, and
@@ -12,7 +13,9 @@ Registered values are kept both in the registries (``_parameters``,
 overhead above the engine.
 
 Only the public Tensor API is used here (``.data``, ``.grad``,
-``requires_grad``); nothing reaches into the graph.
+``requires_grad``); nothing reaches into the graph. Moving a model between
+dtypes (``to``, ``double``, ...) changes its tensors in place, so optimisers and
+compiled steps that hold them keep working.
 """
 from __future__ import annotations
 

@@ -36,6 +36,12 @@ from .transformer import TransformerEncoderLayer, TransformerEncoder
 from . import functional, init, utils
 from .data import DataLoader
 from . import datasets
+# containers, more losses and the distance modules
+from .module import ModuleDict, ParameterList, ParameterDict
+from .losses import (SmoothL1Loss, HuberLoss, SoftMarginLoss, MultiLabelSoftMarginLoss,
+                     CosineEmbeddingLoss, MarginRankingLoss, TripletMarginLoss,
+                     GaussianNLLLoss, PoissonNLLLoss)
+from .distance import CosineSimilarity, PairwiseDistance
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "StateDictError", "IncompatibleKeys",
@@ -55,4 +61,9 @@ __all__ = [
     "Threshold", "GLU", "PReLU",
     "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm", "RMSNorm",
     "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
+    # containers, more losses and the distance modules
+    "ModuleDict", "ParameterList", "ParameterDict",
+    "SmoothL1Loss", "HuberLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss",
+    "CosineEmbeddingLoss", "MarginRankingLoss", "TripletMarginLoss", "GaussianNLLLoss",
+    "PoissonNLLLoss", "CosineSimilarity", "PairwiseDistance",
 ]

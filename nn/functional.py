@@ -12,12 +12,14 @@ Losses take ``reduction='mean' | 'sum' | 'none'`` (``kl_div`` also
 """
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 
 import autograd_core as ag
 from autograd_core import Tensor
+from autograd_core.compiler import CompileError, is_tracing
 
 from .module import _to_tensor
 
@@ -143,7 +145,10 @@ def softmax(input, dim=-1, _stacklevel=3, dtype=None, *, axis=None):  # noqa: A0
     PyTorch's legacy implicit dimension), computed in ``dtype`` if given.
     (``_stacklevel`` is PyTorch's, accepted so that ``dtype`` has its position.)
 
-        >>> F.softmax(logits, dim=1), F.softmax(logits, axis=1)      # the same
+        >>> logits = ag.tensor([[1.0, 2.0], [0.0, 0.0]])
+        >>> F.softmax(logits, dim=1)                   # F.softmax(logits, axis=1): the same
+        Tensor([[0.2689414, 0.7310586],
+                [0.5      , 0.5      ]], dtype=float32)
     """
     x = _to_tensor(input, fn="softmax")
     return x.softmax(_dim("softmax", x, dim, axis), dtype=dtype)
@@ -154,14 +159,6 @@ def log_softmax(input, dim=-1, _stacklevel=3, dtype=None, *, axis=None):  # noqa
     computed in ``dtype`` if given."""
     x = _to_tensor(input, fn="log_softmax")
     return x.log_softmax(_dim("log_softmax", x, dim, axis), dtype=dtype)
-
-
-def _softplus(x):
-    """log(1 + eˣ) as logsumexp(0, x): stable at ±1000 and smooth at 0 (its
-    derivative is the softmax weight σ(x)). The absolute error is about
-    eps·|x|, which the engine's lack of log1p costs."""
-    zeros = np.zeros(x.shape, dtype=x.dtype)
-    return ag.stack([x, zeros], axis=-1).logsumexp(axis=-1)
 
 
 def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
@@ -261,27 +258,60 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,  # noqa
 
 def one_hot(tensor, num_classes=-1):
     """Integer class indices of any shape → int64 Tensor with a trailing axis of
-    ``num_classes`` (inferred as max + 1 when -1)."""
-    arr = np.asarray(tensor.data if isinstance(tensor, Tensor) else tensor)
-    if arr.dtype.kind not in "iu":
-        raise TypeError(f"one_hot: tensor must hold integer class indices, got dtype {arr.dtype}")
+    ``num_classes`` (inferred as max + 1 when -1, which a compiled step cannot do:
+    the shape of the result would depend on the values). An index outside
+    [0, num_classes) raises IndexError, in a compiled step too.
+
+        >>> F.one_hot(ag.tensor([0, 2]), 3)
+        Tensor([[1, 0, 0],
+                [0, 0, 1]])
+    """
+    t = _index_tensor(tensor, "one_hot", "tensor")
+    values = _eager_values(t)
     if num_classes == -1:
-        if arr.size == 0:
+        if values is None:
+            raise CompileError("one_hot: num_classes=-1 infers the number of classes from the "
+                               "values, which a compiled function cannot do; pass num_classes")
+        if values.size == 0:
             raise ValueError("one_hot: can not infer the number of classes from an empty tensor; "
                              "pass num_classes")
-        num_classes = int(arr.max()) + 1
-    if arr.size and (arr.min() < 0 or arr.max() >= num_classes):
+        num_classes = int(values.max()) + 1
+    if values is not None and values.size and (values.min() < 0 or values.max() >= num_classes):
         raise ValueError(f"one_hot: class values must be in [0, {num_classes - 1}] for "
-                         f"num_classes={num_classes}, got values in [{arr.min()}, {arr.max()}]")
-    return Tensor((arr[..., None] == np.arange(num_classes)).astype(np.int64))
+                         f"num_classes={num_classes}, got values in [{values.min()}, "
+                         f"{values.max()}]")
+    rows = ag.eye(num_classes, dtype=np.int64)
+    return _pick(rows, (_bounded(t, num_classes),), "one_hot",
+                 f"class values must be in [0, {num_classes - 1}]")
 
 
 # ====================================================================== loss helpers
+#
+# Compiled steps (``ag.compile``) replay what the tensors did, so nothing below
+# computes with a tensor's values outside the engine: targets, masks and weights
+# are tensor ops. Checks of values (labels in range, probabilities in [0, 1]) run
+# on the values only eagerly (``_eager_values``), where they give the precise
+# message; a traced step repeats them with tensor ops instead: an out-of-range
+# label makes its index out of bounds (``_bounded``), so every replay raises
+# IndexError, and invalid values give NaN, never a plausible loss.
 
 def _check_reduction(reduction, fn, allowed=_REDUCTIONS):
     if not isinstance(reduction, str) or reduction not in allowed:
         raise ValueError(f"{fn}: reduction must be one of "
                          f"{', '.join(repr(r) for r in allowed)}, got {reduction!r}")
+
+
+def _checked_reduction(reduction, fn, size_average=None, reduce=None, allowed=_REDUCTIONS):
+    """``reduction``, checked; PyTorch's deprecated ``size_average``/``reduce`` flags,
+    when one is given, decide it instead (with PyTorch's warning)."""
+    if size_average is not None or reduce is not None:
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        reduction = "none" if not reduce else "mean" if size_average else "sum"
+        warnings.warn(f"{fn}: size_average and reduce args will be deprecated, please use "
+                      f"reduction='{reduction}' instead.", UserWarning, stacklevel=3)
+    _check_reduction(reduction, fn, allowed)
+    return reduction
 
 
 def _reduce(loss, reduction):
@@ -292,17 +322,58 @@ def _reduce(loss, reduction):
     return loss
 
 
-def _div(total, denominator):
-    """total / denominator, NaN for 0/0 (as PyTorch when every target is ignored)."""
-    denominator = float(denominator)
-    return total * (1.0 / denominator) if denominator != 0 else total * float("nan")
+def _ratio(total, denominator):
+    """total / denominator as tensors: a weighted mean whose weights are only known
+    to the program; 0/0 is NaN (as PyTorch when every target is ignored)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return total / denominator
+
+
+# A threshold for ag.softplus (PyTorch's switch to the identity) above which the
+# switch changes no number: for x > 50, x + log(1 + e⁻ˣ) rounds to x even in
+# float64, and σ(x) to 1. (Not inf: a compiled program cannot hold inf as a setting
+# yet; nor a huge float, which float32 inputs would see as inf.)
+_NO_SWITCH = 50.0
+
+
+def _exact_softplus(x):
+    """log(1 + eˣ), exact and finite for every x (``ag.softplus`` without its switch)."""
+    return ag.softplus(x, 1.0, _NO_SWITCH)
+
+
+def _eager_values(t):
+    """``t``'s values as an ndarray outside a compiled trace; None while one is traced.
+
+    Only for checks that name the offending value; what a function computes never
+    depends on them (see the note at the top of this section)."""
+    if is_tracing():
+        return None
+    return t.data if isinstance(t, Tensor) else np.asarray(t)
+
+
+def _bounded(index, n):
+    """An integer index tensor with its negative entries replaced by ``n``: indexing
+    an axis of size n with it raises IndexError for every entry outside [0, n),
+    where a negative one would silently count from the end."""
+    return ag.where(index < 0, n, index)
+
+
+def _pick(x, index, fn, rule, error=IndexError):
+    """``x[index]`` with an integer-tensor index; out-of-bounds entries (seen while a
+    compiled step is traced: eager calls check the values first) raise ``error``
+    naming ``fn`` and the ``rule`` the indices break. A replay of the step raises
+    NumPy's IndexError."""
+    try:
+        return x[index]
+    except IndexError:
+        raise error(f"{fn}: an index is out of bounds: {rule}") from None
 
 
 def _float_target(target, x, fn, exact):
     """A floating target as a Tensor of x's dtype (a Tensor target is kept, so it
     can require grad). ``exact``: same shape as x; otherwise broadcastable to it."""
     if isinstance(target, Tensor):
-        t = target if target.dtype.kind == "f" else Tensor(target.data.astype(x.dtype))
+        t = target if target.dtype.kind == "f" else target.to(x.dtype)
     else:
         arr = np.asarray(target)
         if arr.dtype.kind not in "biuf":
@@ -335,35 +406,37 @@ def _elementwise_weight(weight, x, fn, name="weight"):
             raise TypeError(f"{fn}: {name} must be numeric, got dtype {w.dtype}")
         w = w.astype(x.dtype, copy=False)
     try:
-        ok = np.broadcast_shapes(np.shape(w), x.shape) == x.shape
+        ok = np.broadcast_shapes(w.shape, x.shape) == x.shape
     except ValueError:
         ok = False
     if not ok:
-        raise ValueError(f"{fn}: {name} of shape {np.shape(w)} cannot be broadcast to the "
+        raise ValueError(f"{fn}: {name} of shape {w.shape} cannot be broadcast to the "
                          f"input shape {x.shape}")
     return w
 
 
-def _index_target(target, fn):
-    arr = np.asarray(target.data if isinstance(target, Tensor) else target)
-    if arr.dtype.kind not in "iu":
+def _index_tensor(target, fn, arg="target"):
+    """Integer class indices as a Tensor (a Tensor is kept: its values are not read)."""
+    t = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
+    if t.dtype.kind not in "iu":
         hint = (" (class probabilities must have the input's shape)"
-                if arr.dtype.kind == "f" else "")
-        raise TypeError(f"{fn}: target must hold integer class indices, got dtype {arr.dtype} "
-                        f"with shape {arr.shape}{hint}")
-    return arr
+                if t.dtype.kind == "f" and arg == "target" else "")
+        raise TypeError(f"{fn}: {arg} must hold integer class indices, got dtype {t.dtype} "
+                        f"with shape {t.shape}{hint}")
+    return t
 
 
 def _class_weight(weight, n_classes, fn, dtype):
+    """A weight per class as a Tensor of ``dtype`` (a Tensor is cast by a tensor op)."""
     if weight is None:
         return None
-    w = np.asarray(weight.data if isinstance(weight, Tensor) else weight)
+    w = weight if isinstance(weight, Tensor) else Tensor(np.asarray(weight))
     if w.dtype.kind not in "biuf":
         raise TypeError(f"{fn}: weight must be numeric, got dtype {w.dtype}")
     if w.shape != (n_classes,):
         raise ValueError(f"{fn}: weight must have shape ({n_classes},), one entry per class, "
                          f"got shape {w.shape}")
-    return w.astype(dtype)
+    return w.to(dtype)
 
 
 def _flat_classes(x, t, fn):
@@ -389,48 +462,63 @@ def _flat_classes(x, t, fn):
     return x.transpose(perm).reshape(-1, c), c
 
 
+def _check_classes(values, c, fn, shape, allowed=None, hint=""):
+    """Eagerly: every class index in [0, c) (or equal to ``allowed``, an ignore_index)."""
+    if values is None:
+        return
+    bad = (values < 0) | (values >= c)
+    if allowed is not None:
+        bad &= values != allowed
+    if bad.any():
+        also = "" if allowed is None else f", or equal ignore_index={allowed}"
+        raise IndexError(f"{fn}: target {int(values[bad][0])} is out of bounds: class indices "
+                         f"must be in [0, {c - 1}] for an input with {c} classes (shape "
+                         f"{shape}){also}{hint}")
+
+
 def _nll(logp, target, weight, ignore_index, reduction, fn, label_smoothing=0.0):
     """The negative log-likelihood of integer targets under log-probabilities
-    ``logp`` with PyTorch's weighting, ignore_index and label smoothing."""
-    t = _index_target(target, fn)
+    ``logp`` with PyTorch's weighting, ignore_index and label smoothing.
+
+    Inside a compiled step the targets stay tensors: which ones are ignored is a
+    mask, and the picked log-probabilities and class weights are read by indexing
+    with them, so the program computes the right numbers for every batch. Eagerly
+    the same index and mask are made from the known values with NumPy (cheaper),
+    and left out where they change nothing (no target ignored)."""
+    t = _index_tensor(target, fn)
     lp2, c = _flat_classes(logp, t, fn)
-    tf = t.reshape(-1)
-    m = tf.size
-    valid = tf != ignore_index
-    all_valid = bool(valid.all())
-    safe = tf if all_valid else np.where(valid, tf, 0)
-    bad = (safe < 0) | (safe >= c)
-    if bad.any():
-        raise IndexError(f"{fn}: target {int(safe[bad][0])} is out of bounds: class indices "
-                         f"must be in [0, {c - 1}] for an input with {c} classes (shape "
-                         f"{logp.shape}), or equal ignore_index={ignore_index}")
+    tf = t if t.ndim == 1 else t.reshape(-1)
+    values = _eager_values(tf)
+    _check_classes(values, c, fn, logp.shape, ignore_index)
     dt = lp2.dtype
+    if values is not None:
+        kept = values != ignore_index
+        cls, valid = (tf, None) if kept.all() else (np.where(kept, values, 0), kept.astype(dt))
+    else:
+        kept = tf != ignore_index
+        valid = kept.to(dt)
+        cls = _bounded(ag.where(kept, tf, 0), c)   # an ignored target reads class 0, weight 0
+    # A 2-D index of two 1-D arrays keeps the gradient's scatter (np.add.at) fast.
+    picked = _pick(lp2, (np.arange(tf.shape[0]), cls), fn,
+                   f"class indices must be in [0, {c - 1}] for an input with {c} classes "
+                   f"(shape {logp.shape}), or equal ignore_index={ignore_index}")
     w = _class_weight(weight, c, fn, dt)
-    # A 1-D index keeps the engine's scatter (np.add.at) on its fast path.
-    picked = lp2.reshape(-1)[np.arange(m) * c + safe]
-    if w is None and all_valid:
-        wt = None
-        loss = -picked
-    else:
-        wt = (w[safe] if w is not None else np.ones(m, dtype=dt)) * valid.astype(dt)
-        loss = -(picked * wt)
-    if reduction == "none":
-        out = loss.reshape(t.shape)
-    elif reduction == "sum":
-        out = loss.sum()
-    else:
-        out = loss.mean() if wt is None else _div(loss.sum(), wt.sum())
+    wt = valid if w is None else w[cls] if valid is None else w[cls] * valid
+    total = None                                         # 'mean' divides by Σ w_{y_n}
+    if reduction == "mean":
+        total = wt.sum() if wt is not None else Tensor(np.asarray(tf.shape[0], dtype=dt))
+
+    def reduced(per_target):
+        if reduction == "none":
+            return per_target.reshape(t.shape)
+        return per_target.sum() if total is None else _ratio(per_target.sum(), total)
+
+    out = reduced(-picked if wt is None else -(picked * wt))
     if label_smoothing > 0:
         smooth = -((lp2 * w) if w is not None else lp2).sum(axis=1)
-        if not all_valid:
-            smooth = smooth * valid.astype(dt)
-        if reduction == "none":
-            s = smooth.reshape(t.shape)
-        elif reduction == "sum":
-            s = smooth.sum()
-        else:
-            s = _div(smooth.sum(), wt.sum() if w is not None else valid.sum())
-        out = out * (1.0 - label_smoothing) + s * (label_smoothing / c)
+        if valid is not None:
+            smooth = smooth * valid
+        out = out * (1.0 - label_smoothing) + reduced(smooth) * (label_smoothing / c)
     return out
 
 
@@ -455,30 +543,40 @@ def l1_loss(input, target, reduction="mean"):  # noqa: A002
 
 def _clamped_log(t):
     """max(log t, −100), PyTorch's clamp in binary_cross_entropy. Where
-    t < 1e-12 the value is the clamped constant and passes no gradient."""
-    d = t.data
-    small = d < _LOG_GRAD_FLOOR
-    if not small.any():
-        return t.log()
-    with np.errstate(divide="ignore"):
-        const = np.maximum(np.log(d), -100).astype(d.dtype)
+    t < 1e-12 the value is that clamped constant and passes no gradient; a
+    negative t (not a probability) gives NaN."""
+    values = _eager_values(t)
+    if values is not None:
+        small = values < _LOG_GRAD_FLOOR
+        if not small.any():
+            return t.log()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            const = np.maximum(np.log(values), -100).astype(values.dtype)
+        return ag.where(small, const, ag.where(small, 1.0, t).log())
+    # traced: the same numbers by tensor ops
+    small = t < _LOG_GRAD_FLOOR
+    with ag.no_grad(), np.errstate(invalid="ignore"):
+        zero = t == 0
+        const = ag.where(zero, -100.0, ag.where(zero, 1.0, t).log().clamp(min=-100.0))
     return ag.where(small, const, ag.where(small, 1.0, t).log())
 
 
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa: A002
     """−w·[y·log x + (1 − y)·log(1 − x)] for probabilities x ∈ [0, 1], each log
     clamped at −100 as PyTorch (so x = 0 or 1 gives finite values). For logits
-    use ``binary_cross_entropy_with_logits``."""
+    use ``binary_cross_entropy_with_logits``. An input outside [0, 1] raises
+    ValueError (inside a compiled step: the loss is NaN)."""
     fn = "binary_cross_entropy"
     _check_reduction(reduction, fn)
     x = _to_tensor(input, fn=fn)
-    d = x.data
-    inside = (d >= 0) & (d <= 1)
-    if not inside.all():
-        bad = d[~inside].ravel()[0]
-        raise ValueError(f"{fn}: all elements of input should be between 0 and 1 (they are "
-                         f"probabilities; for logits use binary_cross_entropy_with_logits), "
-                         f"got {bad} in an input of shape {x.shape}")
+    d = _eager_values(x)
+    if d is not None:
+        inside = (d >= 0) & (d <= 1)
+        if not inside.all():
+            bad = d[~inside].ravel()[0]
+            raise ValueError(f"{fn}: all elements of input should be between 0 and 1 (they are "
+                             f"probabilities; for logits use binary_cross_entropy_with_logits), "
+                             f"got {bad} in an input of shape {x.shape}")
     t = _float_target(target, x, fn, exact=True)
     loss = -(t * _clamped_log(x) + (1 - t) * _clamped_log(1 - x))
     w = _elementwise_weight(weight, x, fn)
@@ -492,13 +590,14 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     """Sigmoid + binary cross-entropy in one stable expression:
     (1 − y)·x + (1 + (p − 1)·y)·log(1 + e^{−x}), with p = ``pos_weight`` (1 if
     None) — without pos_weight this is max(x, 0) − x·y + log(1 + e^{−|x|}).
-    log(1 + e^{−x}) is a logsumexp, so logits of ±1000 give exact finite values
-    and gradients σ(x) − y. ``pos_weight`` broadcasts over the last (class) axis."""
+    log(1 + e^{−x}) is an exact softplus (no switch to the identity), so
+    logits of ±1000 give exact finite values and gradients σ(x) − y.
+    ``pos_weight`` broadcasts over the last (class) axis."""
     fn = "binary_cross_entropy_with_logits"
     _check_reduction(reduction, fn)
     x = _to_tensor(input, fn=fn)
     t = _float_target(target, x, fn, exact=True)
-    sp = _softplus(-x)
+    sp = _exact_softplus(-x)
     pw = _elementwise_weight(pos_weight, x, fn, "pos_weight")
     loss = (1 - t) * x + (sp if pw is None else (1 + (pw - 1) * t) * sp)
     w = _elementwise_weight(weight, x, fn)
@@ -517,6 +616,14 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     Σ w_{y_n}·l_n / Σ w_{y_n} over the targets that are not ``ignore_index``.
     ``label_smoothing`` ε mixes in the uniform distribution:
     (1 − ε)·nll + (ε / C)·Σ_c (−w_c·log p_c).
+
+    A class index outside [0, C) (and not ``ignore_index``) raises IndexError
+    naming it; in a compiled step (``ag.compile``) every call raises IndexError
+    for it too, never a loss.
+
+        >>> logits = ag.tensor([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]])
+        >>> F.cross_entropy(logits, ag.tensor([0, 2]), label_smoothing=0.1)
+        Tensor(0.34545636, dtype=float32)
     """
     fn = "cross_entropy"
     _check_reduction(reduction, fn)
@@ -528,9 +635,10 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         raise ValueError(f"{fn}: input must have a class dimension, got a 0-d input")
     class_axis = 0 if x.ndim == 1 else 1
     c = x.shape[class_axis]
-    tdata = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if not isinstance(target, Tensor):
+        target = np.asarray(target)
     logp = x.log_softmax(class_axis)
-    if tdata.dtype.kind != "f" or tdata.shape != x.shape:
+    if target.dtype.kind != "f" or target.shape != x.shape:
         # class indices (a float target of another shape is rejected there, with a hint)
         return _nll(logp, target, weight, ignore_index, reduction, fn, label_smoothing)
     # class probabilities
@@ -552,7 +660,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):  # noqa: A002
     """−w_{y}·input[y] for log-probabilities ``input`` (C,), (N, C) or (N, C, d1, ...)
     and integer targets; 'mean' divides by the summed weights of the targets
-    that are not ``ignore_index``."""
+    that are not ``ignore_index``. Bad class indices raise as in ``cross_entropy``."""
     fn = "nll_loss"
     _check_reduction(reduction, fn)
     x = _to_tensor(input, fn=fn)
@@ -561,8 +669,9 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):  
 
 def kl_div(input, target, reduction="mean", log_target=False):  # noqa: A002
     """KL(target ‖ q) pointwise, with ``input`` = log q (log-probabilities):
-    target·(log target − input), 0 where target = 0; with ``log_target`` the
-    target is given as log-probabilities: exp(t)·(t − input).
+    target·(log target − input), 0 where target = 0 (PyTorch's xlogy; NaN for a
+    negative target); with ``log_target`` the target is given as
+    log-probabilities: exp(t)·(t − input).
     'mean' averages over *all* elements (PyTorch's default, rarely what one
     wants); 'batchmean' divides the sum by the batch size — the true KL divergence."""
     fn = "kl_div"
@@ -571,14 +680,10 @@ def kl_div(input, target, reduction="mean", log_target=False):  # noqa: A002
     t = _float_target(target, x, fn, exact=False)
     if log_target:
         loss = t.exp() * (t - x)
-    elif not (t.requires_grad or ag.autograd.forward_ad.is_dual(t)):
-        td = t.data
-        with np.errstate(divide="ignore", invalid="ignore"):
-            xlogx = np.where(td == 0, 0, td * np.log(td)).astype(x.dtype)  # xlogy(t, t)
-        loss = xlogx - td * x
     else:
-        pos = t.data > 0
-        loss = ag.where(pos, t * ag.where(pos, t, 1.0).log(), 0.0) - t * x
+        nonzero = t != 0
+        with np.errstate(invalid="ignore"):
+            loss = ag.where(nonzero, t * ag.where(nonzero, t, 1.0).log(), 0.0) - t * x
     if reduction == "batchmean":
         if x.ndim == 0:
             raise ValueError(f"{fn}: reduction='batchmean' needs a batch dimension, got a 0-d input")
@@ -592,7 +697,8 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None,  # noqa: A002
                       reduction="mean"):
     """The multi-class hinge loss of ``torch.nn.MultiMarginLoss``: per sample
     Σ_{i ≠ y} w_y·max(0, margin − x_y + x_i)^p / C, for ``input`` (N, C) or (C,)
-    and integer targets (N,) or (); p is 1 or 2."""
+    and integer targets (N,) or (); p is 1 or 2. Bad class indices raise
+    IndexError (in a compiled step too)."""
     fn = "multi_margin_loss"
     _check_reduction(reduction, fn)
     if p not in (1, 2):
@@ -600,26 +706,30 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None,  # noqa: A002
     x = _to_tensor(input, fn=fn)
     if x.ndim not in (1, 2):
         raise ValueError(f"{fn}: input must be (N, C) or (C,), got shape {x.shape}")
-    t = _index_target(target, fn)
+    t = _index_tensor(target, fn)
     x2, c = _flat_classes(x, t, fn)
     n = x2.shape[0]
     tf = t.reshape(-1)
-    if ((tf < 0) | (tf >= c)).any():
-        bad = int(tf[(tf < 0) | (tf >= c)][0])
-        raise IndexError(f"{fn}: target {bad} is out of bounds: class indices must be in "
-                         f"[0, {c - 1}] for an input with {c} classes (shape {x.shape}); for "
-                         f"binary ±1 targets give the target the input's shape (hinge_loss)")
+    values = _eager_values(tf)
+    _check_classes(values, c, fn, x.shape,
+                   hint="; for binary ±1 targets give the target the input's shape (hinge_loss)")
     rows = np.arange(n)
-    xy = x2.reshape(-1)[rows * c + tf]
+    cls = tf if values is not None else _bounded(tf, c)
+    xy = _pick(x2, (rows, cls), fn,
+               f"class indices must be in [0, {c - 1}] for an input with {c} classes "
+               f"(shape {x.shape})")
     z = (x2 - xy.reshape(n, 1) + margin).relu()
     if p == 2:
         z = z * z
-    mask = np.ones((n, c), dtype=x.dtype)
-    mask[rows, tf] = 0
+    if values is not None:      # 0 at the target's class (eagerly by NumPy: the same numbers)
+        others = np.ones((n, c), dtype=x.dtype)
+        others[rows, values] = 0
+    else:
+        others = (cls.reshape(n, 1) != np.arange(c)).to(x.dtype)
     w = _class_weight(weight, c, fn, x.dtype)
     if w is not None:
-        mask *= w[tf][:, None]
-    per = (z * mask).sum(axis=1) * (1.0 / c)
+        others = others * w[cls].reshape(n, 1)
+    per = (z * others).sum(axis=1) * (1.0 / c)
     if reduction == "none":
         return per.reshape(t.shape)
     return _reduce(per, reduction)
@@ -629,20 +739,347 @@ def hinge_loss(input, target, margin=1.0, reduction="mean"):  # noqa: A002
     """Hinge loss in two forms, chosen by the target's shape:
 
     * target of the input's shape, values ±1 — the binary (SVM) hinge
-      max(0, margin − y·x), elementwise;
+      max(0, margin − y·x), elementwise (another value raises ValueError;
+      inside a compiled step it gives NaN);
     * integer class indices (N,) for input (N, C) — the multi-class hinge,
       ``multi_margin_loss(input, target, p=1, margin=margin)``.
     """
     fn = "hinge_loss"
     _check_reduction(reduction, fn)
     x = _to_tensor(input, fn=fn)
-    tdata = np.asarray(target.data if isinstance(target, Tensor) else target)
-    if tdata.shape != x.shape:
+    if not isinstance(target, Tensor):
+        target = np.asarray(target)
+    if tuple(target.shape) != x.shape:
         return multi_margin_loss(x, target, p=1, margin=margin, reduction=reduction)
-    if tdata.dtype.kind not in "iuf" or not np.isin(tdata, (-1, 1)).all():
-        raise ValueError(f"{fn}: binary targets (target shape equal to the input shape "
-                         f"{x.shape}) must be -1 or +1")
-    return _reduce((margin - x * tdata.astype(x.dtype)).relu(), reduction)
+    message = (f"{fn}: binary targets (target shape equal to the input shape {x.shape}) "
+               f"must be -1 or +1")
+    if target.dtype.kind not in "iuf":
+        raise ValueError(message)
+    values = _eager_values(target)
+    if values is not None and not np.isin(values, (-1, 1)).all():
+        raise ValueError(message)
+    y = target.to(x.dtype) if isinstance(target, Tensor) else Tensor(target.astype(x.dtype))
+    loss = (margin - x * y).relu()
+    if values is None:          # traced: the check becomes NaN for a target that is not ±1
+        loss = ag.where((y == 1) | (y == -1), loss, np.nan)
+    return _reduce(loss, reduction)
+
+
+# ====================================================================== more losses and distances
+# (torch.nn.functional's names, arguments and formulas; ``size_average``/``reduce`` are
+# PyTorch's deprecated spellings of ``reduction``, accepted where PyTorch has them)
+
+__all__ += ["smooth_l1_loss", "huber_loss", "soft_margin_loss", "multilabel_soft_margin_loss",
+            "cosine_embedding_loss", "margin_ranking_loss", "triplet_margin_loss",
+            "gaussian_nll_loss", "poisson_nll_loss", "cosine_similarity", "pairwise_distance"]
+
+
+def _number(value, fn, arg):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{fn}: {arg} must be a number, got {type(value).__name__}")
+    return float(value)
+
+
+def _clamp_min_keeping_grad(v, floor):
+    """max(v, floor) in value, v's gradient unchanged: PyTorch's ``clamp_`` under
+    ``no_grad`` (of a clone), which gaussian_nll_loss and cosine_similarity use."""
+    with ag.no_grad():
+        below = v < floor
+        frozen = v * 1.0            # v's values outside the graph
+    return ag.where(below, (v - frozen) + floor, v)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean",  # noqa: A002
+                   beta=1.0):
+    """0.5·d²/β where |d| < β, |d| − 0.5·β elsewhere (d = x − y), as
+    ``torch.nn.functional.smooth_l1_loss``; ``beta=0`` is the L1 loss.
+
+        >>> F.smooth_l1_loss(ag.tensor([0.5, 3.0]), ag.tensor([0.0, 0.0]))   # (0.125 + 2.5) / 2
+        Tensor(1.3125, dtype=float32)
+    """
+    fn = "smooth_l1_loss"
+    reduction = _checked_reduction(reduction, fn, size_average, reduce)
+    beta = _number(beta, fn, "beta")
+    if beta < 0:
+        raise ValueError(f"{fn}: beta must be non-negative, got {beta}")
+    x = _to_tensor(input, fn=fn)
+    d = x - _float_target(target, x, fn, exact=False)
+    a = d.abs()
+    if beta == 0:
+        return _reduce(a, reduction)
+    return _reduce(ag.where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta), reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):  # noqa: A002
+    """0.5·d² where |d| < δ, δ·(|d| − 0.5·δ) elsewhere (d = x − y), as
+    ``torch.nn.functional.huber_loss``; ``weight`` (the input's shape) scales
+    each element before the reduction. Equals δ·smooth_l1_loss with β = δ.
+
+        >>> F.huber_loss(ag.tensor([0.5, 3.0]), ag.tensor([0.0, 0.0]), delta=2.0)  # (0.125 + 4) / 2
+        Tensor(2.0625, dtype=float32)
+    """
+    fn = "huber_loss"
+    _check_reduction(reduction, fn)
+    delta = _number(delta, fn, "delta")
+    if not delta > 0:
+        raise ValueError(f"{fn}: delta must be positive, got {delta}")
+    x = _to_tensor(input, fn=fn)
+    d = x - _float_target(target, x, fn, exact=False)
+    a = d.abs()
+    loss = ag.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+    if weight is not None:
+        w = _elementwise_weight(weight, x, fn)
+        if tuple(w.shape) != x.shape:
+            raise ValueError(f"{fn}: weight of shape {tuple(w.shape)} must have the input's "
+                             f"shape {x.shape}")
+        loss = loss * w
+    return _reduce(loss, reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None,  # noqa: A002
+                     reduction="mean"):
+    """log(1 + exp(−y·x)) for targets y = ±1, as ``torch.nn.functional.soft_margin_loss``
+    (exact for every y·x: a softplus without a switch to the identity).
+
+        >>> F.soft_margin_loss(ag.tensor([0.0]), ag.tensor([1.0]))       # log 2
+        Tensor(0.6931472, dtype=float32)
+    """
+    fn = "soft_margin_loss"
+    reduction = _checked_reduction(reduction, fn, size_average, reduce)
+    x = _to_tensor(input, fn=fn)
+    y = _float_target(target, x, fn, exact=False)
+    return _reduce(_exact_softplus(-(y * x)), reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None,  # noqa: A002
+                                reduce=None, reduction="mean"):
+    """−(1/C)·Σ_c w_c·[y_c·log σ(x_c) + (1 − y_c)·log σ(−x_c)] per sample, for input
+    (N, C) or (C,) and 0/1 targets of the same shape, as
+    ``torch.nn.functional.multilabel_soft_margin_loss``; ``weight`` broadcasts
+    over the classes. ``reduction='none'`` gives one loss per sample.
+
+        >>> F.multilabel_soft_margin_loss(ag.zeros(2, 3), ag.ones(2, 3))   # log 2
+        Tensor(0.6931472, dtype=float32)
+    """
+    fn = "multilabel_soft_margin_loss"
+    reduction = _checked_reduction(reduction, fn, size_average, reduce)
+    x = _to_tensor(input, fn=fn)
+    if x.ndim == 0:
+        raise ValueError(f"{fn}: input must have a class dimension, got a 0-d input")
+    y = _float_target(target, x, fn, exact=True)
+    loss = y * _exact_softplus(-x) + (1 - y) * _exact_softplus(x)   # −log σ(±x)
+    w = _elementwise_weight(weight, x, fn)
+    if w is not None:
+        loss = loss * w
+    return _reduce(loss.sum(axis=-1) * (1.0 / x.shape[-1]), reduction)
+
+
+def _pair_of_inputs(input1, input2, fn):
+    a = _to_tensor(input1, fn=fn)
+    b = _to_tensor(input2, a.dtype, fn)
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"{fn}: input1 of shape {a.shape} and input2 of shape {b.shape} do not "
+                         f"broadcast") from None
+    return a, b
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,  # noqa: A002
+                          reduce=None, reduction="mean"):
+    """1 − cos(x1, x2) where y = 1, max(0, cos(x1, x2) − margin) where y = −1 (0 for
+    other targets), with cos over the feature axis of (N, D) or (D,) inputs and
+    targets (N,) or (), as ``torch.nn.functional.cosine_embedding_loss``
+    (cos = x1·x2 / √((|x1|² + 1e-12)(|x2|² + 1e-12))).
+
+        >>> a, b = ag.tensor([[1.0, 0.0]]), ag.tensor([[0.0, 1.0]])
+        >>> F.cosine_embedding_loss(a, b, ag.tensor([1]))          # orthogonal: 1 − 0
+        Tensor(1., dtype=float32)
+    """
+    fn = "cosine_embedding_loss"
+    reduction = _checked_reduction(reduction, fn, size_average, reduce)
+    a, b = _pair_of_inputs(input1, input2, fn)
+    y = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
+    if y.ndim not in (0, 1):
+        raise ValueError(f"{fn}: 0D or 1D target tensor expected, multi-target not supported "
+                         f"(target of shape {y.shape})")
+    want = y.ndim + 1
+    if a.ndim != want or b.ndim != want:
+        raise ValueError(f"{fn}: a {y.ndim}-D target of shape {y.shape} expects {want}-D input "
+                         f"tensors, but found inputs of shapes {a.shape} and {b.shape}")
+    axis = y.ndim
+    dot = (a * b).sum(axis=axis)
+    norms = ((a * a).sum(axis=axis) + 1e-12) * ((b * b).sum(axis=axis) + 1e-12)
+    cos = dot / norms.sqrt()
+    if y.shape != cos.shape:
+        raise ValueError(f"{fn}: target of shape {y.shape} does not match inputs of shapes "
+                         f"{a.shape} and {b.shape} (one target per pair: shape {cos.shape})")
+    loss = ag.where(y == 1, 1 - cos, 0.0) + ag.where(y == -1, (cos - margin).clamp(min=0.0), 0.0)
+    return _reduce(loss, reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None,  # noqa: A002
+                        reduce=None, reduction="mean"):
+    """max(0, −y·(x1 − x2) + margin) for targets y = ±1 (x1 should rank higher where
+    y = 1), as ``torch.nn.functional.margin_ranking_loss``; the three tensors have
+    the same number of dimensions and broadcast.
+
+        >>> F.margin_ranking_loss(ag.tensor([1.0]), ag.tensor([2.0]), ag.tensor([1.0]))
+        Tensor(1., dtype=float32)
+    """
+    fn = "margin_ranking_loss"
+    reduction = _checked_reduction(reduction, fn, size_average, reduce)
+    a, b = _pair_of_inputs(input1, input2, fn)
+    y = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
+    if not a.ndim == b.ndim == y.ndim:
+        raise ValueError(f"{fn}: all input tensors should have the same number of dimensions, "
+                         f"got input1 {a.shape}, input2 {b.shape}, target {y.shape}")
+    try:
+        np.broadcast_shapes(a.shape, b.shape, y.shape)
+    except ValueError:
+        raise ValueError(f"{fn}: input1 {a.shape}, input2 {b.shape} and target {y.shape} do "
+                         f"not broadcast") from None
+    y = y if y.dtype == a.dtype else y.to(a.dtype)
+    return _reduce((-y * (a - b) + margin).clamp(min=0.0), reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6,  # noqa: A002
+                        swap=False, size_average=None, reduce=None, reduction="mean"):
+    """max(0, margin + d(a, p) − d(a, n)) with d the ``pairwise_distance`` of order p
+    (``swap``: d(a, n) replaced by min(d(a, n), d(p, n))), for inputs (N, D) or
+    (D,), as ``torch.nn.functional.triplet_margin_loss``.
+
+        >>> a = ag.tensor([[0.0, 0.0]])
+        >>> F.triplet_margin_loss(a, a + 1, a + 3)          # max(0, 1 + √2 − 3√2)
+        Tensor(0., dtype=float32)
+    """
+    fn = "triplet_margin_loss"
+    reduction = _checked_reduction(reduction, fn, size_average, reduce)
+    margin = _number(margin, fn, "margin")
+    if not margin > 0:
+        raise ValueError(f"{fn}: margin must be greater than 0, got {margin}")
+    a = _to_tensor(anchor, fn=fn)
+    pos = _to_tensor(positive, a.dtype, fn)
+    neg = _to_tensor(negative, a.dtype, fn)
+    if not a.ndim == pos.ndim == neg.ndim or a.ndim not in (1, 2):
+        raise ValueError(f"{fn}: the anchor, positive and negative tensors must all be 1-D (D,) "
+                         f"or all 2-D (N, D), got shapes {a.shape}, {pos.shape} and {neg.shape}")
+    d_pos = pairwise_distance(a, pos, p, eps)
+    d_neg = pairwise_distance(a, neg, p, eps)
+    if swap:
+        d_neg = ag.minimum(d_neg, pairwise_distance(pos, neg, p, eps))
+    return _reduce((margin + d_pos - d_neg).clamp(min=0.0), reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):  # noqa: A002
+    """0.5·(log max(var, eps) + (x − y)² / max(var, eps)) (+ 0.5·log 2π with ``full``),
+    the negative log-likelihood of y under N(x, var), as
+    ``torch.nn.functional.gaussian_nll_loss``. ``var`` is a number or a tensor of
+    the input's shape, of that shape without its last axis, or with size 1 in one
+    axis (one variance shared along it). The clamp at eps changes the value, not
+    the gradient (PyTorch's). A negative variance raises ValueError (inside a
+    compiled step: the loss is NaN).
+
+        >>> F.gaussian_nll_loss(ag.tensor([0.0]), ag.tensor([1.0]), ag.tensor([1.0]))   # 0.5
+        Tensor(0.5, dtype=float32)
+    """
+    fn = "gaussian_nll_loss"
+    _check_reduction(reduction, fn)
+    x = _to_tensor(input, fn=fn)
+    t = _float_target(target, x, fn, exact=False)
+    if isinstance(var, numbers.Real) and not isinstance(var, bool):
+        if var < 0:
+            raise ValueError(f"{fn}: var has negative entry/entries (var={var})")
+        v, checked = ag.full(x.shape, float(var), dtype=x.dtype), True
+    else:
+        v = _to_tensor(var, x.dtype, fn)
+        values = _eager_values(v)
+        if values is not None and (values < 0).any():
+            raise ValueError(f"{fn}: var has negative entry/entries (the smallest is "
+                             f"{values.min()})")
+        checked = values is not None
+    if v.shape != x.shape:
+        if v.shape == x.shape[:-1]:
+            v = v.reshape(v.shape + (1,))
+        elif not (v.ndim == x.ndim and sum(m for n, m in zip(x.shape, v.shape) if n != m) == 1):
+            raise ValueError(f"{fn}: var of shape {v.shape} is of incorrect size for an input "
+                             f"of shape {x.shape}: it must be the input's shape, that shape "
+                             f"without its last axis, or the input's shape with one axis of "
+                             f"size 1")
+    clamped = _clamp_min_keeping_grad(v, eps)
+    if not checked:             # traced: the check becomes NaN for a negative variance
+        with ag.no_grad():
+            negative = v < 0
+        clamped = ag.where(negative, np.nan, clamped)
+    v = clamped
+    d = x - t
+    loss = 0.5 * (v.log() + d * d / v)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None,  # noqa: A002
+                     eps=1e-8, reduce=None, reduction="mean"):
+    """The negative log-likelihood of counts y under Poisson(λ), as
+    ``torch.nn.functional.poisson_nll_loss``: exp(x) − y·x with ``log_input``
+    (x = log λ), else x − y·log(x + eps) (x = λ). ``full`` adds Stirling's
+    approximation of log(y!), y·log y − y + 0.5·log(2πy), where y > 1.
+
+        >>> F.poisson_nll_loss(ag.tensor([0.0]), ag.tensor([1.0]))       # e⁰ − 0
+        Tensor(1., dtype=float32)
+    """
+    fn = "poisson_nll_loss"
+    reduction = _checked_reduction(reduction, fn, size_average, reduce)
+    x = _to_tensor(input, fn=fn)
+    t = _float_target(target, x, fn, exact=False)
+    if log_input:
+        loss = x.exp() - t * x
+    else:
+        loss = x - t * (x + eps).log()
+    if full:
+        above = t > 1
+        safe = ag.where(above, t, 2.0)          # no log of 0 where the term is not used
+        stirling = safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log()
+        loss = loss + ag.where(above, stirling, 0.0)
+    return _reduce(loss, reduction)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8, *, axis=None):
+    """Σ (x1 / max(‖x1‖, eps))·(x2 / max(‖x2‖, eps)) along ``dim`` (or ``axis``): the
+    cosine of the angle between x1 and x2 (broadcast to a common shape), as
+    ``torch.nn.functional.cosine_similarity``; each norm is clamped at eps in value
+    only (PyTorch's ``clamp_`` under ``no_grad``).
+
+        >>> F.cosine_similarity(ag.tensor([[1.0, 1.0]]), ag.tensor([[1.0, 0.0]]))   # 1/√2
+        Tensor([0.70710677], dtype=float32)
+    """
+    fn = "cosine_similarity"
+    a, b = _pair_of_inputs(x1, x2, fn)
+    dim = _dim(fn, a, dim, axis, 1)
+    shape = np.broadcast_shapes(a.shape, b.shape)
+    if not -len(shape) <= dim < max(len(shape), 1) or len(shape) == 0:
+        raise ag.AxisError(f"{fn}: dim {dim} is out of range for inputs of shapes "
+                           f"{a.shape} and {b.shape}")
+    a, b = a.broadcast_to(shape), b.broadcast_to(shape)
+    na = _clamp_min_keeping_grad(ag.norm(a, 2, dim, keepdim=True), eps)
+    nb = _clamp_min_keeping_grad(ag.norm(b, 2, dim, keepdim=True), eps)
+    return ((a / na) * (b / nb)).sum(axis=dim)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False, *, keepdims=None):
+    """‖x1 − x2 + eps‖_p over the last axis (x1 and x2 broadcast), as
+    ``torch.nn.functional.pairwise_distance``; p as in ``ag.norm`` (inf: the
+    largest |difference|); ``keepdims`` is NumPy's spelling of ``keepdim``.
+
+        >>> F.pairwise_distance(ag.tensor([[0.0, 0.0]]), ag.tensor([[3.0, 4.0]]), eps=0.0)
+        Tensor([5.], dtype=float32)
+    """
+    fn = "pairwise_distance"
+    a, b = _pair_of_inputs(x1, x2, fn)
+    if max(a.ndim, b.ndim) == 0:
+        raise ValueError(f"{fn}: inputs must have at least one dimension, got 0-d tensors")
+    return ag.norm(a - b + eps, p, -1, keepdim=keepdim if keepdims is None else keepdims)
 
 
 # ====================================================================== more activations

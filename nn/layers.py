@@ -140,7 +140,13 @@ class Dropout(Module):
     it), or from this layer's own stream: ``generator=`` (an
     ``autograd_core.Generator`` or ``numpy.random.Generator``), or ``seed=``
     (an extension: ``Generator().manual_seed(seed)``, the stream of
-    ``np.random.default_rng(seed)``)."""
+    ``np.random.default_rng(seed)``). They are drawn by the engine
+    (``F.dropout``), so a compiled training step draws a new mask from that
+    stream on every call.
+
+        >>> nn.Dropout(0.5)(ag.ones(2, 3)).shape
+        (2, 3)
+    """
 
     def __init__(self, p=0.5, inplace=False, seed=None, generator=None):
         super().__init__()

@@ -1,4 +1,5 @@
-"""``Module``, ``Parameter`` and the containers ``Sequential`` and ``ModuleList``.
+"""``Module``, ``Parameter`` and the containers ``Sequential``, ``ModuleList``,
+``ModuleDict``, ``ParameterList`` and ``ParameterDict``.
 
 A model is a tree of Modules. Assigning an attribute registers it, as in
 PyTorch: a ``Parameter`` becomes a parameter, a ``Module`` a child, and
@@ -12,7 +13,9 @@ Registered values are kept both in the registries (``_parameters``,
 overhead above the engine.
 
 Only the public Tensor API is used here (``.data``, ``.grad``,
-``requires_grad``); nothing reaches into the graph.
+``requires_grad``); nothing reaches into the graph. Moving a model between
+dtypes (``to``, ``double``, ...) changes its tensors in place, so optimisers and
+compiled steps that hold them keep working.
 """
 from __future__ import annotations
 
@@ -25,9 +28,16 @@ import numpy as np
 
 from autograd_core import Tensor
 from autograd_core import graph as _graph
+from autograd_core import no_grad as _no_grad
+from autograd_core._tensor import _to_args   # Tensor.to's overloads, shared by Module.to
+from autograd_core.compiler import host_call
+from autograd_core.devices import DeviceError, check_device
+from autograd_core.dtypes import as_dtype
 
-__all__ = ["Module", "Parameter", "Sequential", "ModuleList", "StateDictError",
-           "IncompatibleKeys", "RemovableHandle"]
+from .utils import zero_grad_
+
+__all__ = ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "ParameterList",
+           "ParameterDict", "StateDictError", "IncompatibleKeys", "RemovableHandle"]
 
 
 class Parameter(Tensor):
@@ -92,17 +102,25 @@ def _param_dtype(dtype, where):
     return dt
 
 
-def _check_name(name, kind, module):
+def _check_name(name, kind, module, registry):
+    """PyTorch's rules for a registered name: a non-empty str without ".", and not
+    an attribute of the module already (a method, ``training``, or an entry of
+    another registry) unless it is in ``registry``, where it is replaced."""
     if not isinstance(name, str):
         raise TypeError(f"{kind} name should be a str, got {type(name).__name__}")
     if not name:
         raise KeyError(f'{kind} name can\'t be empty string ""')
     if "." in name:
         raise KeyError(f'{kind} name can\'t contain ".", got {name!r}')
-    d = module.__dict__
-    if name in d and name not in d["_parameters"] and name not in d["_buffers"] \
-            and name not in d["_modules"]:
+    if hasattr(module, name) and name not in module.__dict__[registry]:
         raise KeyError(f"attribute {name!r} already exists")
+
+
+def _assign(t, fn):
+    """t takes the values of fn(t), in place (``Module._apply``)."""
+    new = fn(t)
+    if new is not t:
+        t.data = new.data
 
 
 def _addindent(text, spaces):
@@ -248,7 +266,7 @@ class Module:
         disabled bias) under ``name``."""
         if "_parameters" not in self.__dict__:
             raise AttributeError("cannot assign parameter before Module.__init__() call")
-        _check_name(name, "parameter", self)
+        _check_name(name, "parameter", self, "_parameters")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign {type(param).__name__} as parameter {name!r} "
                             f"(nn.Parameter or None expected)")
@@ -257,11 +275,19 @@ class Module:
         object.__setattr__(self, name, param)
 
     def register_buffer(self, name, tensor, persistent=True):
-        """Register non-trained state (a Tensor, ndarray or None) under ``name``.
-        Persistent buffers are part of ``state_dict()``."""
+        """Register non-trained state (a Tensor, ndarray or None) under ``name``, as
+        PyTorch: it moves with ``to()``/``double()``, is listed by ``buffers()``, and,
+        if ``persistent`` (default), is part of ``state_dict()``.
+
+            >>> m = nn.Module()
+            >>> m.register_buffer("running_mean", ag.zeros(4))
+            >>> m.register_buffer("cache", ag.zeros(4), persistent=False)   # not saved
+            >>> list(m.state_dict())
+            ['running_mean']
+        """
         if "_buffers" not in self.__dict__:
             raise AttributeError("cannot assign buffer before Module.__init__() call")
-        _check_name(name, "buffer", self)
+        _check_name(name, "buffer", self, "_buffers")
         tensor = self._as_buffer(name, tensor)
         self._forget(name, keep="_buffers")
         self._buffers[name] = tensor
@@ -275,7 +301,7 @@ class Module:
             raise AttributeError("cannot assign module before Module.__init__() call")
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {type(module).__name__} is not a Module subclass")
-        _check_name(name, "module", self)
+        _check_name(name, "module", self, "_modules")
         self._forget(name, keep="_modules")
         self._modules[name] = module
         object.__setattr__(self, name, module)
@@ -311,7 +337,10 @@ class Module:
         returns None or ``(new_args, new_kwargs)``. Hooks run in registration
         order; ``prepend=True`` puts this one first.
 
+            >>> layer = nn.Linear(3, 2)
             >>> h = layer.register_forward_pre_hook(lambda m, args: print(args[0].shape))
+            >>> _ = layer(ag.ones(4, 3))
+            (4, 3)
             >>> h.remove()
         """
         return self._add_hook("_forward_pre_hooks", hook, prepend, (bool(with_kwargs),),
@@ -328,8 +357,11 @@ class Module:
         then turned into a warning and the forward's error propagates.
         ``prepend=True`` runs this hook before the others.
 
-            >>> shapes = []
+            >>> model, shapes = nn.Linear(3, 2), []
             >>> h = model.register_forward_hook(lambda m, args, out: shapes.append(out.shape))
+            >>> _ = model(ag.ones(4, 3)); shapes
+            [(4, 2)]
+            >>> h.remove()
         """
         return self._add_hook("_forward_hooks", hook, prepend,
                               (bool(with_kwargs), bool(always_call)), "register_forward_hook")
@@ -394,13 +426,20 @@ class Module:
     # ---------------------------------------------------------- traversal
 
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
-        """(dotted name, module) for this module and every descendant, depth first."""
+        """(dotted name, module) for this module and every descendant, depth first,
+        as PyTorch: ``memo`` is the set of modules already listed (a module reached
+        twice is listed once, unless ``remove_duplicate=False``), ``prefix`` starts
+        every name.
+
+            >>> [name for name, _ in nn.Sequential(nn.Linear(2, 2)).named_modules()]
+            ['', '0']
+        """
         if memo is None:
             memo = set()
         if remove_duplicate:
-            if id(self) in memo:
+            if self in memo:
                 return
-            memo.add(id(self))
+            memo.add(self)
         yield prefix, self
         for name, module in self._modules.items():
             if module is None:
@@ -409,10 +448,12 @@ class Module:
             yield from module.named_modules(memo, sub, remove_duplicate)
 
     def modules(self):
+        """This module and every descendant, each once (``named_modules`` without names)."""
         for _, m in self.named_modules():
             yield m
 
     def named_children(self):
+        """(name, module) for the direct children, each module once."""
         seen = set()
         for name, m in self._modules.items():
             if m is not None and id(m) not in seen:
@@ -420,8 +461,66 @@ class Module:
                 yield name, m
 
     def children(self):
+        """The direct children, each once."""
         for _, m in self.named_children():
             yield m
+
+    def get_submodule(self, target):
+        """The descendant named by the dotted path ``target`` (``''``: self), as
+        PyTorch; AttributeError names the first part that is missing or not a
+        Module.
+
+            >>> net = nn.Sequential(nn.Sequential(nn.Linear(2, 2), nn.ReLU()))
+            >>> net.get_submodule("0.1")
+            ReLU()
+        """
+        if target == "":
+            return self
+        mod = self
+        for item in target.split("."):
+            if not hasattr(mod, item):
+                raise AttributeError(f"{mod._get_name()} has no attribute `{item}`")
+            mod = getattr(mod, item)
+            if not isinstance(mod, Module):
+                raise AttributeError(f"`{item}` is not an nn.Module")
+        return mod
+
+    def set_submodule(self, target, module, strict=False):
+        """Put ``module`` at the dotted path ``target``, replacing what is there (a
+        Module) or adding it (unless ``strict``), as PyTorch."""
+        if target == "":
+            raise ValueError("set_submodule: cannot set the submodule without a target name")
+        if not isinstance(module, Module):
+            raise ValueError(f"set_submodule: `module` is not an nn.Module, found "
+                             f"{type(module).__name__}")
+        parent_path, _, name = target.rpartition(".")
+        parent = self.get_submodule(parent_path)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{parent._get_name()} has no attribute `{name}`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"`{name}` is not an nn.Module")
+        setattr(parent, name, module)
+
+    def get_parameter(self, target):
+        """The parameter named by the dotted path ``target`` (``'encoder.0.weight'``)."""
+        path, _, name = target.rpartition(".")
+        mod = self.get_submodule(path)
+        if not hasattr(mod, name):
+            raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
+        param = getattr(mod, name)
+        if not isinstance(param, Parameter):
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return param
+
+    def get_buffer(self, target):
+        """The buffer named by the dotted path ``target`` (``'bn.running_mean'``)."""
+        path, _, name = target.rpartition(".")
+        mod = self.get_submodule(path)
+        if not hasattr(mod, name):
+            raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
+        if name not in mod._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return getattr(mod, name)
 
     def _named_members(self, registry, prefix, recurse, remove_duplicate):
         seen = set()
@@ -443,13 +542,16 @@ class Module:
         return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse=True):
+        """The parameters (of this module only if ``recurse`` is False), each once."""
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
     def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        """(dotted name, buffer) pairs, persistent or not, in registration order."""
         return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse=True):
+        """The buffers (of this module only if ``recurse`` is False), each once."""
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
@@ -461,32 +563,30 @@ class Module:
     # ---------------------------------------------------------- modes and grads
 
     def train(self, mode=True):
-        """Set training mode (``mode=True``) or evaluation mode on this module
-        and all descendants; returns self."""
+        """Set training mode (``mode=True``) or evaluation mode on this module and,
+        through their own ``train``, on its children; returns self."""
         if not isinstance(mode, bool):
             raise ValueError(f"train: training mode is expected to be boolean, got {mode!r}")
-        for m in self.modules():
-            m.__dict__["training"] = mode
+        self.training = mode
+        for m in self.children():
+            m.train(mode)
         return self
 
     def eval(self):
         """``train(False)``: Dropout becomes the identity, BatchNorm uses its running statistics."""
         return self.train(False)
 
+    @host_call
     def zero_grad(self, set_to_none=True):
-        """Reset the gradients of all parameters.
+        """Reset the gradients of all parameters (``nn.utils.zero_grad_``).
 
         As in PyTorch ≥ 2.0 the default sets ``.grad`` to None (saves memory, and
         an optimiser then skips parameters that received no gradient);
-        ``set_to_none=False`` fills existing gradients with zeros in place.
+        ``set_to_none=False`` fills existing gradients with zeros in place. In a
+        compiled step it is one host call, repeated by every replay (as
+        ``Optimizer.zero_grad``).
         """
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                p.grad.data[...] = 0
+        zero_grad_(self.parameters(), set_to_none)
 
     def requires_grad_(self, requires_grad=True):
         """Switch gradient recording of every parameter (freeze with False); returns self."""
@@ -502,40 +602,127 @@ class Module:
         fn(self)
         return self
 
-    def to(self, dtype):
-        """Convert floating-point parameters and buffers to ``dtype`` in place
-        (``model.to(np.float64)`` for gradient checks); returns self."""
-        dt = np.dtype(dtype)
-        if dt.kind != "f":
-            raise TypeError(f"to: dtype must be a floating-point type, got {dt}")
-        for p in self.parameters():
-            p.data = p.data.astype(dt)
-            if p.grad is not None:
-                p.grad = p.grad.data.astype(dt)
-        for b in self.buffers():
-            if b.data.dtype.kind == "f":
-                b.data = b.data.astype(dt)
+    # ---------------------------------------------------------- dtypes and devices
+
+    def _apply(self, fn, recurse=True):
+        """Give every parameter, its gradient and every buffer ``t`` the value
+        ``fn(t)`` (computed under no_grad), children first, as PyTorch's
+        ``Module._apply``.
+
+        Each tensor keeps its object and takes the new values (``t.data = fn(t)``,
+        PyTorch's way for parameters), so optimisers, compiled steps and any other
+        holder of a parameter or buffer keep seeing the module's. Returns self."""
+        if recurse:
+            for m in self.children():
+                m._apply(fn)
+        d = self.__dict__
+        with _no_grad():
+            for p in d["_parameters"].values():
+                if p is not None:
+                    _assign(p, fn)
+                    if p.grad is not None:
+                        _assign(p.grad, fn)
+            for b in d["_buffers"].values():
+                if b is not None:
+                    _assign(b, fn)
         return self
 
-    def double(self):
-        return self.to(np.float64)
+    def to(self, *args, **kwargs):
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)`` (its dtype
+        and device), keyword ``dtype=``/``device=``/``non_blocking=``/``memory_format=``,
+        as ``torch.nn.Module.to``: converts the floating-point parameters and buffers
+        in place (``_apply``: the Parameter and buffer objects stay, so an optimiser
+        built before keeps working); integer buffers keep their dtype. The only
+        device is the CPU (``'cuda'`` raises ``ag.DeviceError``). Returns self.
+
+            >>> model = nn.Linear(2, 1)
+            >>> model.to(ag.float64).weight.dtype          # for gradient checks
+            dtype('float64')
+            >>> model.to("cpu") is model
+            True
+        """
+        dtype, device = kwargs.pop("dtype", None), kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        memory_format = kwargs.pop("memory_format", None)
+        if kwargs:
+            raise TypeError(f"Module.to: unexpected keyword argument(s) {sorted(kwargs)}")
+        dtype, device, _ = _to_args(args, dtype, device, False)
+        check_device(device, "Module.to")
+        if dtype is not None:
+            dtype = as_dtype(dtype, "Module.to")
+            if dtype.kind not in "fc":
+                raise TypeError(f"Module.to only accepts floating point or complex dtypes, but "
+                                f"got desired dtype={dtype}")
+
+        def convert(t):
+            if memory_format is not None and t.ndim in (4, 5):
+                t = t.to(memory_format=memory_format)
+            return t.to(dtype) if dtype is not None and t.dtype.kind in "fc" else t
+        return self._apply(convert)
+
+    def _cast_floats(self, dtype):
+        return self._apply(lambda t: t.to(dtype) if t.dtype.kind == "f" else t)
 
     def float(self):
-        return self.to(np.float32)
+        """Floating-point parameters and buffers to float32, in place; returns self."""
+        return self._cast_floats(np.float32)
+
+    def double(self):
+        """Floating-point parameters and buffers to float64, in place; returns self."""
+        return self._cast_floats(np.float64)
+
+    def half(self):
+        """Floating-point parameters and buffers to float16, in place; returns self."""
+        return self._cast_floats(np.float16)
+
+    def type(self, dst_type):
+        """Every parameter and buffer to ``dst_type`` (a dtype or a name such as
+        ``'torch.DoubleTensor'``), in place; returns self."""
+        return self._apply(lambda t: t.type(dst_type))
+
+    def cpu(self):
+        """Self: parameters and buffers are on the CPU already."""
+        return self
+
+    def cuda(self, device=None):
+        """Raises ``ag.DeviceError``: autograd_core computes with NumPy on the CPU only."""
+        return self._elsewhere("cuda", device)
+
+    def xpu(self, device=None):
+        """Raises ``ag.DeviceError`` (there is only the CPU)."""
+        return self._elsewhere("xpu", device)
+
+    def ipu(self, device=None):
+        """Raises ``ag.DeviceError`` (there is only the CPU)."""
+        return self._elsewhere("ipu", device)
+
+    def mtia(self, device=None):
+        """Raises ``ag.DeviceError`` (there is only the CPU)."""
+        return self._elsewhere("mtia", device)
+
+    def _elsewhere(self, kind, device):
+        """The one error of ``cuda()`` and its kin (``ag.DeviceError``, as ``Tensor.cuda``)."""
+        if device is None:
+            device = kind
+        elif isinstance(device, numbers.Integral) and not isinstance(device, bool):
+            device = f"{kind}:{device}"
+        check_device(device, f"Module.{kind}")       # raises for every device but the CPU
+        raise DeviceError(f"Module.{kind}: device must be a {kind} device, got {device!r}")
 
     # ---------------------------------------------------------- state
 
     def _state_items(self, prefix=""):
-        """(key, Tensor) for every parameter and persistent buffer, per module:
-        its parameters, then its buffers, then its children (PyTorch's order).
-        Shared tensors appear under every name, as in PyTorch."""
+        """(key, Tensor, owning module, attribute name) for every parameter and
+        persistent buffer, per module: its parameters, then its buffers, then its
+        children (PyTorch's order). Shared tensors appear under every name, as in
+        PyTorch."""
         d = self.__dict__
         for name, p in d["_parameters"].items():
             if p is not None:
-                yield prefix + name, p
+                yield prefix + name, p, self, name
         for name, b in d["_buffers"].items():
             if b is not None and name not in d["_non_persistent_buffers"]:
-                yield prefix + name, b
+                yield prefix + name, b, self, name
         for name, m in d["_modules"].items():
             if m is not None:
                 yield from m._state_items(prefix + name + ".")
@@ -548,23 +735,29 @@ class Module:
         ``autograd_core.serialization.save`` or ``np.savez``.
         """
         out = OrderedDict() if destination is None else destination
-        for key, t in self._state_items(prefix):
+        for key, t, _, _ in self._state_items(prefix):
             out[key] = t if keep_vars else t.data.copy()
         return out
 
-    def load_state_dict(self, state_dict, strict=True):
+    def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy values from ``state_dict`` into the existing parameters and buffers, in place.
 
         Every entry is checked before anything is copied: with ``strict=True``
         (default) missing and unexpected keys are errors; shape mismatches and
         values that are not numeric arrays always are. One ``StateDictError``
-        lists them all. Values are cast to the parameter's dtype. Returns
-        ``IncompatibleKeys(missing_keys, unexpected_keys)``.
+        lists them all. Values are cast to the parameter's dtype. With
+        ``assign=True`` (PyTorch's) the loaded values become the parameters and
+        buffers instead, keeping their dtype: a Parameter in the state_dict is
+        used as it is, other values become new Parameters (with the old one's
+        ``requires_grad``); optimisers built before then hold the old objects.
+        Returns ``IncompatibleKeys(missing_keys, unexpected_keys)``.
         """
         if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
             raise TypeError(f"load_state_dict: expected a dict-like state_dict, got "
                             f"{type(state_dict).__name__}")
-        own = OrderedDict(self._state_items())
+        items = list(self._state_items())
+        own = OrderedDict((key, t) for key, t, _, _ in items)
+        slots = {key: (module, name) for key, _, module, name in items}
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict.keys() if k not in own]
         mismatched, invalid, values = [], [], {}
@@ -602,7 +795,18 @@ class Module:
                 + "\n\t".join(problems),
                 missing if strict else (), unexpected if strict else (), mismatched, invalid)
         for key, arr in values.items():
-            own[key].data[...] = arr
+            if not assign:
+                own[key].data[...] = arr
+                continue
+            module, name = slots[key]
+            old, value = own[key], state_dict[key]
+            if isinstance(old, Parameter):
+                if isinstance(value, Parameter):
+                    value.requires_grad_(old.requires_grad)
+                else:
+                    value = Parameter(arr, requires_grad=old.requires_grad,
+                                      dtype=arr.dtype if arr.dtype.kind == "f" else None)
+            setattr(module, name, value if isinstance(value, Tensor) else arr)
         return IncompatibleKeys(missing, unexpected)
 
     # ---------------------------------------------------------- printing
@@ -628,14 +832,130 @@ class Module:
                 body = "\n  " + "\n  ".join(lines) + "\n"
         return f"{self._get_name()}({body})"
 
+    def __dir__(self):
+        """The class's attributes, the instance's and every registered name, without
+        the names that are not identifiers (a Sequential's ``'0'``), as PyTorch."""
+        d = self.__dict__
+        keys = set(dir(type(self))) | set(d) | set(d["_parameters"]) | set(d["_buffers"]) \
+            | set(d["_modules"])
+        return sorted(k for k in keys if not k[0].isdigit())
+
 
 # -------------------------------------------------------------- containers
 
-class Sequential(Module):
+def _position(container, idx, extend=False):
+    """``idx`` (an int, negative from the end) as a position in ``container``; with
+    ``extend`` also len(container) (insertion at the end). IndexError otherwise."""
+    n = len(container)
+    if isinstance(idx, bool) or not isinstance(idx, (numbers.Integral, np.integer)):
+        raise TypeError(f"{type(container).__name__} indices must be integers or slices, "
+                        f"not {type(idx).__name__}")
+    idx = int(idx)
+    if not -n <= idx < n + extend:
+        raise IndexError(f"index {idx} is out of range for a {type(container).__name__} "
+                         f"of length {n}")
+    return idx % n if idx < 0 else idx
+
+
+def _renumber(container, modules):
+    """Make ``modules`` the container's children, named '0', '1', ... (PyTorch
+    renumbers a Sequential or ModuleList after a deletion or an insertion)."""
+    d = container.__dict__
+    for name in d["_modules"]:
+        d.pop(name, None)
+    d["_modules"] = OrderedDict()
+    for i, m in enumerate(modules):
+        d["_modules"][str(i)] = m
+        d[str(i)] = m
+
+
+def _compact_repr(container):
+    """PyTorch's repr of a ModuleList: runs of children with the same repr in one
+    line, ``(0-3): 4 x Linear(...)``."""
+    reprs = [repr(m) for m in container]
+    if not reprs:
+        return container._get_name() + "()"
+    lines, start = [], 0
+    for i in range(1, len(reprs) + 1):
+        if i == len(reprs) or reprs[i] != reprs[start]:
+            label = f"({start})" if i - 1 == start else f"({start}-{i - 1}): {i - start} x"
+            sep = ": " if i - 1 == start else " "
+            lines.append(_addindent(f"{label}{sep}{reprs[start]}", 2))
+            start = i
+    return container._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
+
+
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: children named '0', '1', ... that are
+    a list (deleting or inserting renumbers them, as PyTorch)."""
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __setitem__(self, idx, module):
+        setattr(self, list(self._modules)[_position(self, idx)], module)
+
+    def __delitem__(self, idx):
+        mods = list(self._modules.values())
+        if isinstance(idx, slice):
+            del mods[idx]
+        else:
+            del mods[_position(self, idx)]
+        _renumber(self, mods)
+
+    def pop(self, idx):
+        """Remove and return the module at ``idx`` (a slice: a container of them)."""
+        out = self[idx]
+        del self[idx]
+        return out
+
+    def append(self, module):
+        """Add ``module`` at the end (named ``str(len(self))``); returns self."""
+        self.add_module(str(len(self)), module)
+        return self
+
+    def insert(self, index, module):
+        """Put ``module`` before position ``index`` (as ``list.insert``: negative counts
+        from the end, len(self) appends); the children are renumbered. Returns self."""
+        if not isinstance(module, Module):
+            raise TypeError(f"{type(self).__name__}.insert: module must be a Module, got "
+                            f"{type(module).__name__}")
+        mods = list(self._modules.values())
+        mods.insert(_position(self, index, extend=True), module)
+        _renumber(self, mods)
+        return self
+
+    def extend(self, modules):
+        """Append every module of the iterable ``modules``; returns self."""
+        if not hasattr(modules, "__iter__"):
+            raise TypeError(f"{type(self).__name__}.extend should be called with an iterable, "
+                            f"but got {type(modules).__name__}")
+        for m in list(modules):
+            self.append(m)
+        return self
+
+
+class Sequential(_ModuleSequence):
     """``Sequential(*modules)`` or ``Sequential(OrderedDict(name=module, ...))``:
-    calls the modules in order. Children are named ``'0'``, ``'1'``, ... (so
-    parameters are ``0.weight``, ``0.bias``, ...); supports ``len``, iteration,
-    indexing (a slice gives a Sequential keeping the names) and ``append``."""
+    calls the modules in order, as ``torch.nn.Sequential``. Children are named
+    ``'0'``, ``'1'``, ... (so parameters are ``0.weight``, ``0.bias``, ...).
+
+    A list of modules too: ``len``, iteration, ``seq[i]`` (a slice gives a
+    Sequential keeping the names), ``seq[i] = m``, ``del seq[i]``, ``append``,
+    ``insert``, ``extend``, ``pop``, ``seq + other`` and ``seq * n`` (the same
+    modules, repeated). Deleting or inserting renumbers the children '0', '1', ...,
+    as PyTorch.
+
+        >>> net = nn.Sequential(nn.Linear(4, 8), nn.ReLU())
+        >>> net.append(nn.Linear(8, 2))[1:]
+        Sequential(
+          (1): ReLU()
+          (2): Linear(in_features=8, out_features=2, bias=True)
+        )
+    """
 
     def __init__(self, *args):
         super().__init__()
@@ -649,67 +969,374 @@ class Sequential(Module):
                                     f"not a Module")
                 self.add_module(str(i), module)
 
-    def forward(self, x):
+    def forward(self, input):  # noqa: A002 - PyTorch's argument name
+        """Each module applied to the output of the one before, in order."""
         for module in self._modules.values():
-            x = module(x)
-        return x
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def _index(self, idx):
-        n = len(self._modules)
-        if not isinstance(idx, (numbers.Integral, np.integer)) or isinstance(idx, bool):
-            raise TypeError(f"{type(self).__name__} indices must be integers or slices, "
-                            f"not {type(idx).__name__}")
-        if not -n <= idx < n:
-            raise IndexError(f"index {idx} is out of range for a {type(self).__name__} "
-                             f"of length {n}")
-        return int(idx) % n
+            input = module(input)
+        return input
 
     def __getitem__(self, idx):
         items = list(self._modules.items())
         if isinstance(idx, slice):
             return type(self)(OrderedDict(items[idx]))
-        return items[self._index(idx)][1]
+        return items[_position(self, idx)][1]
 
-    def __setitem__(self, idx, module):
-        name = list(self._modules)[self._index(idx)]
-        setattr(self, name, module)
+    def _other(self, other):
+        if not isinstance(other, Sequential):
+            raise ValueError(f"add operator supports only objects of Sequential class, but "
+                             f"{type(other).__name__} is given.")
+        return list(other)
 
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
+    def __add__(self, other):
+        return Sequential(*self, *self._other(other))
+
+    def __iadd__(self, other):
+        return self.extend(self._other(other))
+
+    def _repeats(self, times):
+        if isinstance(times, bool) or not isinstance(times, numbers.Integral):
+            raise TypeError(f"unsupported operand type(s) for *: 'Sequential' and "
+                            f"'{type(times).__name__}'")
+        if times <= 0:
+            raise ValueError(f"Non-positive multiplication factor {times} for Sequential")
+        return list(self) * int(times)
+
+    def __mul__(self, times):
+        return Sequential(*self._repeats(times))
+
+    __rmul__ = __mul__
+
+    def __imul__(self, times):
+        return self.extend(self._repeats(times)[len(self):])
 
 
-class ModuleList(Module):
-    """A list of Modules whose parameters are registered (names ``'0'``, ``'1'``, ...)."""
+class ModuleList(_ModuleSequence):
+    """``ModuleList(modules=None)``: a list of Modules whose parameters are registered
+    (names ``'0'``, ``'1'``, ...), as ``torch.nn.ModuleList``: indexing (a slice
+    gives a ModuleList), ``ml[i] = m``, ``del ml[i]`` (renumbers), ``append``,
+    ``extend``, ``insert``, ``pop``, ``+``, ``+=``; no ``forward`` of its own.
+
+        >>> blocks, x = nn.ModuleList(nn.Linear(8, 8) for _ in range(3)), ag.ones(2, 8)
+        >>> for block in blocks:
+        ...     x = block(x)
+        >>> x.shape
+        (2, 8)
+    """
 
     def __init__(self, modules=None):
         super().__init__()
-        for m in modules or ():
-            self.append(m)
-
-    def append(self, module):
-        self.add_module(str(len(self._modules)), module)
-        return self
-
-    def extend(self, modules):
-        for m in modules:
-            self.append(m)
-        return self
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
+        if modules is not None:
+            self.extend(modules)
 
     def __getitem__(self, idx):
         mods = list(self._modules.values())
         if isinstance(idx, slice):
             return type(self)(mods[idx])
-        return mods[idx]
+        return mods[_position(self, idx)]
+
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
+    def __add__(self, other):
+        return ModuleList([*self, *other])
+
+    def __repr__(self):
+        return _compact_repr(self)
+
+
+class ModuleDict(Module):
+    """``ModuleDict(modules=None)``: a dict of Modules by name, registered as children
+    in insertion order, as ``torch.nn.ModuleDict``: ``md[key]``, ``md[key] = m``,
+    ``del md[key]``, ``in``, ``len``, iteration over the keys, ``keys``,
+    ``values``, ``items``, ``update`` (a mapping or (key, module) pairs), ``pop``
+    and ``clear``. Keys are strs that are not attributes of a Module (such as
+    ``'training'`` or ``'keys'``): KeyError, as PyTorch.
+
+        >>> heads = nn.ModuleDict({"cls": nn.Linear(8, 3), "box": nn.Linear(8, 4)})
+        >>> {name: head(ag.ones(1, 8)).shape for name, head in heads.items()}
+        {'cls': (1, 3), 'box': (1, 4)}
+    """
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key):
+        return self._modules[key]
+
+    def __setitem__(self, key, module):
+        self.add_module(key, module)
+
+    def __delitem__(self, key):
+        if key not in self._modules:
+            raise KeyError(key)
+        delattr(self, key)
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def clear(self):
+        """Remove every module."""
+        for key in list(self._modules):
+            del self[key]
+
+    def pop(self, key):
+        """Remove and return the module under ``key``."""
+        module = self[key]
+        del self[key]
+        return module
+
+    def keys(self):
+        """The names, in insertion order."""
+        return self._modules.keys()
+
+    def items(self):
+        """(name, module) pairs, in insertion order."""
+        return self._modules.items()
+
+    def values(self):
+        """The modules, in insertion order."""
+        return self._modules.values()
+
+    def update(self, modules):
+        """Add or replace modules from a mapping (in its order) or an iterable of
+        (key, module) pairs."""
+        _update(self, modules, "ModuleDict", sort_plain_dicts=False)
+
+
+def _update(container, items, who, sort_plain_dicts):
+    """``container[key] = value`` for a mapping's items (a plain mapping sorted by key
+    where PyTorch sorts: ParameterDict) or for (key, value) pairs, with PyTorch's
+    errors."""
+    if not hasattr(items, "__iter__") or isinstance(items, (str, bytes)):
+        raise TypeError(f"{who}.update should be called with an iterable of key/value pairs, "
+                        f"but got {type(items).__name__}")
+    if hasattr(items, "keys") and hasattr(items, "__getitem__"):
+        pairs = list(items.items())
+        if sort_plain_dicts and not isinstance(items, (OrderedDict, ParameterDict)):
+            pairs.sort(key=lambda kv: kv[0])
+    else:
+        pairs = []
+        for j, pair in enumerate(items):
+            if not hasattr(pair, "__iter__") or isinstance(pair, (str, bytes)):
+                raise TypeError(f"{who} update sequence element #{j} should be Iterable; is "
+                                f"{type(pair).__name__}")
+            pair = tuple(pair)
+            if len(pair) != 2:
+                raise ValueError(f"{who} update sequence element #{j} has length {len(pair)}; "
+                                 f"2 is required")
+            pairs.append(pair)
+    for key, value in pairs:
+        container[key] = value
+
+
+def _entry_repr(key, value):
+    """One line of a ParameterList's or ParameterDict's repr, PyTorch's layout."""
+    if isinstance(value, Tensor):
+        kind = "Parameter" if isinstance(value, Parameter) else "Tensor"
+        size = "x".join(str(n) for n in value.shape)
+        return f"  ({key}): {kind} containing: [{value.type()} of size {size}]"
+    return f"  ({key}): Object of type: {type(value).__name__}"
+
+
+def _as_entry(value):
+    """A Tensor that is not a Parameter becomes one (a copy), as PyTorch's containers."""
+    return Parameter(value) if isinstance(value, Tensor) and not isinstance(value, Parameter) \
+        else value
+
+
+class ParameterList(Module):
+    """``ParameterList(values=None)``: a list of Parameters, registered (names
+    ``'0'``, ``'1'``, ...), as ``torch.nn.ParameterList``: ``pl[i]`` (a slice gives a
+    ParameterList), ``pl[i] = p``, ``append``, ``extend``, ``+=``, ``len``,
+    iteration. A Tensor that is not a Parameter is made one (a copy); other
+    objects are kept as they are. Calling a ParameterList is an error.
+
+        >>> scales = nn.ParameterList(nn.Parameter(ag.ones(n)) for n in (3, 4))
+        >>> [name for name, _ in scales.named_parameters()], scales[1].shape
+        (['0', '1'], (4,))
+    """
+
+    def __init__(self, values=None):
+        super().__init__()
+        self._size = 0
+        if values is not None:
+            self.extend(values)
+
+    def __len__(self):
+        return self._size
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return type(self)([self[i] for i in range(*idx.indices(len(self)))])
+        return getattr(self, str(_position(self, idx)))
+
+    def __setitem__(self, idx, value):
+        setattr(self, str(_position(self, idx)), _as_entry(value))
+
+    def append(self, value):
+        """Add ``value`` at the end; returns self."""
+        setattr(self, str(self._size), _as_entry(value))
+        self._size += 1
+        return self
+
+    def extend(self, values):
+        """Append every element of the iterable ``values``; returns self."""
+        if isinstance(values, Tensor) or not hasattr(values, "__iter__"):
+            raise TypeError(f"ParameterList.extend should be called with an iterable, but got "
+                            f"{type(values).__name__}")
+        for value in list(values):
+            self.append(value)
+        return self
+
+    def __iadd__(self, values):
+        return self.extend(values)
+
+    def extra_repr(self):
+        """One line per entry: its kind, type and size (PyTorch's layout)."""
+        return "\n".join(_entry_repr(i, v) for i, v in enumerate(self))
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("ParameterList should not be called.")
+
+
+class ParameterDict(Module):
+    """``ParameterDict(parameters=None)``: a dict of Parameters by name (str keys),
+    registered in insertion order, as ``torch.nn.ParameterDict``: ``pd[key]``,
+    ``pd[key] = p``, ``del pd[key]``, ``in``, ``len``, iteration over the keys,
+    ``keys``, ``values``, ``items``, ``get``, ``setdefault``, ``pop``,
+    ``popitem``, ``clear``, ``copy``, ``fromkeys``, ``update`` and ``|``. A Tensor
+    that is not a Parameter is made one (a copy). As PyTorch, ``update`` with a
+    plain dict adds its entries sorted by key (an OrderedDict keeps its order).
+
+        >>> biases = nn.ParameterDict({"a": nn.Parameter(ag.zeros(3))})
+        >>> biases["b"] = ag.ones(2)                 # a Tensor becomes a Parameter
+        >>> list(biases.state_dict()), type(biases["b"]).__name__
+        (['a', 'b'], 'Parameter')
+    """
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        self._keys = {}
+        if parameters is not None:
+            self.update(parameters)
+
+    @staticmethod
+    def _key(key):
+        if not isinstance(key, str):
+            raise TypeError(f"Index given to ParameterDict cannot be used as a key as it is not "
+                            f"a string (type is '{type(key).__name__}')")
+        return key
+
+    def __getitem__(self, key):
+        if self._key(key) not in self._keys:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __setitem__(self, key, value):
+        key = self._key(key)
+        if key not in self._keys:   # a new key must not hide an attribute ('keys', 'training')
+            _check_name(key, "parameter", self, "_parameters")
+        setattr(self, key, _as_entry(value))
+        self._keys[key] = None
+
+    def __delitem__(self, key):
+        if self._key(key) not in self._keys:
+            raise KeyError(key)
+        del self._keys[key]
+        delattr(self, key)
+
+    def __len__(self):
+        return len(self._keys)
+
+    def __iter__(self):
+        return iter(self._keys)
+
+    def __reversed__(self):
+        return reversed(list(self._keys))
+
+    def __contains__(self, key):
+        return key in self._keys
+
+    def keys(self):
+        """The keys, in insertion order."""
+        return self._keys.keys()
+
+    def values(self):
+        """The entries (a list), in insertion order."""
+        return [self[k] for k in self._keys]
+
+    def items(self):
+        """(key, entry) pairs (a list), in insertion order."""
+        return [(k, self[k]) for k in self._keys]
+
+    def get(self, key, default=None):
+        """``self[key]``, or ``default`` if ``key`` is absent."""
+        return self[key] if key in self else default
+
+    def setdefault(self, key, default=None):
+        """``self[key]``, after setting it to ``default`` if absent."""
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def pop(self, key):
+        """Remove and return the entry under ``key``."""
+        value = self[key]
+        del self[key]
+        return value
+
+    def popitem(self):
+        """Remove and return the last (key, value) added."""
+        if not self._keys:
+            raise KeyError("popitem(): ParameterDict is empty")
+        key = next(reversed(self._keys))
+        return key, self.pop(key)
+
+    def clear(self):
+        """Remove every entry."""
+        for key in list(self._keys):
+            del self[key]
+
+    def copy(self):
+        """A new ParameterDict holding the same Parameter objects."""
+        return ParameterDict(OrderedDict(self.items()))
+
+    def fromkeys(self, keys, default=None):
+        """A new ParameterDict with every key of ``keys`` set to ``default``."""
+        return ParameterDict((k, default) for k in keys)
+
+    def update(self, parameters):
+        """Add or replace entries from a mapping or an iterable of (key, value) pairs."""
+        _update(self, parameters, "ParameterDict", sort_plain_dicts=True)
+
+    def __or__(self, other):
+        out = self.copy()
+        out.update(other)
+        return out
+
+    def __ror__(self, other):
+        out = ParameterDict(other)
+        out.update(self)
+        return out
+
+    def __ior__(self, other):
+        self.update(other)
+        return self
+
+    def extra_repr(self):
+        """One line per entry: its kind, type and size (PyTorch's layout)."""
+        return "\n".join(_entry_repr(k, v) for k, v in self.items())
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("ParameterDict should not be called.")

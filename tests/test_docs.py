@@ -11,11 +11,12 @@ docstrings' examples run.
   entry in the API reference (the site's ``objects.inv``).
 * The examples (``>>>``) in the docstrings of every module that has a reference
   page run as doctests, one test per module. They may assume
-  ``import numpy as np, autograd_core as ag, nn, optim``; they run in a
-  scratch directory with ``ag.manual_seed(0)``, and every global setting they
-  touch is put back. Modules whose examples do not run yet, or that have none,
-  are listed in ``EXAMPLES_NOT_YET_RUNNABLE`` (strict xfail: fixing one fails
-  the test until it leaves the list).
+  ``import numpy as np, autograd_core as ag, nn, optim`` and
+  ``import nn.functional as F``; they run in a scratch directory with
+  ``ag.manual_seed(0)``, and every global setting they touch is put back.
+  Modules whose examples do not run yet, or that have none, are listed in
+  ``EXAMPLES_NOT_YET_RUNNABLE`` (strict xfail: fixing one fails the test until
+  it leaves the list).
 """
 from __future__ import annotations
 
@@ -103,14 +104,9 @@ EXAMPLES_NOT_YET_RUNNABLE = {
     "autograd_core.utils.data": undefined("loader, x"),
     "autograd_core.viz": NO_EXAMPLES,
     "nn": undefined("x, y, loss"),
-    "nn.conv": NO_EXAMPLES,
     "nn.data": NO_EXAMPLES,
     "nn.datasets": NO_EXAMPLES,
-    "nn.functional": NO_EXAMPLES,
     "nn.init": NO_EXAMPLES,
-    "nn.layers": NO_EXAMPLES,
-    "nn.losses": NO_EXAMPLES,
-    "nn.module": NO_EXAMPLES,
     "nn.utils": undefined("model, loss, opt"),
     "optim": NO_EXAMPLES,
     "optim.adaptive": NO_EXAMPLES,
@@ -306,8 +302,8 @@ def isolated_globals(tmp_path, monkeypatch):
 def test_docstring_examples_run(module_name, isolated_globals):
     module = importlib.import_module(module_name)
     finder = doctest.DocTestFinder(exclude_empty=True)
-    tests = [t for t in finder.find(module, extraglobs={"np": np, "ag": ag, "nn": nn, "optim": optim})
-             if t.examples]
+    names = {"np": np, "ag": ag, "nn": nn, "optim": optim, "F": nn.functional}
+    tests = [t for t in finder.find(module, extraglobs=names) if t.examples]
     assert tests, f"{module_name}: no docstring examples (>>>)"
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     report = io.StringIO()

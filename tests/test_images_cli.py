@@ -583,3 +583,18 @@ def test_textbook_on_mnist(tmp_path, mnist_dir, capsys):
     assert "Textbook comparison on MNIST" in stdout and "published" not in stdout.split(
         "Textbook comparison")[1].splitlines()[1]
     assert "the same recipe and data" in stdout
+
+
+def test_compiled_steps_give_the_eager_run(tmp_path, mnist_dir, capsys):
+    """--compile replays one traced program per step (loss, backward, Adam with a
+    cosine schedule, dropout drawing fresh masks): the run, interrupted and
+    resumed with --compile, is the eager run bit for bit."""
+    args = ["--dataset", "mnist", "--data", mnist_dir, "--model", "mlp-deep",
+            "--hidden", "64,32", "--epochs", "2", "--eval-every", "4", "--seed", "3",
+            "--val-size", "100", "--batch-size", "50", "--no-progress", "--no-graph"]
+    assert run_main(args + ["--out", tmp_path / "eager"]) == 0
+    assert run_main(args + ["--out", tmp_path / "compiled", "--compile"],
+                    interrupt_after=7) == EXIT_INTERRUPTED
+    assert run_main(["--resume", tmp_path / "compiled", "--compile", "--no-progress"]) == 0
+    capsys.readouterr()
+    assert_same_run(tmp_path / "eager", tmp_path / "compiled")

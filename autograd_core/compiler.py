@@ -444,7 +444,9 @@ def plan(instrs, values, outputs):
     of the value they view); an elementwise op writes into the buffer of an
     argument that dies at it, when shapes and dtypes match. Returned values
     are new arrays on every call (the caller keeps them); gradients get
-    buffers of their own. Returns the list of buffer (shape, dtype) specs.
+    buffers of their own. Returns the buffer (shape, dtype) specs, and their
+    byte offsets in one arena with its size (``_place``): buffers never
+    occupied at the same instruction share memory whatever their shapes.
     """
     for v in outputs:
         _root(v).fresh = True
@@ -459,8 +461,10 @@ def plan(instrs, values, outputs):
             r = _root(a)
             r.last_use = max(r.last_use, i)
     buffers = []
+    spans = []                    # per buffer: the instruction intervals it is occupied
     pool = collections.defaultdict(list)
     holding = {}                  # Value -> the buffer it holds now
+    end = len(instrs)
     for i, ins in enumerate(instrs):
         if ins.kind == "op":
             o = ins.out
@@ -478,9 +482,13 @@ def plan(instrs, values, outputs):
                     free = pool[(o.shape, o.dtype.str)]
                     if free:
                         choice = free.pop()
+                        spans[choice].append([i, end])
                 if choice is None:
                     choice = len(buffers)
                     buffers.append((o.shape, o.dtype))
+                    # a gradient outlives the call (the caller reads it, the
+                    # next call may accumulate into it): occupied throughout
+                    spans.append([[0 if o.pinned else i, end]])
                 o.buffer = choice
                 if not o.pinned:
                     holding[o] = choice
@@ -489,9 +497,40 @@ def plan(instrs, values, outputs):
             r = _root(a)
             if r.last_use == i and r in holding:
                 b = holding.pop(r)
+                spans[b][-1][1] = i
                 spec = buffers[b]
                 pool[(spec[0], np.dtype(spec[1]).str)].append(b)
-    return buffers
+    return buffers, _place(buffers, spans)
+
+
+_ALIGN = 64    # bytes: a cache line, and more than any dtype's alignment
+
+
+def _place(buffers, spans):
+    """Byte offsets of the buffers in one arena: two buffers may overlap in
+    memory only if they are never occupied at the same instruction (their
+    shapes and dtypes may differ). Greedy by size, largest first, each at the
+    lowest offset that clears every conflicting buffer already placed (the
+    "greedy by size" offset planner of TFLite's arena). Returns (offsets,
+    arena size in bytes)."""
+    nbytes = [max(int(np.prod(shape)) * np.dtype(dtype).itemsize, 1) for shape, dtype in buffers]
+
+    def meet(a, b):
+        return any(s1 <= e2 and s2 <= e1 for s1, e1 in spans[a] for s2, e2 in spans[b])
+
+    offsets = [None] * len(buffers)
+    placed = []
+    for b in sorted(range(len(buffers)), key=lambda k: (-nbytes[k], k)):
+        taken = sorted((offsets[c], offsets[c] + nbytes[c]) for c in placed if meet(b, c))
+        at = 0
+        for lo, hi in taken:
+            if at + nbytes[b] <= lo:
+                break
+            at = max(at, -(-hi // _ALIGN) * _ALIGN)
+        offsets[b] = at
+        placed.append(b)
+    size = max((o + n for o, n in zip(offsets, nbytes)), default=0)
+    return offsets, size
 
 
 def _writes_out(prim):
@@ -782,9 +821,11 @@ class Program:
         _dead_code(builder, outputs)
         _fuse(builder)
         self.instrs = builder.instrs
-        self.buffers = plan(self.instrs, self.values, outputs)
+        self.buffers, (self.offsets, self.arena_bytes) = plan(self.instrs, self.values, outputs)
         self.source, env = generate(self, threads)
-        self._buffers = [np.empty(shape, dtype) for shape, dtype in self.buffers]
+        arena = np.empty(self.arena_bytes, np.uint8)
+        self._buffers = [np.ndarray(shape, dtype, buffer=arena, offset=off)
+                         for (shape, dtype), off in zip(self.buffers, self.offsets)]
         env["_buffers"] = self._buffers
         code = builtins.compile(self.source, "<autograd_core compiled program>", "exec")
         exec(code, env)  # noqa: S102 - our own generated code
@@ -815,8 +856,7 @@ class Program:
 
     def __repr__(self):
         return (f"<compiled program: {len(self.instrs)} instructions, {len(self.buffers)} "
-                f"buffers, {sum(int(np.prod(s)) * np.dtype(d).itemsize for s, d in self.buffers):,} "
-                f"bytes planned>")
+                f"buffers in an arena of {self.arena_bytes:,} bytes>")
 
 
 # ---------------------------------------------------------------------------
@@ -1013,7 +1053,16 @@ def compile(model=None, *, fullgraph=True, dynamic=False, backend="numpy", mode=
 
 def check_plan(program):
     """Raise AssertionError if two values alive at the same instruction share a
-    buffer (views count as the value they view). For tests of the planner."""
+    buffer, or sit in buffers whose bytes overlap in the arena (views count as
+    the value they view). For tests of the planner."""
+    def extent(b):
+        shape, dtype = program.buffers[b]
+        return program.offsets[b], program.offsets[b] + max(int(np.prod(shape)) * np.dtype(dtype).itemsize, 1)
+
+    def clash(a, b):
+        (lo1, hi1), (lo2, hi2) = extent(a), extent(b)
+        return a == b or (lo1 < hi2 and lo2 < hi1)
+
     live = {}
     for i, ins in enumerate(program.instrs):
         o = ins.out
@@ -1022,9 +1071,10 @@ def check_plan(program):
                 if end < i or (end == i and ins.inplace_of is v):
                     del live[v]
             for v, (b, end) in live.items():
-                if b == o.buffer:
+                if clash(b, o.buffer):
                     raise AssertionError(f"buffer {b} holds {v.name} (alive until instruction "
-                                         f"{end}) and {o.name} (made at {i})")
+                                         f"{end}) and buffer {o.buffer}, overlapping it, "
+                                         f"{o.name} (made at {i})")
             live[o] = (o.buffer, max(o.last_use, i) if not o.pinned else len(program.instrs))
     return True
 

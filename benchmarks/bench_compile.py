@@ -179,8 +179,9 @@ def peak_memory():
         fn()
         out[name + "_peak_mb"] = tracemalloc.get_traced_memory()[1] / 1e6
         tracemalloc.stop()
-    out["planned_buffers_mb"] = sum(int(np.prod(s)) * np.dtype(d).itemsize
-                                    for s, d in comp.last_program.buffers) / 1e6
+    # the compiled step's buffers live between calls: they count against it
+    out["planned_buffers_mb"] = comp.last_program.arena_bytes / 1e6
+    out["compiled_total_mb"] = out["compiled_peak_mb"] + out["planned_buffers_mb"]
     return out
 
 
@@ -200,8 +201,12 @@ def run(quick=False):
             TARGETS["compiled_mlp_f32_over_numpy"]),
         "w6_eager_over_compiled": (results["w6"]["eager_over_compiled"],
                                    TARGETS["w6_eager_over_compiled"]),
-        "compiled_peak_over_eager_peak": (results["memory"]["compiled_peak_mb"]
-                                          / results["memory"]["eager_peak_mb"], 1.0),
+        "compiled_mlp_f64_over_numpy_threads2": (
+            results["mlp_f64"]["compiled_2threads_over_numpy"],
+            TARGETS["compiled_mlp_f64_over_numpy"]),
+        # the arena counts: it is the compiled step's memory, held between calls
+        "compiled_memory_over_eager_peak": (results["memory"]["compiled_total_mb"]
+                                            / results["memory"]["eager_peak_mb"], 1.0),
     }
     return results
 
@@ -227,9 +232,10 @@ def report(r):
                  f"{w['eager_over_compiled']:.1f} | |")
     mem = r["memory"]
     lines.append("")
-    lines.append(f"Peak traced memory of one MLP step: eager {mem['eager_peak_mb']:.2f} MB, "
-                 f"compiled {mem['compiled_peak_mb']:.2f} MB (buffers planned once: "
-                 f"{mem['planned_buffers_mb']:.2f} MB). nn + optim over raw tensors, eager: "
+    lines.append(f"Memory of one MLP step (float32): eager's traced peak {mem['eager_peak_mb']:.2f} MB; "
+                 f"compiled, {mem['compiled_total_mb']:.2f} MB = its arena of planned buffers "
+                 f"{mem['planned_buffers_mb']:.2f} MB (allocated once, held between calls) + "
+                 f"{mem['compiled_peak_mb']:.2f} MB traced during the call. nn + optim over raw tensors, eager: "
                  f"{r['mlp_f32']['nn_eager_over_raw_eager']:.3f} (float32).")
     return "\n".join(lines)
 

@@ -179,3 +179,29 @@ def test_random_graphs_compile_to_programs_that_equal_eager(seed, n_ops):
         np.testing.assert_allclose(last_c.data, last_e.data, rtol=1e-12)
         np.testing.assert_allclose(grad_c, w.grad.data, rtol=1e-12)
     check_plan(compiled.last_program)
+
+
+def test_buffers_of_other_shapes_share_the_arena_when_never_alive_together():
+    """The forward activations are dead by the time the update's temporaries
+    are made: the arena places them over each other although their shapes
+    differ, so it is smaller than the buffers laid side by side; gradients
+    (read by the caller between calls) overlap nothing."""
+    rng = np.random.default_rng(0)
+    params = mlp_params(rng)
+    compiled = ag.compile(make_step(params))
+    for x, y in batches(rng, 2, batch=32):
+        compiled(x, y)
+    program = compiled.last_program
+    check_plan(program)
+    sizes = [int(np.prod(s)) * np.dtype(d).itemsize for s, d in program.buffers]
+    assert program.arena_bytes < sum(sizes)
+    extents = [(o, o + n) for o, n in zip(program.offsets, sizes)]
+    grads = {id(p.grad.data.base if p.grad.data.base is not None else p.grad.data) for p in params}
+    assert len(grads) == 1          # every gradient is a view of the one arena
+    for p in params:
+        g = p.grad.data
+        start = g.__array_interface__["data"][0] - program._buffers[0].__array_interface__["data"][0] \
+            + program.offsets[0]
+        mine = [e for e in extents if e == (start, start + g.nbytes)]
+        assert mine, "a gradient is not one of the planned buffers"
+        assert sum(lo < start + g.nbytes and start < hi for lo, hi in extents) == 1

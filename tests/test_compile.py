@@ -205,3 +205,51 @@ def test_buffers_of_other_shapes_share_the_arena_when_never_alive_together():
         mine = [e for e in extents if e == (start, start + g.nbytes)]
         assert mine, "a gradient is not one of the planned buffers"
         assert sum(lo < start + g.nbytes and start < hi for lo, hi in extents) == 1
+
+
+@pytest.mark.parametrize("update", ["sub", "add", "mul"])
+def test_scalar_network_runs_as_python_floats_and_equals_eager_bitwise(update):
+    """micrograd's style: every weight a 0-d tensor. The program computes in
+    Python floats and stores the updated weights by item assignment; the
+    weights, gradients and losses are eager's, bit for bit, for many steps,
+    whichever in-place operator updates them."""
+    def make(seed):
+        rng = np.random.default_rng(seed)
+        return [[Tensor(rng.uniform(-1, 1), requires_grad=True) for _ in range(3)]
+                for _ in range(4)]
+
+    def step_for(neurons):
+        params = [w for n in neurons for w in n]
+
+        def step(xs, ys):
+            loss = 0.0
+            for x, y in zip(xs, ys):
+                hidden = [(n[0] * x + n[1]).tanh() for n in neurons[:3]]
+                out = neurons[3][2] * sum((h * n[2] for h, n in zip(hidden, neurons[:3])),
+                                          neurons[3][0])
+                loss = loss + (out - y) ** 2 + neurons[3][1] ** 2 * 1e-3
+            for p in params:
+                p.grad = None
+            loss.backward()
+            with ag.no_grad():
+                for p in params:
+                    if update == "sub":
+                        p -= 0.05 * p.grad
+                    elif update == "add":
+                        p += -0.05 * p.grad
+                    else:
+                        p *= 1.0 - 0.05 * p.grad.tanh()      # a bounded factor
+            return loss
+        return step, params
+
+    eager, p_e = step_for(make(0))
+    compiled, p_c = step_for(make(0))
+    compiled = ag.compile(compiled)
+    rng = np.random.default_rng(1)
+    for _ in range(12):
+        xs, ys = rng.standard_normal(3), rng.standard_normal(3)
+        assert compiled(xs, ys).item() == eager(Tensor(xs), Tensor(ys)).item()
+    for a, b in zip(p_e, p_c):
+        assert a.item() == b.item() and a.grad.item() == b.grad.item()
+        assert a.data.shape == () and b.data.dtype == np.float64
+    assert compiled.stats["traces"] == 1 and "copyto" not in compiled.last_program.source

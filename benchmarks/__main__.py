@@ -30,6 +30,24 @@ AT_LEAST = {"w6_eager_over_compiled"}
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# The workloads' short names, as the issues and the tables use them.
+WORKLOADS = """## Workloads
+
+| name | what | suite |
+|---|---|---|
+| W1 | MLP 784-200-10 (ReLU, softmax cross-entropy), one SGD step on a batch of 100, float32 (W1c: the same step written with raw tensors, eager and `ag.compile`d, also in float64) | `engine`, `compile`, `training` |
+| W2 | the per-op path: one elementwise op on 0-d tensors (and on 10 elements), forward and backward, in µs per op | `engine` |
+| W3 | a chain of 200,000 scalar ops, forward and backward: time and peak memory | `engine` |
+| W4 | a Hessian-vector product of W1's loss by the R-operator, against a gradient and a hand-written R-pass | `hvp` |
+| W5 | a CNN training step: conv 1→8 and 8→16 3×3, ReLU, max-pool 2, linear, batch 64, float32, eager and compiled, against hand-written NumPy (im2col) and PyTorch | `conv` |
+| W6 | a micrograd-style scalar MLP 2-8-8-1 (every weight a 0-d tensor, tanh, squared error over 4 samples, SGD), eager against compiled | `compile` |
+
+Each is timed against its baseline in the same run; "hand-written NumPy" is
+`benchmarks/numpy_baselines.py`, the same network written by hand.
+
+"""
+
+
 def _machine():
     info = {"python": platform.python_version(), "numpy": np.__version__,
             "cpus": os.cpu_count(), "platform": platform.platform(),
@@ -119,7 +137,7 @@ def main(argv=None):
             f"`{out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}`.\n\n"
             "Ratios compare against a baseline timed in the same run (interleaved, best of "
             "several repeats). The machines are shared: absolute times drift, ratios less so.\n\n")
-        doc.write_text(header + _targets_table(results["suites"]) + "\n".join(sections))
+        doc.write_text(header + WORKLOADS + _targets_table(results["suites"]) + "\n".join(sections))
         print(f"wrote {out} and {doc}", file=sys.stderr)
     return 0
 

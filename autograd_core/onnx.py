@@ -1135,14 +1135,42 @@ def _basic_slices(g, x, index, dims):
     return x, squeeze
 
 
-@_emits(P.getitem, operands=None)
+def _take_along_axis(index, shape):
+    """The axis d when ``index`` is take_along_dim's: on every other axis i the grid
+    arange(shape[i]) shaped along i (np.ogrid's), on d one integer array of full
+    rank. None otherwise."""
+    if len(index) != len(shape) or len(shape) < 2:
+        return None
+    along = None
+    for i, item in enumerate(index):
+        grid = (1,) * i + (shape[i],) + (1,) * (len(shape) - i - 1)
+        if isinstance(item, np.ndarray) and item.shape == grid and item.dtype.kind in "iu" \
+                and np.array_equal(item.reshape(-1), np.arange(shape[i])):
+            continue
+        value = item.value if isinstance(item, _Ref) else item
+        if along is not None or not isinstance(item, (np.ndarray, _Ref)) \
+                or len(value.shape) != len(shape):
+            return None
+        along = i
+    return along
+
+
+@_emits(P.getitem, dynamic=("index",), operands=None)
 def _getitem(g, ins, a):
     """Basic indexing (ints, slices, Ellipsis, None) by Slice/Squeeze/Unsqueeze;
     integer arrays (constant or traced, e.g. an Embedding's token ids) by Gather
-    on one axis, by GatherND on several, placed as NumPy places them."""
+    on one axis, by GatherND on several, placed as NumPy places them;
+    take_along_dim's index (grids on the other axes, which may follow the
+    dynamic axes) by GatherElements."""
     x_value = ins.args[0]
     dims = g.dims(x_value)
     index = _full_index(ins.settings["index"], len(dims))
+    along = _take_along_axis(index, x_value.shape)
+    # a constant index array of a size that follows the dynamic axes cannot be written
+    if along is not None and (isinstance(index[along], _Ref) or not g.shapes.varies(ins, "index")):
+        return g.node("GatherElements", [a[0], _index_tensor(g, index[along])], axis=along)
+    if g.shapes.varies(ins, "index"):
+        raise _fixed_setting(ins, "index")
     if not any(_is_array(i) for i in index):
         y, squeeze = _basic_slices(g, a[0], index, dims)
         if squeeze:
@@ -1360,6 +1388,12 @@ def _pool_positions(g, ins, a):
 # export
 # ---------------------------------------------------------------------------
 
+def _fixed_setting(ins, key):
+    return ExportError(f"onnx.export: the setting '{key}' of '{ins.prim.name}' (output shape "
+                       f"{ins.out.shape}) changes with the dynamic axes, which its ONNX form "
+                       f"cannot follow; export with fixed sizes")
+
+
 def _emit(g, ins):
     prim = ins.prim
     entry = _EMITTERS.get(prim)
@@ -1371,9 +1405,7 @@ def _emit(g, ins):
     fn, dynamic, operands = entry
     for key in ins.settings:
         if key not in dynamic and g.shapes.varies(ins, key):
-            raise ExportError(f"onnx.export: the setting '{key}' of '{prim.name}' (output shape "
-                              f"{ins.out.shape}) changes with the dynamic axes, which its ONNX "
-                              f"form cannot follow; export with fixed sizes")
+            raise _fixed_setting(ins, key)
     names = [g.value(v) for v in ins.args]
     if operands is not None:
         # the data operands, not the program values referenced by settings (a where's cond)

@@ -870,10 +870,12 @@ def _mode_position(g, x, x_value, axis):
     return g.node("ArgMax", [_mask_ints(g, hit)], axis=axis, keepdims=1, select_last_index=1)
 
 
-@_emits(_sorting_ops._selection, operands=None)
+@_emits(_sorting_ops._selection, dynamic=("choose",), operands=None)
 def _select_along(g, ins, a):
     x_value, axis = ins.args[0], int(ins.settings["axis"])
     which, cells = _choice(ins.settings["choose"])
+    if which != "median" and g.shapes.varies(ins, "choose"):
+        raise _fixed_setting(ins, "choose")
     if which == "mode":
         return _mode_position(g, a[0], x_value, axis)
     if which == "kthvalue":
@@ -881,9 +883,17 @@ def _select_along(g, ins, a):
         return _slice_along(g, _stable_order(g, a[0], x_value, axis, take=k, what=which), axis,
                             k - 1, k)
     if which == "median":
-        middle = (int(cells["n"]) - 1) // 2
-        pos = _slice_along(g, _stable_order(g, a[0], x_value, axis, take=middle + 1,
-                                            what=which), axis, middle, middle + 1)
+        size = g.dims(x_value)[axis]
+        if isinstance(size, _Dim):   # the middle of a dynamic axis: ⌊(n − 1)/2⌋ at run time
+            middle = g.node("Div", [g.node("Sub", [g.dim_tensor(size), g.ints([1])]),
+                                    g.ints([2])])
+            after = g.node("Add", [middle, g.ints([1])])
+            order = _stable_order(g, a[0], x_value, axis, what=which)
+            pos = g.node("Slice", [order, middle, after, g.ints([axis], "axes")])
+        else:
+            middle = (int(cells["n"]) - 1) // 2
+            pos = _slice_along(g, _stable_order(g, a[0], x_value, axis, take=middle + 1,
+                                                what=which), axis, middle, middle + 1)
         if x_value.dtype.kind != "f":
             return pos
         nan = g.node("IsNaN", [a[0]])   # a slice with a NaN: its first NaN

@@ -650,12 +650,14 @@ def test_dynamic_sizes_follow_reshapes_broadcasts_and_filled_constants():
 
 
 def test_max_along_a_dim_sorts_and_medians_follow_a_dynamic_axis():
-    # the values and indices of max(dim), a sort along the dynamic axis (TopK's k is
-    # its runtime size), the median of all elements (their count is computed)
+    # the values and indices of max(dim), a sort, median(dim) and mode along the
+    # dynamic axis (TopK's k and the middle are its runtime size), the median of all
+    # elements (their count is computed)
     def f(x):
         values, indices = x.max(dim=1)
         return values, indices, ag.sort(x, dim=0, descending=True), ag.median(x), \
-            ag.topk(x, 2, dim=1), ag.any(x > 1, dim=0)
+            ag.topk(x, 2, dim=1), ag.any(x > 1, dim=0), ag.median(x, dim=0), ag.mode(x, 0), \
+            ag.kthvalue(x, 3, dim=1)
 
     rng = np.random.default_rng(17)
     proto = roundtrip(f, (_ties_nan(rng, 4, 5),),

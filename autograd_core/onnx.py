@@ -33,6 +33,8 @@ from . import primitives as P
 from .compiler import CompileError, Tracer, _Builder, _dead_code, _fold, _output_structure, _Ref
 from .core import TensorBase, wrap
 from .graph import no_grad, state
+from .ops import arithmetic as _arith_ops, math as _math_ops, reduction as _reduction_ops
+from .ops import sorting as _sorting_ops
 
 __all__ = ["export", "ExportError", "DEFAULT_OPSET", "supported_primitives"]
 
@@ -108,6 +110,12 @@ def _same_setting(a, b):
         return a == b
     if type(a) is not type(b):
         return False
+    if callable(a) and hasattr(a, "__code__"):
+        # a function made anew on each call (select_along's ``choose``): the same code
+        # reading the same captured values
+        cells = lambda f: tuple(c.cell_contents for c in f.__closure__ or ())  # noqa: E731
+        return (a.__code__ is b.__code__ and _same_setting(a.__defaults__, b.__defaults__)
+                and _same_setting(cells(a), cells(b)))
     try:
         return bool(a == b)
     except Exception:  # objects without a value comparison (generators, functions)
@@ -540,7 +548,7 @@ def _pow_const(g, ins, a):
     return g.node("Pow", [a[0], g.scalar(ins.settings["p"], ins.out.dtype)])
 
 
-@_emits(P.clip)
+@_emits(P.clip, _math_ops._clipped)
 def _clip(g, ins, a):
     lo, hi, dt = ins.settings["lo"], ins.settings["hi"], ins.out.dtype
     return g.node("Clip", [a[0], "" if lo is None else g.scalar(lo, dt),
@@ -654,7 +662,7 @@ def _transpose(g, ins, a):
     return g.node("Transpose", a, perm=[int(k) for k in ins.settings["axes"]])
 
 
-@_emits(P.broadcast_to, dynamic=("shape",), operands=None)
+@_emits(P.broadcast_to, _reduction_ops._broadcast_index, dynamic=("shape",), operands=None)
 def _broadcast_to(g, ins, a):
     dims = list(g.shapes.setting_dims(ins, "shape"))
     have = g.dims(ins.args[0])
@@ -735,6 +743,340 @@ def _where(g, ins, a):
     return g.node("Where", [c, a[0], a[1]])
 
 
+# -- values computed from the values: indices, orders, counts, masks --------
+#
+# Integer results (argmax, a sort's order, counts, rounded quotients) and the
+# masks of the piecewise functions are recorded primitives, so the graph
+# computes them from its inputs on every run.
+
+def _sortable(g, x, dtype, what):
+    """``x`` cast to a dtype onnxruntime's ArgMax and TopK take (float32/64,
+    int32/64), keeping the order of the values; returns (name, dtype)."""
+    dt = np.dtype(dtype)
+    if dt in (np.float32, np.float64, np.int32, np.int64):
+        return x, dt
+    if dt == np.float16:
+        to = np.dtype(np.float32)
+    elif dt.kind == "b" or (dt.kind in "iu" and dt.itemsize < 4):
+        to = np.dtype(np.int32)
+    elif dt == np.uint32:
+        to = np.dtype(np.int64)
+    else:
+        raise ExportError(f"onnx.export: '{what}' of a {dt} tensor has no ONNX mapping here "
+                          f"(ONNX's ArgMax and TopK take floats and 32/64-bit integers)")
+    return g.cast(x, dt, to), to
+
+
+def _mask_ints(g, mask):
+    return g.cast(mask, np.bool_, np.int32)
+
+
+def _any_along(g, mask, axis, keepdims, ndim):
+    """Whether some element of bool ``mask`` along ``axis`` is true."""
+    count = _reduce(g, "ReduceSum", g.cast(mask, np.bool_, np.int64), axis, keepdims, ndim)
+    return g.node("Greater", [count, g.scalar(0, np.int64)])
+
+
+@_emits(_reduction_ops._argmax, _reduction_ops._argmin, operands=None)
+def _arg_extremum(g, ins, a):
+    # NumPy's first occurrence (select_last_index=0); a NaN is the extremum, the first NaN
+    op = "ArgMax" if ins.prim is _reduction_ops._argmax else "ArgMin"
+    x_value, axis, keep = ins.args[0], ins.settings["axis"], bool(ins.settings["keepdims"])
+    x, dt = _sortable(g, a[0], x_value.dtype, ins.prim.name)
+    ndim = len(x_value.shape)
+    if axis is None:
+        x, along, keep_along, ndim = g.node("Reshape", [x, g.ints([-1])]), 0, False, 1
+    else:
+        along, keep_along = int(axis), keep
+    idx = g.node(op, [x], axis=along, keepdims=int(keep_along), select_last_index=0)
+    if dt.kind == "f":
+        nan = g.node("IsNaN", [x])
+        first_nan = g.node("ArgMax", [_mask_ints(g, nan)], axis=along,
+                           keepdims=int(keep_along), select_last_index=0)
+        idx = g.node("Where", [_any_along(g, nan, (along,), keep_along, ndim), first_nan, idx])
+    if axis is None:
+        idx = g.node("Reshape", [idx, g.ints([1] * len(x_value.shape) if keep else [])])
+    return idx
+
+
+def _topk(g, x, k, **attrs):
+    outs = [g.fresh("topk_values"), g.fresh("order")]
+    g.node("TopK", [x, k], outs, **attrs)
+    return outs
+
+
+def _stable_order(g, x, x_value, axis, descending=False, take=None, what="sort_order"):
+    """The int64 indices that sort ``x`` stably along ``axis`` (the first ``take``
+    of them). TopK breaks ties by the lower index (the ONNX spec), ascending and
+    descending alike, as the engine's order does. NaN sorts above every number: a
+    second TopK, of the NaN mask read in the first one's order, moves the NaNs
+    last (first when descending), keeping the order of the rest."""
+    x, dt = _sortable(g, x, x_value.dtype, what)
+    flags = dict(axis=axis, largest=int(bool(descending)), sorted=1)
+    k = g.ints([take], "k") if take is not None else None
+    if dt.kind != "f":
+        return _topk(g, x, k or g.dim_tensor(g.dims(x_value)[axis]), **flags)[1]
+    count = g.dim_tensor(g.dims(x_value)[axis])
+    k = k or count
+    nan = g.node("IsNaN", [x])
+    order = _topk(g, g.node("Where", [nan, g.scalar(np.inf, dt), x]), count, **flags)[1]
+    nan_in_order = g.node("GatherElements", [_mask_ints(g, nan), order], axis=axis)
+    return g.node("GatherElements", [order, _topk(g, nan_in_order, k, **flags)[1]], axis=axis)
+
+
+@_emits(_sorting_ops._sort_order, operands=None)
+def _sort_order(g, ins, a):
+    s = ins.settings
+    return _stable_order(g, a[0], ins.args[0], int(s["axis"]), s["descending"], s.get("take"))
+
+
+def _choice(fn):
+    """Which selection a ``select_along`` runs (kthvalue, median or mode, by the
+    function that defines its ``choose``) and the values it captured."""
+    cells = dict(zip(fn.__code__.co_freevars, (c.cell_contents for c in fn.__closure__ or ())))
+    return fn.__qualname__.split(".")[0], cells
+
+
+def _slice_along(g, x, axis, start, end):
+    return g.node("Slice", [x, g.ints([start], "starts"), g.ints([end], "ends"),
+                            g.ints([axis], "axes")])
+
+
+def _mode_position(g, x, x_value, axis):
+    """torch.mode's index: the last occurrence of the smallest of the most frequent
+    values along ``axis`` (NaNs equal to each other, above every number). Each
+    element's count is a sum over all pairs (n² per slice)."""
+    x, dt = _sortable(g, x, x_value.dtype, "mode")
+    ndim = len(x_value.shape)
+    pairs = g.node("Equal", [g.node("Unsqueeze", [x, g.ints([axis + 1], "axes")]),
+                             g.node("Unsqueeze", [x, g.ints([axis], "axes")])])
+    nan = None
+    if dt.kind == "f":
+        nan = g.node("IsNaN", [x])
+        both = g.node("And", [g.node("Unsqueeze", [nan, g.ints([axis + 1], "axes")]),
+                              g.node("Unsqueeze", [nan, g.ints([axis], "axes")])])
+        pairs = g.node("Or", [pairs, both])
+    counts = _reduce(g, "ReduceSum", g.cast(pairs, np.bool_, np.int64), (axis + 1,), False,
+                     ndim + 1)
+    most = g.node("Equal", [counts, _reduce(g, "ReduceMax", counts, (axis,), True, ndim)])
+    top = np.inf if dt.kind == "f" else np.iinfo(dt).max
+    numbers_ = most if nan is None else g.node("And", [most, g.node("Not", [nan])])
+    low = _reduce(g, "ReduceMin", g.node("Where", [numbers_, x, g.scalar(top, dt)]), (axis,),
+                  True, ndim)
+    hit = g.node("And", [most, g.node("Equal", [x, low])])
+    if nan is not None:   # only NaNs are the most frequent: the mode is NaN
+        only_nan = g.node("Not", [_any_along(g, numbers_, (axis,), True, ndim)])
+        hit = g.node("Or", [hit, g.node("And", [only_nan, nan])])
+    return g.node("ArgMax", [_mask_ints(g, hit)], axis=axis, keepdims=1, select_last_index=1)
+
+
+@_emits(_sorting_ops._selection, dynamic=("choose",), operands=None)
+def _select_along(g, ins, a):
+    x_value, axis = ins.args[0], int(ins.settings["axis"])
+    which, cells = _choice(ins.settings["choose"])
+    if which != "median" and g.shapes.varies(ins, "choose"):
+        raise _fixed_setting(ins, "choose")
+    if which == "mode":
+        return _mode_position(g, a[0], x_value, axis)
+    if which == "kthvalue":
+        k = int(cells["k"])
+        return _slice_along(g, _stable_order(g, a[0], x_value, axis, take=k, what=which), axis,
+                            k - 1, k)
+    if which == "median":
+        size = g.dims(x_value)[axis]
+        if isinstance(size, _Dim):   # the middle of a dynamic axis: ⌊(n − 1)/2⌋ at run time
+            middle = g.node("Div", [g.node("Sub", [g.dim_tensor(size), g.ints([1])]),
+                                    g.ints([2])])
+            after = g.node("Add", [middle, g.ints([1])])
+            order = _stable_order(g, a[0], x_value, axis, what=which)
+            pos = g.node("Slice", [order, middle, after, g.ints([axis], "axes")])
+        else:
+            middle = (int(cells["n"]) - 1) // 2
+            pos = _slice_along(g, _stable_order(g, a[0], x_value, axis, take=middle + 1,
+                                                what=which), axis, middle, middle + 1)
+        if x_value.dtype.kind != "f":
+            return pos
+        nan = g.node("IsNaN", [a[0]])   # a slice with a NaN: its first NaN
+        first_nan = g.node("ArgMax", [_mask_ints(g, nan)], axis=axis, keepdims=1,
+                           select_last_index=0)
+        return g.node("Where", [_any_along(g, nan, (axis,), True, len(x_value.shape)),
+                                first_nan, pos])
+    raise ExportError(f"onnx.export: 'select_along' choosing by {which!r} has no ONNX mapping")
+
+
+@_emits(P.median, operands=None)
+def _median_all(g, ins, a):
+    # the lower middle of the sorted elements; NaN if there is one
+    x_value = ins.args[0]
+    x, dt = _sortable(g, a[0], x_value.dtype, "median")
+    flat = g.node("Reshape", [x, g.ints([-1])])
+    size = math.prod(x_value.shape) if not _is_dynamic(g.dims(x_value)) else None
+    if size is None:
+        n = g.node("Size", [flat])
+        middle = g.node("Div", [g.node("Sub", [n, g.scalar(1, np.int64)]), g.scalar(2, np.int64)])
+        k = g.node("Reshape", [g.node("Add", [middle, g.scalar(1, np.int64)]), g.ints([1])])
+    else:
+        middle, k = g.scalar((size - 1) // 2, np.int64), g.ints([(size - 1) // 2 + 1], "k")
+    key = flat
+    if dt.kind == "f":
+        nan = g.node("IsNaN", [flat])
+        key = g.node("Where", [nan, g.scalar(np.inf, dt), flat])
+    values = _topk(g, key, k, axis=0, largest=0, sorted=1)[0]
+    out = g.node("Gather", [values, middle], axis=0)
+    if dt.kind == "f":
+        out = g.node("Where", [_any_along(g, nan, None, False, 1), g.scalar(np.nan, dt), out])
+    return g.cast(out, dt, ins.out.dtype)
+
+
+# -- logical reductions and integer accumulations
+
+def _nonzero(g, x, dtype):
+    """NumPy's truth of each element (NaN is true)."""
+    if np.dtype(dtype) == np.bool_:
+        return x
+    return g.node("Not", [g.node("Equal", [x, g.scalar(0, dtype)])])
+
+
+@_emits(_reduction_ops._any, _reduction_ops._all, _reduction_ops._count_nonzero, operands=None)
+def _logical_reduction(g, ins, a):
+    # sums of int64 indicators, so that over nothing any is False and all is True
+    x_value, s = ins.args[0], ins.settings
+    ndim = len(x_value.shape)
+    axis = None if ndim == 0 else s["axis"]
+    keep = bool(s.get("keepdims", False))
+    truth = _nonzero(g, a[0], x_value.dtype)
+    if ins.prim is _reduction_ops._count_nonzero:
+        return _reduce(g, "ReduceSum", g.cast(truth, np.bool_, np.int64), axis, keep, ndim)
+    if ins.prim is _reduction_ops._any:
+        out = _any_along(g, truth, axis, keep, ndim)
+    else:
+        out = g.node("Not", [_any_along(g, g.node("Not", [truth]), axis, keep, ndim)])
+    return g.cast(out, np.bool_, ins.out.dtype)
+
+
+@_emits(_reduction_ops._int_sum, _reduction_ops._int_prod, operands="out")
+def _int_reduction(g, ins, a):
+    op = "ReduceSum" if ins.prim is _reduction_ops._int_sum else "ReduceProd"
+    ndim = len(ins.args[0].shape)
+    axis = None if ndim == 0 else ins.settings["axis"]
+    return _reduce(g, op, a[0], axis, ins.settings["keepdims"], ndim)
+
+
+@_emits(_reduction_ops._int_scan, operands="out")
+def _int_scan(g, ins, a):
+    if ins.settings["npfn"] is not np.cumsum:
+        raise ExportError(f"onnx.export: the primitive 'scan_int' ({ins.settings['npfn'].__name__}"
+                          f" of integers, output shape {ins.out.shape}) has no ONNX mapping: "
+                          + _HINTS["cumprod"])
+    if ins.settings["axis"] is None:   # of a 0-d tensor: the element itself
+        return g.node("Identity", a)
+    return g.node("CumSum", [a[0], g.const(np.asarray(ins.settings["axis"], np.int64), "axis")])
+
+
+# -- conversions
+
+@_emits(P.cast, operands=None)
+def _cast(g, ins, a):
+    # as C (and NumPy) casts: floats to integers toward zero, any nonzero (NaN too) to True
+    return g.node("Cast", a, to=_dtype(ins.settings["dtype"]))
+
+
+@_emits(P.copy, operands=None)
+def _copy(g, ins, a):
+    return g.node("Identity", a)
+
+
+_BITCAST_OPSET = 26
+
+
+@_emits(P.view_dtype, operands=None)
+def _view_dtype(g, ins, a):
+    src, dst = ins.args[0].dtype, np.dtype(ins.settings["dtype"])
+    if src.itemsize != dst.itemsize:
+        raise ExportError(f"onnx.export: 'view_dtype' from {src} to {dst} changes the size of the "
+                          f"last axis ({ins.args[0].shape} -> {ins.out.shape}); ONNX's BitCast "
+                          f"keeps the shape, so only views between dtypes of one width export")
+    if g.opset < _BITCAST_OPSET:
+        raise ExportError(f"onnx.export: 'view_dtype' ({src} -> {dst}) needs ONNX's BitCast, from "
+                          f"opset {_BITCAST_OPSET}: pass opset_version={_BITCAST_OPSET} or more")
+    return g.node("BitCast", a, to=_dtype(dst))
+
+
+# -- rounded division, closeness, non-finite values, piecewise masks
+
+@_emits(_arith_ops._rounded_quotient)
+def _div_rounded(g, ins, a):
+    x, y = a
+    dt = ins.out.dtype
+    zero = g.scalar(0, dt)
+    if dt.kind in "iu":
+        q = g.node("Div", [x, y])                       # C's quotient: toward zero
+        if ins.settings["mode"] != "floor" or dt.kind == "u":
+            return q
+        r = g.node("Mod", [x, y], fmod=1)
+        down = g.node("And", [g.node("Not", [g.node("Equal", [r, zero])]),
+                              g.node("Xor", [g.node("Less", [r, zero]), g.node("Less", [y, zero])])])
+        return g.node("Sub", [q, g.cast(down, np.bool_, dt)])
+    if ins.settings["mode"] != "floor":
+        return _trunc_of(g, g.node("Div", [x, y]), dt)
+    # NumPy's floor_divide (Python's //): from the C remainder, exact where ⌊x/y⌋ of the
+    # rounded quotient is not (1 // 0.1 is 9)
+    mod = g.node("Mod", [x, y], fmod=1)
+    div = g.node("Div", [g.node("Sub", [x, mod]), y])
+    other_sign = g.node("Xor", [g.node("Less", [y, zero]), g.node("Less", [mod, zero])])
+    fix = g.node("And", [g.node("Not", [g.node("Equal", [mod, zero])]), other_sign])
+    div = g.node("Where", [fix, g.node("Sub", [div, g.scalar(1, dt)]), div])
+    floor = g.node("Floor", [div])
+    up = g.node("Greater", [g.node("Sub", [div, floor]), g.scalar(0.5, dt)])
+    floor = g.node("Where", [up, g.node("Add", [floor, g.scalar(1, dt)]), floor])
+    signed_zero = g.node("Mul", [g.node("Div", [x, y]), zero])   # ±0 (or NaN) as x/y's sign
+    floor = g.node("Where", [g.node("Equal", [div, zero]), signed_zero, floor])
+    return g.node("Where", [g.node("Equal", [y, zero]), g.node("Div", [x, y]), floor])
+
+
+@_emits(_math_ops._close, operands=None)
+def _isclose(g, ins, a):
+    # NumPy's: |x − y| ≤ atol + rtol·|y| where y is finite, or x == y (equal infinities)
+    s = ins.settings
+    dt = np.result_type(ins.args[0].dtype, ins.args[1].dtype, 1.0)
+    x, y = (g.cast(n, v.dtype, dt) for n, v in zip(a, ins.args))
+    gap = g.node("Abs", [g.node("Sub", [x, y])])
+    tol = g.node("Add", [g.scalar(s["atol"], dt), g.node("Mul", [g.scalar(s["rtol"], dt),
+                                                                g.node("Abs", [y])])])
+    finite_y = g.node("Not", [g.node("Or", [g.node("IsNaN", [y]), g.node("IsInf", [y])])])
+    close = g.node("Or", [g.node("And", [g.node("LessOrEqual", [gap, tol]), finite_y]),
+                          g.node("Equal", [x, y])])
+    if s["equal_nan"]:
+        close = g.node("Or", [close, g.node("And", [g.node("IsNaN", [x]), g.node("IsNaN", [y])])])
+    return close
+
+
+@_emits(_math_ops._replaced, operands=None)
+def _nan_to_num(g, ins, a):
+    s, dt, x = ins.settings, ins.out.dtype, a[0]
+    out = g.node("Where", [g.node("IsInf", [x], detect_negative=0), g.scalar(s["posinf"], dt), x])
+    out = g.node("Where", [g.node("IsInf", [x], detect_positive=0), g.scalar(s["neginf"], dt), out])
+    return g.node("Where", [g.node("IsNaN", [x]), g.scalar(s["nan"], dt), out])
+
+
+@_emits(_math_ops._below_half, operands=None)
+def _abs_below_half(g, ins, a):
+    return g.node("Less", [g.node("Abs", a), g.scalar(0.5, ins.args[0].dtype)])
+
+
+@_emits(_math_ops._strictly_inside, operands=None)
+def _strictly_inside(g, ins, a):
+    dt = ins.args[0].dtype
+    return g.node("And", [g.node("Greater", [a[0], g.scalar(ins.settings["lo"], dt)]),
+                          g.node("Less", [a[0], g.scalar(ins.settings["hi"], dt)])])
+
+
+@_emits(_math_ops._at_least, operands=None)
+def _at_least(g, ins, a):
+    dt = ins.args[0].dtype
+    return g.cast(g.node("GreaterOrEqual", [a[0], g.scalar(ins.settings["t"], dt)]), np.bool_, dt)
+
+
 # -- indexing ---------------------------------------------------------------
 
 def _full_index(index, ndim):
@@ -803,14 +1145,42 @@ def _basic_slices(g, x, index, dims):
     return x, squeeze
 
 
-@_emits(P.getitem, operands=None)
+def _take_along_axis(index, shape):
+    """The axis d when ``index`` is take_along_dim's: on every other axis i the grid
+    arange(shape[i]) shaped along i (np.ogrid's), on d one integer array of full
+    rank. None otherwise."""
+    if len(index) != len(shape) or len(shape) < 2:
+        return None
+    along = None
+    for i, item in enumerate(index):
+        grid = (1,) * i + (shape[i],) + (1,) * (len(shape) - i - 1)
+        if isinstance(item, np.ndarray) and item.shape == grid and item.dtype.kind in "iu" \
+                and np.array_equal(item.reshape(-1), np.arange(shape[i])):
+            continue
+        value = item.value if isinstance(item, _Ref) else item
+        if along is not None or not isinstance(item, (np.ndarray, _Ref)) \
+                or len(value.shape) != len(shape):
+            return None
+        along = i
+    return along
+
+
+@_emits(P.getitem, dynamic=("index",), operands=None)
 def _getitem(g, ins, a):
     """Basic indexing (ints, slices, Ellipsis, None) by Slice/Squeeze/Unsqueeze;
     integer arrays (constant or traced, e.g. an Embedding's token ids) by Gather
-    on one axis, by GatherND on several, placed as NumPy places them."""
+    on one axis, by GatherND on several, placed as NumPy places them;
+    take_along_dim's index (grids on the other axes, which may follow the
+    dynamic axes) by GatherElements."""
     x_value = ins.args[0]
     dims = g.dims(x_value)
     index = _full_index(ins.settings["index"], len(dims))
+    along = _take_along_axis(index, x_value.shape)
+    # a constant index array of a size that follows the dynamic axes cannot be written
+    if along is not None and (isinstance(index[along], _Ref) or not g.shapes.varies(ins, "index")):
+        return g.node("GatherElements", [a[0], _index_tensor(g, index[along])], axis=along)
+    if g.shapes.varies(ins, "index"):
+        raise _fixed_setting(ins, "index")
     if not any(_is_array(i) for i in index):
         y, squeeze = _basic_slices(g, a[0], index, dims)
         if squeeze:
@@ -1028,6 +1398,12 @@ def _pool_positions(g, ins, a):
 # export
 # ---------------------------------------------------------------------------
 
+def _fixed_setting(ins, key):
+    return ExportError(f"onnx.export: the setting '{key}' of '{ins.prim.name}' (output shape "
+                       f"{ins.out.shape}) changes with the dynamic axes, which its ONNX form "
+                       f"cannot follow; export with fixed sizes")
+
+
 def _emit(g, ins):
     prim = ins.prim
     entry = _EMITTERS.get(prim)
@@ -1039,9 +1415,7 @@ def _emit(g, ins):
     fn, dynamic, operands = entry
     for key in ins.settings:
         if key not in dynamic and g.shapes.varies(ins, key):
-            raise ExportError(f"onnx.export: the setting '{key}' of '{prim.name}' (output shape "
-                              f"{ins.out.shape}) changes with the dynamic axes, which its ONNX "
-                              f"form cannot follow; export with fixed sizes")
+            raise _fixed_setting(ins, key)
     names = [g.value(v) for v in ins.args]
     if operands is not None:
         # the data operands, not the program values referenced by settings (a where's cond)

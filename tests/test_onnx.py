@@ -23,7 +23,10 @@ def run(path_or_bytes, feeds):
 
 
 def as_tuple(out):
-    return tuple(out) if isinstance(out, (tuple, list)) else (out,)
+    """The Tensors of a result, nested tuples ((values, indices) pairs) flattened."""
+    if not isinstance(out, (tuple, list)):
+        return (out,)
+    return tuple(t for item in out for t in as_tuple(item))
 
 
 def assert_same(got, want, rtol=1e-5, atol=1e-6):
@@ -367,6 +370,22 @@ def _halves(rng, *shape):  # ties for round (half to even) and the comparisons
     return (rng.integers(-8, 9, shape) / 2).astype(np.float32)
 
 
+def _ties(rng, *shape):  # few distinct values: ties for the extrema, orders and counts
+    return rng.integers(-2, 3, shape).astype(np.float32)
+
+
+def _ties_nan(rng, *shape):  # ties, NaNs and infinities where the draw puts them
+    x = _ties(rng, *shape)
+    x[rng.random(shape) < 0.2] = np.nan
+    x[rng.random(shape) < 0.1] = np.inf
+    x[rng.random(shape) < 0.1] = -np.inf
+    return x
+
+
+def _divisors(rng, *shape):  # of both signs, and 0.1 (1 // 0.1 is 9, not ⌊1 / 0.1⌋ = 10)
+    return rng.choice(np.float32([-2.5, -0.7, 0.1, 0.3, 1.5, 2.0]), shape)
+
+
 POOL = dict(kernel=(2, 2), stride=(2, 1), padding=((1, 0), (0, 1)), dilation=(1, 2))
 
 # (primitive covered, function of Tensors, makes the inputs from a Generator)
@@ -499,6 +518,84 @@ CASES = {
     "pool_positions": ("pool_positions",
                        lambda x: P.pool_positions(x, P.max_pool(x, **POOL), **POOL),
                        lambda r: (normal(r, 2, 3, 6, 7),)),
+    # values computed from the values: indices, orders, counts (ties included)
+    "argmax": ("argmax", lambda x: (x.max(dim=1), ag.argmax(x), ag.argmax(x, dim=0, keepdim=True)),
+               lambda r: (_ties(r, 4, 5),)),
+    "argmax-nan": ("argmax", lambda x: (ag.argmax(x, dim=1), ag.argmax(x, keepdims=True)),
+                   lambda r: (_ties_nan(r, 4, 5),)),
+    "argmax-int": ("argmax", lambda x: ag.argmax(x, dim=1), lambda r: (r.integers(-2, 3, (4, 5)),)),
+    "argmin": ("argmin", lambda x: (x.min(dim=0, keepdim=True), ag.argmin(x)),
+               lambda r: (_ties_nan(r, 4, 5),)),
+    "argmin-bool": ("argmin", lambda x: ag.argmin(x > 0, dim=1), lambda r: (_ties(r, 4, 5),)),
+    "sort_order": ("sort_order", lambda x: (ag.sort(x), ag.sort(x, dim=0, descending=True)),
+                   lambda r: (_ties_nan(r, 5, 6),)),
+    "sort_order-int": ("sort_order", lambda x: (ag.argsort(x, dim=0), ag.sort(x, descending=True)),
+                       lambda r: (r.integers(-2, 3, (5, 6)),)),
+    "sort_order-topk": ("sort_order", lambda x: (ag.topk(x, 3), ag.topk(x, 2, dim=0, largest=False)),
+                        lambda r: (_ties_nan(r, 5, 6),)),
+    "sort_order-long-rows": ("sort_order", lambda x: (ag.topk(x, 50), ag.argsort(x, descending=True)),
+                             lambda r: (_ties_nan(r, 3, 400),)),
+    "select_along-kthvalue": ("select_along", lambda x: (ag.kthvalue(x, 2, dim=1),
+                                                         ag.kthvalue(x, 5, dim=0, keepdim=True)),
+                              lambda r: (_ties_nan(r, 5, 6),)),
+    "select_along-median": ("select_along", lambda x: (ag.median(x, dim=1),
+                                                       ag.median(x, dim=0, keepdim=True)),
+                            lambda r: (_ties_nan(r, 5, 6),)),
+    "select_along-median-int": ("select_along", lambda x: ag.median(x, dim=0),
+                                lambda r: (r.integers(-2, 3, (4, 6)),)),
+    "select_along-mode": ("select_along", lambda x: (ag.mode(x, 1), ag.mode(x, 0, keepdim=True)),
+                          lambda r: (_ties_nan(r, 5, 6),)),
+    "select_along-mode-int": ("select_along", lambda x: ag.mode(x, 1),
+                              lambda r: (r.integers(-2, 3, (4, 7)),)),
+    "median": ("median", lambda x: (ag.median(x), ag.median(x[:, :3])),
+               lambda r: (_ties(r, 4, 5),)),
+    "median-nan": ("median", ag.median, lambda r: (_ties_nan(r, 2, 3),)),
+    "any": ("any", lambda x: (ag.any(x, dim=1), ag.any(x), ag.any(x[:, :0], dim=1),
+                              ag.any(ag.astype(x == 1, np.uint8), dim=0, keepdim=True)),
+            lambda r: (np.where(r.random((4, 5)) < 0.3, _ties_nan(r, 4, 5), np.float32(0)),)),
+    "all": ("all", lambda x: (ag.all(x, dim=0), ag.all(x), ag.all(x[:0], dim=0),
+                              ag.all(x > 0, dim=1, keepdim=True)),
+            lambda r: (_ties_nan(r, 4, 5),)),
+    "count_nonzero": ("count_nonzero", lambda x: (ag.count_nonzero(x, dim=1), ag.count_nonzero(x)),
+                      lambda r: (_ties_nan(r, 4, 5),)),
+    "sum_int": ("sum_int", lambda x: (ag.sum(x, dim=1), ag.sum(x > 0), ag.sum(x, dim=0, keepdim=True)),
+                lambda r: (r.integers(-9, 10, (4, 5)).astype(np.int32),)),
+    "prod_int": ("prod_int", lambda x: (ag.prod(x, dim=1), ag.prod(x)),
+                 lambda r: (r.integers(-3, 4, (3, 4)),)),
+    "scan_int": ("scan_int", lambda x: (ag.cumsum(x, 1), ag.cumsum(x > 0, 0)),
+                 lambda r: (r.integers(-9, 10, (4, 5)).astype(np.int32),)),
+    "cast": ("cast", lambda x: (ag.astype(x * 3, np.int64), ag.astype(x, np.int32),
+                                ag.astype(x, np.bool_), ag.astype(x > 0, np.float32)),
+             lambda r: (normal(r, 4, 5) * 4,)),
+    "copy": ("copy", lambda x: ag.nan_to_num(x) * 2, lambda r: (r.integers(-9, 10, (3, 4)),)),
+    "view_dtype": ("view_dtype", lambda x: (x.view(np.int32), (x * 2).view(np.uint32)),
+                   lambda r: (_ties_nan(r, 3, 4) * normal(r, 3, 4),), dict(opset_version=26)),
+    "div_rounded": ("div_rounded", lambda x, y: (x // y, ag.div(x, y, rounding_mode="trunc"),
+                                                 ag.floor_divide(x, 2.0)),
+                    lambda r: (normal(r, 4, 5) * 5, _divisors(r, 4, 5))),
+    "div_rounded-edges": ("div_rounded", lambda x, y: (x // y, ag.div(x, y, rounding_mode="trunc")),
+                          lambda r: (np.float32([[1.0, -1.0, 0.0, -0.0, 3.0, np.inf, np.nan, 1.0]]),
+                                     np.float32([[0.1, 0.1, -2.0, 2.0, 0.0, 2.0, 1.0, -np.inf]]))),
+    "div_rounded-int": ("div_rounded", lambda x, y: (x // y, ag.div(x, y, rounding_mode="trunc"),
+                                                     ag.floor_divide(x, -4)),
+                        lambda r: (_ints(r, 4, 5), _nonzero_ints(r, 4, 5))),
+    "isclose": ("isclose", lambda x, y: (ag.isclose(x, y), ag.isclose(x, y, rtol=0.3, atol=0.1,
+                                                                      equal_nan=True)),
+                lambda r: (_ties_nan(r, 4, 5), _ties_nan(r, 4, 5) * np.float32(1.2))),
+    "isclose-int": ("isclose", lambda x, y: ag.isclose(x, y, atol=1.0),
+                    lambda r: (_ints(r, 4, 5), _ints(r, 4, 5))),
+    "nan_to_num_values": ("nan_to_num_values",
+                          lambda x: (ag.nan_to_num(x), ag.nan_to_num(x, nan=1.5, posinf=9.0,
+                                                                     neginf=-8.0)),
+                          lambda r: (_special(r, 4, 5),)),
+    "abs_below_half": ("abs_below_half", lambda x, y, w: ag.lerp(x, y, w),
+                       lambda r: (normal(r, 4, 5), normal(r, 4, 5), _halves(r, 4, 5) / 2)),
+    "strictly_inside": ("strictly_inside", lambda x: (F.hardtanh(x, -1.0, 0.5), F.hardswish(x)),
+                        lambda r: (_halves(r, 4, 5),)),
+    "clipped": ("clipped", lambda x: F.relu6(x * 2), lambda r: (_halves(r, 4, 5),)),
+    "at_least": ("at_least", F.hardsigmoid, lambda r: (_halves(r, 4, 5) * 2,)),
+    "broadcast_index": ("broadcast_index", lambda x, i: ag.take_along_dim(x, i, dim=1),
+                        lambda r: (normal(r, 4, 5), r.integers(0, 5, (1, 3)))),
 }
 
 
@@ -512,18 +609,18 @@ CASES.update({name: (name, getattr(ag, name), lambda r, inputs=inputs: (inputs(r
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_each_primitive_exports_and_runs_as_the_engine_computes(case):
-    prim, fn, make = CASES[case]
+    prim, fn, make, *options = CASES[case]
     rng = np.random.default_rng(abs(hash(case)) % 2 ** 32)
-    first, second = make(rng), make(rng)
+    first, *others = make(rng), make(rng), make(rng)
     compiled = ag.compile(fn)
     compiled(*[ag.Tensor(a) for a in first])
     traced = {ins.prim.name for ins in compiled.last_program.instrs if ins.kind == "op"}
     assert prim in traced, f"{case} does not exercise '{prim}' (traced {sorted(traced)})"
-    roundtrip(fn, first, others=[second])
+    roundtrip(fn, first, others=others, **(options[0] if options else {}))
 
 
 def test_the_cases_cover_every_mapped_primitive():
-    assert {prim for prim, _, _ in CASES.values()} == set(ag.onnx.supported_primitives())
+    assert {prim for prim, *_ in CASES.values()} == set(ag.onnx.supported_primitives())
 
 
 def test_an_older_opset_works_and_scatter_add_asks_for_opset_16():
@@ -552,6 +649,39 @@ def test_dynamic_sizes_follow_reshapes_broadcasts_and_filled_constants():
     assert output_dims(proto, 2)[1] == 2 and not output_dims(proto, 2)[0]  # n·t: unnamed
 
 
+def test_max_along_a_dim_sorts_and_medians_follow_a_dynamic_axis():
+    # the values and indices of max(dim), a sort, median(dim) and mode along the
+    # dynamic axis (TopK's k and the middle are its runtime size), the median of all
+    # elements (their count is computed)
+    def f(x):
+        values, indices = x.max(dim=1)
+        return values, indices, ag.sort(x, dim=0, descending=True), ag.median(x), \
+            ag.topk(x, 2, dim=1), ag.any(x > 1, dim=0), ag.median(x, dim=0), ag.mode(x, 0), \
+            ag.kthvalue(x, 3, dim=1)
+
+    rng = np.random.default_rng(17)
+    proto = roundtrip(f, (_ties_nan(rng, 4, 5),),
+                      others=[(_ties_nan(rng, n, 5),) for n in (1, 2, 7, 30)],
+                      input_names=["x"], dynamic_axes={"x": {0: "batch"}})
+    assert output_dims(proto, 0) == ["batch"] and output_dims(proto, 2) == ["batch", 5]
+
+
+def test_ties_keep_numpys_first_occurrence_and_the_stable_order():
+    x = np.float32([[3, 1, 3, 1, 2, 3], [0, 0, 0, 0, 0, 0], [np.nan, 5, np.nan, 5, -1, -1]])
+    want_up = np.argsort(x, axis=1, kind="stable")
+    want_down = np.flip(x.shape[1] - 1 - np.argsort(np.flip(x, 1), axis=1, kind="stable"), 1)
+    proto = ag.onnx.export(lambda t: (ag.argmax(t, dim=1), ag.argmin(t, dim=1), ag.argsort(t),
+                                      ag.argsort(t, descending=True), ag.topk(t, 3).indices),
+                           (x,))
+    got = run(proto.SerializeToString(), {"input_0": x})
+    np.testing.assert_array_equal(got[0], [0, 0, 0])        # first maximum; the first NaN
+    np.testing.assert_array_equal(got[1], [1, 0, 0])
+    np.testing.assert_array_equal(got[2], want_up)
+    np.testing.assert_array_equal(got[3], want_down)
+    np.testing.assert_array_equal(got[4], want_down[:, :3])
+    np.testing.assert_array_equal(want_down[2], [0, 2, 1, 3, 4, 5])  # NaN first, in order
+
+
 # ---------------------------------------------------------------------------
 # Errors
 # ---------------------------------------------------------------------------
@@ -563,6 +693,14 @@ def test_an_op_without_an_onnx_form_is_named():
         ag.onnx.export(f, (np.ones(3, np.float32),), io.BytesIO())
     with pytest.raises(ag.onnx.ExportError, match="'cumprod' has no ONNX mapping.*cumsum"):
         ag.onnx.export(lambda x: ag.cumprod(x, 0), (np.ones(3, np.float32),))
+    with pytest.raises(ag.onnx.ExportError, match="'scan_int' \\(cumprod of integers.*cumsum"):
+        ag.onnx.export(lambda x: ag.cumprod(x, 0), (np.arange(1, 4),))
+    x = np.ones((2, 4), np.float32)
+    with pytest.raises(ag.onnx.ExportError, match="'view_dtype'.*opset 26: pass opset_version=26"):
+        ag.onnx.export(lambda x: x.view(np.int32), (x,))
+    with pytest.raises(ag.onnx.ExportError, match="'view_dtype' from float32 to int16 changes "
+                                                  "the size of the last axis"):
+        ag.onnx.export(lambda x: x.view(np.int16), (x,), opset_version=26)
 
 
 def test_values_leaving_the_engine_are_refused():

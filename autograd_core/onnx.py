@@ -111,8 +111,8 @@ def _same_setting(a, b):
     if type(a) is not type(b):
         return False
     if callable(a) and hasattr(a, "__code__"):
-        # a function made anew on each call (select_along's ``choose``): the same code
-        # reading the same captured values
+        # a function made anew on each call (a closure in a setting): the same
+        # code reading the same captured values
         cells = lambda f: tuple(c.cell_contents for c in f.__closure__ or ())  # noqa: E731
         return (a.__code__ is b.__code__ and _same_setting(a.__defaults__, b.__defaults__)
                 and _same_setting(cells(a), cells(b)))
@@ -830,13 +830,6 @@ def _sort_order(g, ins, a):
     return _stable_order(g, a[0], ins.args[0], int(s["axis"]), s["descending"], s.get("take"))
 
 
-def _choice(fn):
-    """Which selection a ``select_along`` runs (kthvalue, median or mode, by the
-    function that defines its ``choose``) and the values it captured."""
-    cells = dict(zip(fn.__code__.co_freevars, (c.cell_contents for c in fn.__closure__ or ())))
-    return fn.__qualname__.split(".")[0], cells
-
-
 def _slice_along(g, x, axis, start, end):
     return g.node("Slice", [x, g.ints([start], "starts"), g.ints([end], "ends"),
                             g.ints([axis], "axes")])
@@ -870,16 +863,16 @@ def _mode_position(g, x, x_value, axis):
     return g.node("ArgMax", [_mask_ints(g, hit)], axis=axis, keepdims=1, select_last_index=1)
 
 
-@_emits(_sorting_ops._selection, dynamic=("choose",), operands=None)
+@_emits(_sorting_ops._selection, dynamic=("position",), operands=None)
 def _select_along(g, ins, a):
     x_value, axis = ins.args[0], int(ins.settings["axis"])
-    which, cells = _choice(ins.settings["choose"])
-    if which != "median" and g.shapes.varies(ins, "choose"):
-        raise _fixed_setting(ins, "choose")
+    which, position = ins.settings["which"], ins.settings.get("position")
+    if which != "median" and g.shapes.varies(ins, "position"):
+        raise _fixed_setting(ins, "position")
     if which == "mode":
         return _mode_position(g, a[0], x_value, axis)
     if which == "kthvalue":
-        k = int(cells["k"])
+        k = int(position) + 1
         return _slice_along(g, _stable_order(g, a[0], x_value, axis, take=k, what=which), axis,
                             k - 1, k)
     if which == "median":
@@ -891,7 +884,7 @@ def _select_along(g, ins, a):
             order = _stable_order(g, a[0], x_value, axis, what=which)
             pos = g.node("Slice", [order, middle, after, g.ints([axis], "axes")])
         else:
-            middle = (int(cells["n"]) - 1) // 2
+            middle = int(position)
             pos = _slice_along(g, _stable_order(g, a[0], x_value, axis, take=middle + 1,
                                                 what=which), axis, middle, middle + 1)
         if x_value.dtype.kind != "f":

@@ -53,8 +53,50 @@ def _order_forward(data, axis, descending, take=None):
     return idx if take is None else np.take(idx, np.arange(take), axis=axis)
 
 
-def _selection_forward(data, axis, choose):
-    return choose(_order(data, axis, False), data)
+def _at_position(order, data, axis, position):
+    """kthvalue: the stable order's entry ``position`` along ``axis``."""
+    return np.take(order, [position], axis=axis)
+
+
+def _median_position(order, data, axis, position):
+    """median(dim): the middle entry ``position`` of the stable order, or the
+    first NaN of a slice that has one."""
+    idx = np.take(order, [position], axis=axis)
+    if data.dtype.kind == "f":
+        nan = np.isnan(data)
+        has = nan.any(axis=axis, keepdims=True)
+        idx = np.where(has, np.argmax(nan, axis=axis, keepdims=True), idx)
+    return idx
+
+
+def _mode_position(order, data, axis, position=None):
+    """mode: the last occurrence (stable order) of the smallest of the most
+    frequent values along ``axis``."""
+    # Work on rows: the sorted values, their runs, and the run that is longest.
+    s = np.moveaxis(np.take_along_axis(data, order, axis=axis), axis, -1)
+    o = np.moveaxis(order, axis, -1)
+    rows, n = int(np.prod(s.shape[:-1], dtype=np.int64)), s.shape[-1]
+    s, o = s.reshape(rows, n), o.reshape(rows, n)
+    same = s[:, 1:] == s[:, :-1]
+    if s.dtype.kind == "f":
+        same |= np.isnan(s[:, 1:]) & np.isnan(s[:, :-1])
+    start = np.concatenate([np.ones((rows, 1), bool), ~same], axis=1)
+    run_start = np.maximum.accumulate(np.where(start, np.arange(n), 0), axis=1)
+    length = np.arange(n) - run_start + 1          # the length so far of each run
+    best_end = np.argmax(length == length.max(axis=1, keepdims=True), axis=1)
+    # the first run reaching the longest length is the smallest value; its
+    # end is where it reaches it, and (stable order) the last occurrence
+    picked = o[np.arange(rows), best_end]
+    return np.expand_dims(picked.reshape(data.shape[:axis] + data.shape[axis + 1:]), axis)
+
+
+# which selection a select_along makes: a named setting (not a function), so a
+# compiled program and onnx.export read what it is and where it looks
+_SELECTIONS = {"kthvalue": _at_position, "median": _median_position, "mode": _mode_position}
+
+
+def _selection_forward(data, axis, which, position=None):
+    return _SELECTIONS[which](_order(data, axis, False), data, axis, position)
 
 
 # The orders and selected positions are computed by traced primitives, so a
@@ -130,13 +172,13 @@ def kthvalue(x, k, dim=-1, keepdim=False, *, axis=None, keepdims=None):
     if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 1 <= k <= n:
         raise ValueError(f"kthvalue: k={k!r} is out of range for dimension {d} of size {n} "
                          f"(shape {x.shape}); expected 1 ≤ k ≤ {n}")
-    return KthvalueResult(*_pick(x, d, kd, lambda order, data: np.take(order, [k - 1], axis=d)))
+    return KthvalueResult(*_pick(x, d, kd, "kthvalue", int(k) - 1))
 
 
-def _pick(x, d, keepdim, choose):
-    """values and indices at the position ``choose(order, data)`` (keepdims shape) along d."""
+def _pick(x, d, keepdim, which, position=None):
+    """values and indices of the selection ``which`` (keepdims shape) along d."""
     x2 = _as_2d(x)
-    idx = _selection(x2, axis=d, choose=choose)
+    idx = _selection(x2, axis=d, which=which, position=position)
     values = take_along_dim(x2, idx, d)
     if not keepdim or x.ndim == 0:
         values = P.reshape(values, shape=values.shape[:d] + values.shape[d + 1:])
@@ -167,14 +209,7 @@ def median(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
         raise IndexError(f"{fn}: cannot take the median over dimension {d} of size 0 "
                          f"(shape {x.shape})")
 
-    def choose(order, data):
-        idx = np.take(order, [(n - 1) // 2], axis=d)
-        if data.dtype.kind == "f":
-            nan = np.isnan(data)
-            has = nan.any(axis=d, keepdims=True)
-            idx = np.where(has, np.argmax(nan, axis=d, keepdims=True), idx)
-        return idx
-    return MedianResult(*_pick(x, d, kd, choose))
+    return MedianResult(*_pick(x, d, kd, "median", (n - 1) // 2))
 
 
 def mode(x, dim=-1, keepdim=False, *, axis=None, keepdims=None):
@@ -189,24 +224,7 @@ def mode(x, dim=-1, keepdim=False, *, axis=None, keepdims=None):
         raise IndexError(f"{fn}: cannot take the mode over dimension {d} of size 0 "
                          f"(shape {x.shape})")
 
-    def choose(order, data):
-        # Work on rows: the sorted values, their runs, and the run that is longest.
-        s = np.moveaxis(np.take_along_axis(data, order, axis=d), d, -1)
-        o = np.moveaxis(order, d, -1)
-        rows, n = int(np.prod(s.shape[:-1], dtype=np.int64)), s.shape[-1]
-        s, o = s.reshape(rows, n), o.reshape(rows, n)
-        same = s[:, 1:] == s[:, :-1]
-        if s.dtype.kind == "f":
-            same |= np.isnan(s[:, 1:]) & np.isnan(s[:, :-1])
-        start = np.concatenate([np.ones((rows, 1), bool), ~same], axis=1)
-        run_start = np.maximum.accumulate(np.where(start, np.arange(n), 0), axis=1)
-        length = np.arange(n) - run_start + 1          # the length so far of each run
-        best_end = np.argmax(length == length.max(axis=1, keepdims=True), axis=1)
-        # the first run reaching the longest length is the smallest value; its
-        # end is where it reaches it, and (stable order) the last occurrence
-        picked = o[np.arange(rows), best_end]
-        return np.expand_dims(picked.reshape(data.shape[:d] + data.shape[d + 1:]), d)
-    return ModeResult(*_pick(x, d, kd, choose))
+    return ModeResult(*_pick(x, d, kd, "mode"))
 
 
 def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None,  # noqa: A002

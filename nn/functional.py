@@ -1324,7 +1324,8 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None, *, axis=None):  # noqa: 
     ``out``: a Tensor to write the result into (not differentiable, as torch's
     out= variants).
 
-        >>> F.normalize(ag.tensor([[3.0, 4.0]]))       # [[0.6, 0.8]]
+        >>> F.normalize(ag.tensor([[3.0, 4.0]]))
+        Tensor([[0.6, 0.8]], dtype=float32)
     """
     fn = "normalize"
     x = _to_tensor(input, fn=fn)
@@ -1651,8 +1652,13 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     ``query`` (L, N, E) or unbatched (L, E), ``key``/``value`` (S, N, ·). Returns
     ``(attn_output, attn_weights)``; the weights are None unless ``need_weights``.
 
+        >>> x = ag.randn(5, 3, 8)                        # (L, N, E)
+        >>> W_in, b_in = ag.randn(24, 8) * 0.3, ag.zeros(24)
+        >>> W_out, b_out = ag.randn(8, 8) * 0.3, ag.zeros(8)
         >>> out, w = F.multi_head_attention_forward(x, x, x, 8, 2, W_in, b_in, None, None,
         ...                                         False, 0.0, W_out, b_out)
+        >>> out.shape, w.shape                           # weights averaged over the 2 heads
+        ((5, 3, 8), (3, 5, 5))
     """
     fn = "multi_head_attention_forward"
     if use_separate_proj_weight:

@@ -91,7 +91,6 @@ EXAMPLES_NOT_YET_RUNNABLE = {
     "autograd_core.graph": undefined("no_grad's: w, lr"),
     "autograd_core.interop": undefined("t, w") + " and need torch, which the tests may not have",
     "autograd_core.ops._args": NO_EXAMPLES + " (AxisError)",
-    "autograd_core.ops.arithmetic": NO_EXAMPLES,
     "autograd_core.ops.compare": NO_EXAMPLES,
     "autograd_core.ops.linalg": NO_EXAMPLES,
     "autograd_core.ops.reduction": NO_EXAMPLES,

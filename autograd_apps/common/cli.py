@@ -14,14 +14,16 @@ from pathlib import Path
 from autograd_core.serialization import CheckpointError
 from nn.datasets import DatasetNotFoundError, IDXError
 
+from autograd_apps.common.blas import blas_threads
 from autograd_apps.common.checkpoints import CheckpointDir
-from autograd_apps.common.console import program
+from autograd_apps.common.console import program, say
 from autograd_apps.common.errors import UsageError, one_line
-from autograd_apps.common.interrupt import EXIT_INTERRUPTED, Interrupted
-from autograd_apps.common.recipe import RUNS_ROOT
+from autograd_apps.common.interrupt import EXIT_INTERRUPTED, Interrupted, StopRequest
+from autograd_apps.common.recipe import RUNS_ROOT, merge_resume
+from autograd_apps.common.report import read_json, write_json
 
 __all__ = ["run_command", "EXIT_OK", "EXIT_ERROR", "EXIT_INTERRUPTED", "new_run_dir",
-           "check_new_run_dir", "make_run_dir", "latest_run"]
+           "check_new_run_dir", "make_run_dir", "latest_run", "load_run", "run_trainer"]
 
 EXIT_OK = 0
 EXIT_ERROR = 2
@@ -115,3 +117,76 @@ def latest_run(root=RUNS_ROOT, group_marker=None):
         raise UsageError(f"--resume: no run with a checkpoint under {root}/ "
                          "(give the run folder: --resume DIR)")
     return max(candidates)[1]
+
+
+def load_run(run_dir, config_class, checkpoint_format, command, given):
+    """(configuration, checkpoint state) of the run in `run_dir`, to be continued
+    with the options of this `command` line (`given` names those it set).
+
+    Checked: the checkpoint is one of this program (`checkpoint_format`), the
+    run's ``config.json`` is a valid `config_class` and describes the run the
+    checkpoint belongs to (the same ``fixed`` options); ``UsageError`` otherwise.
+    The checkpoint's planned epochs win (an earlier --resume may have extended them).
+
+    Example: ``cfg, state = load_run("runs/mlp-1", ImagesConfig, "autograd_apps.images/1", cmd, given)``.
+    """
+    ckpts = CheckpointDir(run_dir)
+    state = ckpts.load(checkpoint_format)
+    config_path = Path(run_dir) / "config.json"
+    if not config_path.is_file():
+        raise UsageError(f"--resume: {config_path} is missing, so the run in {run_dir} "
+                         "cannot be continued")
+    stored = config_class.from_dict(read_json(config_path), source=config_path)
+    saved = config_class.from_dict(state.get("config"), source=f"{ckpts.last} (its config)")
+    differ = [name for name in config_class.fixed_names()
+              if getattr(stored, name) != getattr(saved, name)]
+    if differ:
+        def show(cfg):
+            return ", ".join(f"{name}={one_line(getattr(cfg, name))}" for name in differ)
+        raise UsageError(f"{ckpts.last} is a checkpoint of another run: {show(saved)} there, "
+                         f"but {show(stored)} in {config_path}")
+    stored = stored.replace(epochs=saved.epochs)
+    return merge_resume(stored, command, given), state
+
+
+def run_trainer(trainer, cfg, run_dir, state, *, describe, finish, on_start=None,
+                on_interrupt=None):
+    """The life of one run in `run_dir`: start it or resume it, train, finish.
+
+    state: a checkpoint to continue from (None: a new run, whose folder is
+    created).  ``config.json`` is (re)written with `cfg`; describe() -> the
+    line that introduces a new run; on_start(): after a new run's folder
+    exists (e.g. draw its graph).  Training runs with ``cfg.blas_threads``
+    BLAS threads and Ctrl-C caught (``StopRequest``); after Ctrl-C
+    on_interrupt() runs and ``Interrupted`` propagates.  Returns finish(),
+    called with the same BLAS threads once training is complete.
+
+    Example: ``run_trainer(trainer, cfg, run, None, describe=lambda: "mlp",
+    finish=lambda: final_report(trainer))``.
+    """
+    run_dir = Path(run_dir)
+    if state is not None:
+        try:
+            trainer.load_state_dict(state)
+        except UsageError as exc:
+            raise UsageError(f"{trainer.checkpoints.last}: {exc}") from None
+        write_json(run_dir / "config.json", cfg.to_dict())      # e.g. --epochs extended it
+        say(f"Resuming {run_dir} at epoch {trainer.epoch}, iteration {trainer.iteration} "
+            f"(of {cfg.epochs} epochs x {trainer.iters_per_epoch})")
+    else:
+        make_run_dir(run_dir)
+        write_json(run_dir / "config.json", cfg.to_dict())
+        say(describe())
+        say(f"Run folder: {run_dir}")
+        if on_start is not None:
+            on_start()
+    with blas_threads(cfg.blas_threads):
+        if not trainer.finished:
+            with StopRequest() as stop:
+                try:
+                    trainer.fit(stop)
+                except Interrupted:
+                    if on_interrupt is not None:
+                        on_interrupt()
+                    raise
+        return finish()

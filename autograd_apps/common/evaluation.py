@@ -2,20 +2,54 @@
 
 Works for any model whose output is class logits, shape (N, C) or (N, ..., C)
 (e.g. one prediction per character of a sequence): the leading dimensions are
-flattened, and the targets are class indices of the leading shape.
+flattened, and the targets are class indices of the leading shape; targets
+equal to an ``ignore_index`` (padding) are left out, as in ``cross_entropy``.
 """
 from __future__ import annotations
+
+import contextlib
 
 import numpy as np
 
 import autograd_core as ag
 
-__all__ = ["classification_metrics", "batch_error", "confusion_matrix"]
+__all__ = ["classification_metrics", "batch_error", "confusion_matrix", "nll_sum", "evaluating"]
 
 
 def _flat(logits, targets):
     logits = np.asarray(logits, dtype=np.float64)
     return logits.reshape(-1, logits.shape[-1]), np.asarray(targets).reshape(-1)
+
+
+@contextlib.contextmanager
+def evaluating(model):
+    """Run the block with `model` in eval mode (dropout off) and no graph recorded;
+    its mode is restored afterwards.
+
+    Example: ``with evaluating(model): logits = model(x)``.
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        with ag.no_grad():
+            yield model
+    finally:
+        model.train(was_training)
+
+
+def nll_sum(logits, targets, ignore_index=None):
+    """(total, count): total = sum_n -log softmax(logits_n)[target_n] in float64, over
+    the `count` targets that are not `ignore_index` (None: all of them).
+
+    Example: ``nll_sum([[0., 0.], [5., 0.]], [1, -100], ignore_index=-100)`` -> ``(0.6931..., 1)``.
+    """
+    logits, targets = _flat(logits, targets)
+    if ignore_index is not None:
+        keep = targets != ignore_index
+        logits, targets = logits[keep], targets[keep]
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    logz = np.log(np.exp(shifted).sum(axis=1))
+    return float((logz - shifted[np.arange(len(targets)), targets]).sum()), len(targets)
 
 
 def batch_error(logits, targets):
@@ -36,20 +70,14 @@ def classification_metrics(model, x, y, chunk=1000):
 
     Example: ``cost, error, preds = classification_metrics(model, x_val, y_val)``.
     """
-    was_training = model.training
-    model.eval()
     total, count, preds = 0.0, 0, []
-    try:
-        with ag.no_grad():
-            for i in range(0, len(x), chunk):
-                logits, targets = _flat(model(x[i:i + chunk]).data, y[i:i + chunk])
-                shifted = logits - logits.max(axis=1, keepdims=True)
-                logz = np.log(np.exp(shifted).sum(axis=1))
-                total += float((logz - shifted[np.arange(len(targets)), targets]).sum())
-                count += len(targets)
-                preds.append(logits.argmax(axis=1))
-    finally:
-        model.train(was_training)
+    with evaluating(model):
+        for i in range(0, len(x), chunk):
+            logits = model(x[i:i + chunk]).data
+            part, n = nll_sum(logits, y[i:i + chunk])
+            total += part
+            count += n
+            preds.append(logits.reshape(-1, logits.shape[-1]).argmax(axis=1))
     if not count:
         return float("nan"), float("nan"), np.zeros(0, dtype=np.int64)
     preds = np.concatenate(preds)

@@ -2,9 +2,9 @@
 
 ``TrainingConfig`` is the base of a job's configuration dataclass: optimiser,
 learning rate and its schedule, epochs, batch size, seed, evaluation interval,
-data folder, and the run's output options (``--out``, ``--resume``,
-checkpoints kept, BLAS threads, progress bar, graph drawing).  A job adds its
-own fields (model, architecture, dataset) by subclassing it, fills in what the
+and the run's output options (``--out``, ``--resume``, checkpoints kept, BLAS
+threads, progress bar, graph drawing).  A job adds its own fields (model,
+architecture, where its data are) by subclassing it, fills in what the
 command line left unset with ``resolve_recipe`` and its presets, and continues
 a stopped run with ``merge_resume``.
 """
@@ -76,8 +76,6 @@ class TrainingConfig(Config):
         group="training", stored=False)
     seed: int = option(Integer(0), "seed of the initialisation, the data order and dropout "
                        "(default 0)", default=0, group="training", fixed=True)
-    data: str | None = option(Text(), "directory holding the data files",
-                              group="data and evaluation", optional=True)
     eval_every: int | None = option(
         Integer(1), "evaluate on the validation set every N iterations",
         group="data and evaluation", fixed=True)
@@ -147,8 +145,8 @@ def merge_resume(stored, command, given):
 
     Options that define the trajectory are refused; --epochs may extend a
     run unless its schedule is cosine (whose decay spans the planned epochs);
-    the data folder, checkpoints kept, BLAS threads and progress bar follow
-    the command line.
+    the options that are not ``fixed`` (a data folder, checkpoints kept, BLAS
+    threads, progress bar) follow the command line.
 
     Example: ``merge_resume(stored, cli, {"epochs"}).epochs == cli.epochs``.
     """

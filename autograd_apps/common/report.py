@@ -19,8 +19,8 @@ from autograd_apps.common.checkpoints import rng_state, set_rng_state
 from autograd_apps.common.console import warn
 from autograd_apps.common.errors import UsageError
 
-__all__ = ["write_json", "read_json", "write_csv", "plot_learning_curves",
-           "plot_confusion_matrix", "draw_loss_graph", "format_table"]
+__all__ = ["write_json", "read_json", "write_csv", "plot_learning_curves", "plot_comparison",
+           "plot_confusion_matrix", "draw_loss_graph", "format_table", "markdown_table"]
 
 
 def _clean(value):
@@ -84,30 +84,69 @@ def _is_number(v):
     return v is not None and not (isinstance(v, float) and math.isnan(v))
 
 
-def plot_learning_curves(evals, path, title, panels, iters_per_epoch=None):
-    """One panel per metric against iterations: the mini-batch means since the
-    previous evaluation (``train_<m>``) in blue, the validation set
-    (``val_<m>``) in red.  panels: ((metric, axis label), ...).
+def _x_values(evals, x_axis, iters_per_epoch):
+    """The x coordinates of the evaluations and the axis label."""
+    if x_axis == "epoch":
+        return [r["epoch"] for r in evals], "epoch"
+    if x_axis != "iteration":
+        raise ValueError(f"x_axis must be 'iteration' or 'epoch', got {x_axis!r}")
+    return ([r["iteration"] for r in evals],
+            "iteration" + (f"  ({iters_per_epoch} per epoch)" if iters_per_epoch else ""))
+
+
+def plot_learning_curves(evals, path, title, panels, iters_per_epoch=None, x_axis="iteration"):
+    """One panel per metric against iterations (or epochs, ``x_axis="epoch"``): the
+    mini-batch means since the previous evaluation (``train_<m>``) in blue, the
+    validation set (``val_<m>``) in red.  panels: ((metric, axis label), ...).
 
     Example: ``plot_learning_curves(evals, "curves.png", "MLP", (("cost", "cross-entropy"),))``.
     """
     fig = _figure(figsize=(5 * len(panels), 4), layout="constrained")
     if fig is None or not evals:
         return None
-    it = [r["iteration"] for r in evals]
+    it, x_label = _x_values(evals, x_axis, iters_per_epoch)
     axes = np.atleast_1d(fig.subplots(1, len(panels)))
     for ax, (key, name) in zip(axes, panels):
         ax.plot(it, [r[f"train_{key}"] for r in evals], color="tab:blue", label="mini-batch")
         val = [r[f"val_{key}"] for r in evals]
         if any(_is_number(v) for v in val):
             ax.plot(it, val, color="tab:red", label="validation")
-        ax.set_xlabel("iteration" + (f"  ({iters_per_epoch} per epoch)" if iters_per_epoch else ""))
+        ax.set_xlabel(x_label)
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
         ax.legend()
         if key == "error":
             ax.set_ylim(bottom=0)
     fig.suptitle(title)
+    fig.savefig(path, dpi=100)
+    return path
+
+
+def plot_comparison(runs, path, title, metric="cost", label="cost"):
+    """Several runs on one axis against epochs: each run's validation ``val_<metric>``
+    as a solid line and its mini-batch means ``train_<metric>`` dashed, in the
+    run's colour.  runs: ((name, evals), ...), as ``Trainer.evals``.
+
+    Example: ``plot_comparison([("mlp", t1.evals), ("lstm", t2.evals)], "all.png", "NLL")``.
+    """
+    fig = _figure(figsize=(8, 5), layout="constrained")
+    runs = [(name, evals) for name, evals in runs if evals]
+    if fig is None or not runs:
+        return None
+    ax = fig.subplots()
+    colours = [f"C{i % 10}" for i in range(len(runs))]
+    for (name, evals), colour in zip(runs, colours):
+        epochs = [r["epoch"] for r in evals]
+        val = [r[f"val_{metric}"] for r in evals]
+        if any(_is_number(v) for v in val):
+            ax.plot(epochs, val, color=colour, label=f"{name} (validation)")
+        ax.plot(epochs, [r[f"train_{metric}"] for r in evals], color=colour, linestyle="--",
+                alpha=0.6, label=f"{name} (mini-batch)")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(label)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, ncol=2)
+    ax.set_title(title)
     fig.savefig(path, dpi=100)
     return path
 
@@ -173,3 +212,19 @@ def format_table(header, rows, align=None, indent=2):
         return pad + "  ".join(f"{c:{a}{w}}" for c, a, w in zip(r, align, widths)).rstrip()
     return [line(cells[0]), pad + "-" * (sum(widths) + 2 * (cols - 1))] + [line(r) for r in cells[1:]]
 
+
+
+def markdown_table(header, rows, align=None):
+    """Lines of a Markdown (GitHub) table; align: one of "<" / ">" per column
+    (default: first left, the rest right).  A ``|`` in a cell is escaped.
+
+    Example: ``markdown_table(("model", "NLL"), [("mlp", "2.10")])`` ->
+    ``["| model | NLL |", "|:---|---:|", "| mlp | 2.10 |"]``.
+    """
+    cols = len(header)
+    align = align or ("<",) + (">",) * (cols - 1)
+
+    def line(cells):
+        return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+    rule = "|" + "|".join(":---" if a == "<" else "---:" for a in align) + "|"
+    return [line(header), rule] + [line(r) for r in rows]

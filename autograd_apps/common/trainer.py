@@ -24,9 +24,12 @@ from autograd_apps.common.errors import UsageError, one_line
 from autograd_apps.common.interrupt import Interrupted
 from autograd_apps.common.progress import ProgressBar
 
-__all__ = ["Trainer", "HOOK_EVENTS"]
+__all__ = ["Trainer", "HOOK_EVENTS", "COMPILE_CACHE"]
 
 HOOK_EVENTS = ("step", "evaluation", "epoch_end")
+# Compiled programs kept per trainer (compile=True), one per batch signature:
+# a job whose batches are cut to their longest sequence has one per length.
+COMPILE_CACHE = 64
 
 
 def _new_sums(metrics):
@@ -105,7 +108,8 @@ class Trainer:
         self.elapsed_before = 0.0       # training time of earlier sessions (resume)
         self.session_start = None
         self.hooks = {event: [] for event in HOOK_EVENTS}
-        self.compiled = ag.compile(self._update) if compile else None
+        self.compiled = (ag.compile(self._update, cache_size=COMPILE_CACHE) if compile
+                         else None)
 
     # ---- hooks ------------------------------------------------------------
     def register_hook(self, event, fn):

@@ -29,14 +29,12 @@ from pathlib import Path
 import autograd_core as ag
 import nn
 
-from autograd_apps.common.blas import blas_threads
 from autograd_apps.common.checkpoints import CheckpointDir
-from autograd_apps.common.cli import (EXIT_OK, check_new_run_dir, latest_run, make_run_dir,
-                                      new_run_dir, run_command)
+from autograd_apps.common.cli import (EXIT_OK, check_new_run_dir, latest_run, load_run,
+                                      make_run_dir, new_run_dir, run_command, run_trainer)
 from autograd_apps.common.console import say, set_program
-from autograd_apps.common.errors import UsageError, one_line
+from autograd_apps.common.errors import UsageError
 from autograd_apps.common.evaluation import classification_metrics
-from autograd_apps.common.interrupt import Interrupted, StopRequest
 from autograd_apps.common.recipe import (RUNS_ROOT, build_optimizer, build_scheduler,
                                          merge_resume)
 from autograd_apps.common.report import (draw_loss_graph, read_json, write_csv, write_json)
@@ -154,33 +152,20 @@ def train_one(cfg, run_dir, state=None, label=None):
                       state_extra={"format": CHECKPOINT_FORMAT, "config": cfg.to_dict()},
                       label=label or cfg.model, unit="images", progress=cfg.progress,
                       compile=cfg.compile)
-    if state is not None:
-        try:
-            trainer.load_state_dict(state)
-        except UsageError as exc:
-            raise UsageError(f"{trainer.checkpoints.last}: {exc}") from None
-        write_json(run_dir / "config.json", cfg.to_dict())      # e.g. --epochs extended it
-        say(f"Resuming {run_dir} at epoch {trainer.epoch}, iteration {trainer.iteration} "
-            f"(of {cfg.epochs} epochs x {trainer.iters_per_epoch})")
-    else:
-        make_run_dir(run_dir)
-        write_json(run_dir / "config.json", cfg.to_dict())
-        say(_describe(cfg, len(data["y_train"]), len(data["y_val"]), trainer.iters_per_epoch))
-        say(f"Run folder: {run_dir}")
+
+    def draw_graph():
         if cfg.graph:
             draw_loss_graph(model, loss_fn, data["x_train"][:2], data["y_train"][:2],
                             run_dir / "graph.svg")
+
     trainer.register_hook("epoch_end", lambda t, row: (_write_metrics(t, cfg, run_dir, data),
                                                        _print_epoch(t, row)))
-    with blas_threads(cfg.blas_threads):
-        if not trainer.finished:
-            with StopRequest() as stop:
-                try:
-                    trainer.fit(stop)
-                except Interrupted:
-                    _write_metrics(trainer, cfg, run_dir, data)
-                    raise
-        results = final_report(trainer, data, cfg, run_dir)
+    results = run_trainer(
+        trainer, cfg, run_dir, state, on_start=draw_graph,
+        describe=lambda: _describe(cfg, len(data["y_train"]), len(data["y_val"]),
+                                   trainer.iters_per_epoch),
+        on_interrupt=lambda: _write_metrics(trainer, cfg, run_dir, data),
+        finish=lambda: final_report(trainer, data, cfg, run_dir))
     _write_metrics(trainer, cfg, run_dir, data, results)
     print_result(trainer, cfg, results, run_dir)
     return trainer, results
@@ -191,26 +176,8 @@ def train_one(cfg, run_dir, state=None, label=None):
 # ---------------------------------------------------------------------------
 
 def _load_run(run_dir, command, given):
-    """(configuration, checkpoint state) of the run in `run_dir`, checked: its
-    config.json must be valid and describe the run the checkpoint belongs to."""
-    ckpts = CheckpointDir(run_dir)
-    state = ckpts.load(CHECKPOINT_FORMAT)
-    config_path = Path(run_dir) / "config.json"
-    if not config_path.is_file():
-        raise UsageError(f"--resume: {config_path} is missing, so the run in {run_dir} "
-                         "cannot be continued")
-    stored = ImagesConfig.from_dict(read_json(config_path), source=config_path)
-    saved = ImagesConfig.from_dict(state.get("config"), source=f"{ckpts.last} (its config)")
-    differ = [name for name in ImagesConfig.fixed_names()
-              if getattr(stored, name) != getattr(saved, name)]
-    if differ:
-        def show(cfg):
-            return ", ".join(f"{name}={one_line(getattr(cfg, name))}" for name in differ)
-        raise UsageError(f"{ckpts.last} is a checkpoint of another run: {show(saved)} there, "
-                         f"but {show(stored)} in {config_path}")
-    # The checkpoint knows the planned epochs (an earlier --resume may have extended them).
-    stored = stored.replace(epochs=saved.epochs)
-    return merge_resume(stored, command, given), state
+    """(configuration, checkpoint state) of the run in `run_dir`, checked (``load_run``)."""
+    return load_run(run_dir, ImagesConfig, CHECKPOINT_FORMAT, command, given)
 
 
 # ---------------------------------------------------------------------------

@@ -6,6 +6,8 @@
                             progress bar, evaluation, reports and plots
     autograd_apps/images/   image classification on Fashion-MNIST or MNIST
                             (``autograd-train``, ``python -m autograd_apps.images``)
+    autograd_apps/charlm/   character-level language models of English words
+                            (``autograd-charlm``, ``python -m autograd_apps.charlm``)
 
 Layers: the engine ``autograd_core`` -> ``nn`` -> ``optim`` -> these
 applications; benchmarks and tests sit on top.  Nothing here is imported by the
@@ -17,4 +19,4 @@ layers below, and nothing here imports ``benchmarks``.
 __all__ = ["JOBS"]
 
 # job name -> the module whose main(argv) runs it
-JOBS = {"images": "autograd_apps.images.cli"}
+JOBS = {"images": "autograd_apps.images.cli", "charlm": "autograd_apps.charlm.cli"}

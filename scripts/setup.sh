@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything the project needs on a fresh Debian machine, idempotently:
-#   - Debian packages: graphviz (`dot`, for autograd_core.viz) and
-#     dataset-fashion-mnist (IDX files in /usr/share/datasets/fashion-mnist/)
+#   - Debian packages: graphviz (`dot`, for autograd_core.viz),
+#     dataset-fashion-mnist (IDX files in /usr/share/datasets/fashion-mnist/) and
+#     wamerican (the English word list /usr/share/dict/words, for autograd_apps.charlm)
 #   - .venv/ in the repo, with the project installed editable plus the
 #     [test,notebooks,docs] extras, and a `python3` Jupyter kernel for nbclient.
 # A second run is fast: pip is skipped while .venv/.setup-stamp is up to date.
@@ -14,7 +15,7 @@ cd "$ROOT"
 VENV="$ROOT/.venv"
 STAMP="$VENV/.setup-stamp"
 PYTHON="${PYTHON:-python3}"
-APT_PACKAGES=(graphviz dataset-fashion-mnist)
+APT_PACKAGES=(graphviz dataset-fashion-mnist wamerican)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }

@@ -33,8 +33,8 @@ from pathlib import Path
 
 from autograd_apps.common.checkpoints import CheckpointDir
 from autograd_apps.common.cli import (EXIT_OK, check_new_run_dir, latest_run, load_run,
-                                      make_run_dir, new_run_dir, run_command, run_trainer)
-from autograd_apps.common.console import say, set_program
+                                      make_run_dir, new_run_dir, run_job, run_trainer)
+from autograd_apps.common.console import say
 from autograd_apps.common.errors import UsageError
 from autograd_apps.common.recipe import build_optimizer, build_scheduler, merge_resume
 from autograd_apps.common.report import draw_loss_graph, read_json, write_csv, write_json
@@ -69,16 +69,6 @@ def build_parser():
                f"{RUNS_ROOT}/; --resume without a folder continues the latest one.")
 
 
-def _resume_command(run_dir):
-    return f"python -m autograd_apps.charlm --resume {_top_run_dir(run_dir)}"
-
-
-def _top_run_dir(run_dir):
-    """The folder to pass to --resume: a run of all models' folder, else the run itself."""
-    run_dir = Path(run_dir)
-    return run_dir.parent if (run_dir.parent / ALL_MARKER).is_file() else run_dir
-
-
 def _loss_step(model, batch):
     xb, yb = batch
     return token_nll(model(xb), yb), {}
@@ -92,7 +82,7 @@ def _describe(cfg, data, iters):
               f"{'s' if cfg.epochs > 1 else ''} x {iters} iterations"
             + f" | {len(data['words_train']):,} training / {len(data['words_val']):,} "
               f"validation words, eval every {cfg.eval_every} iterations | seed {cfg.seed}"
-            + ("" if cfg.compile else " | eager (--no-compile)")
+            + (" | compiled steps (--compile)" if cfg.compile else "")
             + (f" | BLAS threads {cfg.blas_threads}" if cfg.blas_threads else ""))
 
 
@@ -141,7 +131,7 @@ def train_one(cfg, run_dir, state=None, label=None):
                       state_extra={"format": CHECKPOINT_FORMAT, "config": cfg.to_dict()},
                       label=label or cfg.model, unit="chars",
                       count=lambda batch: int(lengths(batch[1]).sum()),
-                      progress=cfg.progress, compile_step=cfg.compile)
+                      progress=cfg.progress, compile=cfg.compile)
 
     def draw_graph():
         if cfg.graph:
@@ -255,9 +245,8 @@ def main(argv=None):
 
     Example: ``main(["--model", "bigram", "--epochs", "1"])``.
     """
-    set_program(PROG)
-    args = build_parser().parse_args(argv)
-    return run_command(lambda: _run(*CharLMConfig.from_namespace(args)), _resume_command)
+    return run_job(PROG, build_parser(), CharLMConfig, _run, "autograd_apps.charlm", ALL_MARKER,
+                   argv)
 
 
 if __name__ == "__main__":

@@ -3,9 +3,10 @@
 ``CharLMConfig`` adds to the shared training options the model, its sizes
 (``--context``, ``--embedding``, ``--hidden``, ``--layers``, ``--heads``,
 ``--dropout``), the bigram's ``--smoothing``, the word list (``--words``,
-``--limit-words``), the number of sampled words and ``--no-compile``.  Every
-option left unset takes the model's preset (``PRESETS``); ``resolve`` fills
-them in.  Without ``--model`` (or with ``--model all``) every model runs.
+``--limit-words``) and the number of sampled words; ``--compile`` (each
+training step one traced program) is the shared option.  Every option left
+unset takes the model's preset (``PRESETS``); ``resolve`` fills them in.
+Without ``--model`` (or with ``--model all``) every model runs.
 """
 from __future__ import annotations
 
@@ -43,14 +44,14 @@ _ADAMW = dict(optimizer="adamw", lr_schedule="cosine", weight_decay=0.01)
 PRESETS = {
     # weight decay 0: the net is to reach the counts' maximum-likelihood NLL
     "bigram": dict(_ADAMW, lr=0.3, weight_decay=0.0, epochs=3, batch_size=256, smoothing=1.0),
-    "mlp": dict(_ADAMW, lr=3e-3, epochs=4, batch_size=64, context=5, embedding=16, hidden=256),
-    "rnn": dict(_ADAMW, lr=3e-3, epochs=3, batch_size=64, embedding=32, hidden=128, layers=1,
+    "mlp": dict(_ADAMW, lr=3e-3, epochs=6, batch_size=64, context=5, embedding=16, hidden=256),
+    "rnn": dict(_ADAMW, lr=3e-3, epochs=5, batch_size=64, embedding=32, hidden=128, layers=1,
                 dropout=0.0),
-    "lstm": dict(_ADAMW, lr=5e-3, epochs=3, batch_size=64, embedding=32, hidden=128, layers=1,
+    "lstm": dict(_ADAMW, lr=5e-3, epochs=5, batch_size=64, embedding=32, hidden=128, layers=1,
                  dropout=0.0),
-    "gru": dict(_ADAMW, lr=5e-3, epochs=3, batch_size=64, embedding=32, hidden=128, layers=1,
+    "gru": dict(_ADAMW, lr=5e-3, epochs=5, batch_size=64, embedding=32, hidden=128, layers=1,
                 dropout=0.0),
-    "transformer": dict(_ADAMW, lr=3e-3, epochs=3, batch_size=64, embedding=64, hidden=256,
+    "transformer": dict(_ADAMW, lr=3e-3, epochs=6, batch_size=64, embedding=64, hidden=256,
                         layers=2, heads=4, dropout=0.0),
 }
 
@@ -104,9 +105,6 @@ class CharLMConfig(TrainingConfig):
         "80/10/10 split)", group="data and evaluation", fixed=True, optional=True)
     samples: int = option(Integer(0), "words to sample from each trained model (default 20)",
                           default=20, group="data and evaluation")
-    compile: bool = option(
-        Switch(negative=True), "train with the eager engine instead of the compiled training "
-        "step (ag.compile; the same numbers, bit for bit)", default=True, group="training")
     graph: bool = option(
         Switch(), "draw graph.svg, the computation graph of the loss of one short word",
         default=False, group="output")

@@ -34,6 +34,7 @@ import numpy as np
 
 import autograd_core as ag
 import nn
+import nn.functional as F
 
 from autograd_apps.charlm.data import IGNORE, VOCAB_SIZE
 
@@ -220,22 +221,13 @@ def build_model(cfg, block_size):
 
 def token_nll(logits, targets):
     """The mean negative log-likelihood per token, -(1/M) Σ log softmax(logits)[target],
-    over the M targets that are not padding (``IGNORE``).
-
-    The value of ``F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1),
-    ignore_index=IGNORE)``, in tensor ops only: ``cross_entropy`` reads the
-    target values in NumPy, which a compiled step cannot record.  (``ag.gather``,
-    not ``ag.take_along_dim``: a compiled program keeps the indices of the
-    first call of the latter.)
+    over the M targets that are not padding (``IGNORE``): ``F.cross_entropy`` on
+    the flattened positions, with ``ignore_index=IGNORE``.
 
     Example: ``token_nll(model(xb), yb).backward()``.
     """
-    targets = _indices(targets)
-    logp = logits.log_softmax(-1)
-    keep = targets != IGNORE
-    picked = ag.gather(logp, -1, ag.where(keep, targets, 0).unsqueeze(-1)).squeeze(-1)
-    weight = keep.to(logp.dtype)
-    return -(picked * weight).sum() / weight.sum()
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]),
+                           _indices(targets).reshape(-1), ignore_index=IGNORE)
 
 
 def count_parameters(model):
@@ -248,7 +240,8 @@ def count_parameters(model):
 def describe_model(cfg, block_size=None):
     """A name of the model that shows its sizes, e.g. ``LSTM 1x128, embedding 32``.
 
-    Example: ``describe_model(resolve(CharLMConfig(model="mlp"), 58757))`` -> ``"MLP: context 3 x embedding 16 -> 200 tanh"``.
+    Example: ``describe_model(resolve(CharLMConfig(model="mlp"), 58757))``
+    -> ``"MLP: context 5 x embedding 16 -> 256 tanh"``.
     """
     m = cfg.model
     if m == "bigram":

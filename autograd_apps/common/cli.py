@@ -16,14 +16,15 @@ from nn.datasets import DatasetNotFoundError, IDXError
 
 from autograd_apps.common.blas import blas_threads
 from autograd_apps.common.checkpoints import CheckpointDir
-from autograd_apps.common.console import program, say
+from autograd_apps.common.console import program, say, set_program
 from autograd_apps.common.errors import UsageError, one_line
 from autograd_apps.common.interrupt import EXIT_INTERRUPTED, Interrupted, StopRequest
 from autograd_apps.common.recipe import RUNS_ROOT, merge_resume
 from autograd_apps.common.report import read_json, write_json
 
 __all__ = ["run_command", "EXIT_OK", "EXIT_ERROR", "EXIT_INTERRUPTED", "new_run_dir",
-           "check_new_run_dir", "make_run_dir", "latest_run", "load_run", "run_trainer"]
+           "check_new_run_dir", "make_run_dir", "latest_run", "load_run", "run_trainer",
+           "run_job", "resume_dir"]
 
 EXIT_OK = 0
 EXIT_ERROR = 2
@@ -60,6 +61,31 @@ def run_command(body, resume_command):
     except OSError as exc:      # a file that cannot be read or written: no traceback either
         return _error(f"{exc.filename + ': ' if exc.filename else ''}"
                       f"{exc.strerror or exc}")
+
+
+def resume_dir(run_dir, group_marker):
+    """The folder to give ``--resume`` for `run_dir`: its parent when that holds
+    `group_marker` (a group of runs, resumed as a whole), else `run_dir` itself.
+
+    Example: ``resume_dir("runs/textbook-1/mlp", "textbook.json")`` -> ``runs/textbook-1``.
+    """
+    run_dir = Path(run_dir)
+    return run_dir.parent if (run_dir.parent / group_marker).is_file() else run_dir
+
+
+def run_job(prog, parser, config_class, run, module, group_marker, argv=None):
+    """A job's ``main``: parse `argv` (default: the command line) with `parser`,
+    make the `config_class` configuration and run(command, given) under
+    ``run_command``; an interrupted run is continued with ``python -m <module>
+    --resume <resume_dir(...)>``.  Returns the exit status (0, 2, 130).
+
+    Example: ``run_job("autograd-charlm", build_parser(), CharLMConfig, _run,
+    "autograd_apps.charlm", "charlm.json", ["--model", "mlp"])``.
+    """
+    set_program(prog)
+    args = parser.parse_args(argv)
+    return run_command(lambda: run(*config_class.from_namespace(args)),
+                       lambda d: f"python -m {module} --resume {resume_dir(d, group_marker)}")
 
 
 def new_run_dir(stem, root=RUNS_ROOT):

@@ -67,7 +67,8 @@ class Trainer:
 
     compile: run each step (loss_step, zero_grad, backward, the optimiser's
     step) as one program traced by ``autograd_core.compile``: the same numbers,
-    fewer Python steps. loss_step's extra metrics must then be Tensors computed
+    fewer Python steps; one program per batch signature (e.g. per sequence
+    length), up to ``COMPILE_CACHE`` of them. loss_step's extra metrics must then be Tensors computed
     with tensor ops (a float read from a tensor would be frozen into the program).
 
     Example::

@@ -31,8 +31,8 @@ import nn
 
 from autograd_apps.common.checkpoints import CheckpointDir
 from autograd_apps.common.cli import (EXIT_OK, check_new_run_dir, latest_run, load_run,
-                                      make_run_dir, new_run_dir, run_command, run_trainer)
-from autograd_apps.common.console import say, set_program
+                                      make_run_dir, new_run_dir, run_job, run_trainer)
+from autograd_apps.common.console import say
 from autograd_apps.common.errors import UsageError
 from autograd_apps.common.evaluation import classification_metrics
 from autograd_apps.common.recipe import (RUNS_ROOT, build_optimizer, build_scheduler,
@@ -64,16 +64,6 @@ def build_parser():
         epilog="Unset options take the model's preset. Fashion-MNIST is looked for in --data, "
                "$FASHION_MNIST_DIR, then /usr/share/datasets/fashion-mnist (sudo apt-get "
                "install dataset-fashion-mnist); MNIST in --data or $MNIST_DIR.")
-
-
-def _resume_command(run_dir):
-    return f"python -m autograd_apps.images --resume {_top_run_dir(run_dir)}"
-
-
-def _top_run_dir(run_dir):
-    """The folder to pass to --resume: a textbook run's parent, else the run itself."""
-    run_dir = Path(run_dir)
-    return run_dir.parent if (run_dir.parent / TEXTBOOK_MARKER).is_file() else run_dir
 
 
 # ---------------------------------------------------------------------------
@@ -277,9 +267,8 @@ def main(argv=None):
 
     Example: ``main(["--model", "logreg", "--epochs", "1"])``.
     """
-    set_program(PROG)
-    args = build_parser().parse_args(argv)
-    return run_command(lambda: _run(*ImagesConfig.from_namespace(args)), _resume_command)
+    return run_job(PROG, build_parser(), ImagesConfig, _run, "autograd_apps.images",
+                   TEXTBOOK_MARKER, argv)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ from autograd_apps.common.cli import (EXIT_OK, check_new_run_dir, latest_run, lo
 from autograd_apps.common.console import say
 from autograd_apps.common.errors import UsageError
 from autograd_apps.common.recipe import build_optimizer, build_scheduler, merge_resume
-from autograd_apps.common.report import draw_loss_graph, read_json, write_csv, write_json
+from autograd_apps.common.report import draw_loss_graph, read_json, write_json, write_run_metrics
 from autograd_apps.common.trainer import Trainer
 from autograd_apps.charlm.config import (ALL, MODELS, RUNS_ROOT, CharLMConfig, all_configs,
                                          resolve)
@@ -87,12 +87,9 @@ def _describe(cfg, data, iters):
 
 
 def _write_metrics(trainer, cfg, run_dir, data, extra=None):
-    write_csv(run_dir / "metrics.csv", trainer.evals, trainer.eval_fields)
-    doc = {"config": cfg.to_dict(), "iterations_per_epoch": trainer.iters_per_epoch,
-           "n_train": len(data["words_train"]), "n_val": len(data["words_val"]),
-           "n_test": len(data["words_test"]), "words": data["path"],
-           "evals": trainer.evals, "epochs": trainer.epoch_rows, **(extra or {})}
-    write_json(run_dir / "metrics.json", doc)
+    write_run_metrics(trainer, cfg, run_dir,
+                      {"n_train": len(data["words_train"]), "n_val": len(data["words_val"]),
+                       "n_test": len(data["words_test"]), "words": data["path"]}, extra)
 
 
 def _print_epoch(trainer, row):

@@ -19,7 +19,7 @@ from autograd_apps.common.checkpoints import rng_state, set_rng_state
 from autograd_apps.common.console import warn
 from autograd_apps.common.errors import UsageError
 
-__all__ = ["write_json", "read_json", "write_csv", "plot_learning_curves", "plot_comparison",
+__all__ = ["write_json", "read_json", "write_csv", "write_run_metrics", "plot_learning_curves", "plot_comparison",
            "plot_confusion_matrix", "draw_loss_graph", "format_table", "markdown_table"]
 
 
@@ -69,6 +69,21 @@ def write_csv(path, rows, fields):
         writer.writeheader()
         for row in rows:
             writer.writerow({k: row[k] for k in fields})
+
+
+def write_run_metrics(trainer, cfg, run_dir, about, extra=None):
+    """A run's records: ``metrics.csv`` (one row per evaluation) and
+    ``metrics.json`` -- the configuration, iterations per epoch, `about` (the
+    job's sizes of its data, e.g. ``{"n_train": 55000}``), every evaluation,
+    every epoch and `extra` (e.g. the test results).
+
+    Example: ``write_run_metrics(trainer, cfg, run, {"n_train": 55000}, {"test": results})``.
+    """
+    run_dir = Path(run_dir)
+    write_csv(run_dir / "metrics.csv", trainer.evals, trainer.eval_fields)
+    write_json(run_dir / "metrics.json",
+               {"config": cfg.to_dict(), "iterations_per_epoch": trainer.iters_per_epoch,
+                **about, "evals": trainer.evals, "epochs": trainer.epoch_rows, **(extra or {})})
 
 
 def _figure(**kw):

@@ -37,7 +37,7 @@ from autograd_apps.common.errors import UsageError
 from autograd_apps.common.evaluation import classification_metrics
 from autograd_apps.common.recipe import (RUNS_ROOT, build_optimizer, build_scheduler,
                                          merge_resume)
-from autograd_apps.common.report import (draw_loss_graph, read_json, write_csv, write_json)
+from autograd_apps.common.report import draw_loss_graph, read_json, write_json, write_run_metrics
 from autograd_apps.common.trainer import Trainer
 from autograd_apps.images.config import TEXTBOOK, ImagesConfig, resolve, textbook_configs
 from autograd_apps.images.data import DATASET_NAMES, load_data
@@ -97,12 +97,9 @@ def _loss_step(loss_fn):
 
 
 def _write_metrics(trainer, cfg, run_dir, data, extra=None):
-    write_csv(run_dir / "metrics.csv", trainer.evals, trainer.eval_fields)
-    doc = {"config": cfg.to_dict(), "iterations_per_epoch": trainer.iters_per_epoch,
-           "n_train": int(len(data["y_train"])), "n_val": int(len(data["y_val"])),
-           "n_test": int(len(data["y_test"])),
-           "evals": trainer.evals, "epochs": trainer.epoch_rows, **(extra or {})}
-    write_json(run_dir / "metrics.json", doc)
+    write_run_metrics(trainer, cfg, run_dir,
+                      {"n_train": int(len(data["y_train"])), "n_val": int(len(data["y_val"])),
+                       "n_test": int(len(data["y_test"]))}, extra)
 
 
 def _print_epoch(trainer, row):

@@ -573,7 +573,13 @@ class Tensor(TensorBase):
         otherwise. The only device is the CPU: ``'cuda'`` raises ``ag.DeviceError``.
         ``non_blocking`` is accepted and has nothing to do. ``memory_format``: see clone.
 
-            >>> x.to(ag.float64), x.to("cpu") is x, x.to(y)
+            >>> x = ag.tensor([1.0, 2.0])
+            >>> x.to(ag.float64)
+            Tensor([1., 2.])
+            >>> x.to("cpu") is x
+            True
+            >>> x.to(ag.tensor([1, 2])).dtype           # another tensor's dtype
+            dtype('int64')
         """
         dtype, device, copy = _to_args(args, dtype, device, copy)
         devices.check_device(device, "to")

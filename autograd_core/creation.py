@@ -233,6 +233,7 @@ def tensor(data, dtype=None, requires_grad=False, device=None):
         >>> ag.tensor([[1, 2], [3, 4]]).dtype
         dtype('int64')
         >>> ag.tensor(0.5, requires_grad=True)
+        Tensor(0.5, dtype=float32, requires_grad=True)
     """
     _check_device(device, "tensor")
     dt = _infer_dtype(data, "tensor") if dtype is None else dtypes.as_dtype(dtype, "tensor")

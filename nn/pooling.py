@@ -116,7 +116,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     int64 position of each maximum in its row (PyTorch's indices).
 
         >>> F.max_pool1d(np.array([[[1., 3., 2., 0.]]]), 2).data
-        array([[[3., 2.]]], dtype=float32)
+        array([[[3., 2.]]])
     """
     return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode,
                      return_indices)
@@ -187,7 +187,7 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # n
     window, zero padding counted when ``count_include_pad`` (PyTorch's default).
 
         >>> F.avg_pool1d(np.array([[[1., 3., 2., 0.]]]), 2).data
-        array([[[2., 1.]]], dtype=float32)
+        array([[[2., 1.]]])
     """
     return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode,
                      count_include_pad)
@@ -260,7 +260,7 @@ def adaptive_avg_pool1d(input, output_size):  # noqa: A002
     ``output_size`` windows [⌊i·L/Q⌋, ⌈(i+1)·L/Q⌉), each averaged.
 
         >>> F.adaptive_avg_pool1d(np.arange(6.).reshape(1, 1, 6), 3).data
-        array([[[0.5, 2.5, 4.5]]], dtype=float32)
+        array([[[0.5, 2.5, 4.5]]])
     """
     return _adaptive_avg_pool("adaptive_avg_pool1d", 1, input, output_size)
 
@@ -330,7 +330,7 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):  # noqa: A002
     the maximum over each window [⌊i·L/Q⌋, ⌈(i+1)·L/Q⌉).
 
         >>> F.adaptive_max_pool1d(np.array([[[1., 3., 2., 0., 5.]]]), 2).data
-        array([[[3., 5.]]], dtype=float32)
+        array([[[3., 5.]]])
     """
     return _adaptive_max_pool("adaptive_max_pool1d", 1, input, output_size, return_indices)
 

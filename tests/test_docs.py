@@ -71,21 +71,10 @@ def undefined(names):
 
 PENDING = "examples to be completed by the docstring pass (new module or names)"
 EXAMPLES_NOT_YET_RUNNABLE = {
-    "autograd_core._tensor": undefined("x"),
-    "autograd_core.ops.conversion": undefined("x"),
     "autograd_core.ops.indexing": PENDING,
-    "autograd_core.ops.sorting": PENDING,
-    "nn.pooling": PENDING,
     "autograd_core.cuda": NO_EXAMPLES,
     "autograd_core.autograd": NO_EXAMPLES,
-    "autograd_core.autograd.forward_ad": undefined("primal"),
     "autograd_core.compiler": NO_EXAMPLES,
-    "autograd_core.creation": "an example's output is not shown (ag.tensor(0.5, requires_grad=True))",
-    "autograd_core.curvature": NO_EXAMPLES,
-    "autograd_core.curvature.bishop": undefined("B, flatten") + "; -0. printed where 0. is shown",
-    "autograd_core.curvature.finite_differences": undefined("loss_fn"),
-    "autograd_core.curvature.products": undefined("H, a, functional"),
-    "autograd_core.curvature.spectral": undefined("loss_fn") + "; -3.0 shown for -2.99999999999857",
     "autograd_core.flat": undefined("params"),
     "autograd_core.functional": NO_EXAMPLES,
     "autograd_core.graph": undefined("no_grad's: w, lr"),

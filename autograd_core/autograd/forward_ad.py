@@ -1,10 +1,13 @@
 """Forward-mode AD with dual numbers, as ``torch.autograd.forward_ad``.
 
     >>> import autograd_core.autograd.forward_ad as fwAD
+    >>> primal, tangent = ag.tensor([1.0, 2.0]), ag.tensor([1.0, 0.0])
     >>> with fwAD.dual_level():
     ...     x = fwAD.make_dual(primal, tangent)     # x = primal + tangent·ε
-    ...     y = f(x)
+    ...     y = (x ** 2).sum()
     ...     value, jvp = fwAD.unpack_dual(y)       # f(primal), J·tangent
+    >>> value, jvp                                  # 1² + 2², 2·1·1 + 2·2·0
+    (Tensor(5., dtype=float32), Tensor(2., dtype=float32))
 
 A level is a tag for one ε (ε² = 0). Levels nest: inside an inner level an
 outer level's tangents flow through every computation, including the inner

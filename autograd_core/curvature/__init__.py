@@ -3,11 +3,15 @@ its classical approximations, finite differences, and eigen-information at
 scale — all built on ``functional`` and the R-operator.
 
 The interface is a loss *closure* over a list of parameter Tensors that
-require grad::
+require grad:
 
-    params = list(model.parameters())
-    loss_fn = lambda: loss(model(x), t)         # recomputes E from the current params
-    H = exact_hessian(loss_fn, params)          # (W, W) float64 ndarray
+    >>> from autograd_core.curvature import exact_hessian
+    >>> model, x, t = nn.Linear(3, 2), ag.randn(4, 3), ag.tensor([0, 1, 1, 0])
+    >>> params = list(model.parameters())
+    >>> loss_fn = lambda: F.cross_entropy(model(x), t)   # recomputes E from the current params
+    >>> H = exact_hessian(loss_fn, params)               # (W, W) float64 ndarray
+    >>> H.shape, H.dtype, bool(np.allclose(H, H.T))
+    ((8, 8), dtype('float64'), True)
 
 W is the total number of parameter entries; vectors of length W are the
 parameters flattened in list order (``flatten`` / ``unflatten``). No function

@@ -67,7 +67,12 @@ def fd_hessian_four_point(loss_fn, params, eps=1e-4):
     error O(ε²) plus rounding O(u/ε²). W(W+1)/2 entries × 4 evaluations of E,
     each O(W): O(W³). No gradients are taken.
 
-        >>> H = fd_hessian_four_point(loss_fn, params, eps=1e-4)
+        >>> from autograd_core.curvature import fd_hessian_four_point
+        >>> w = ag.tensor([1.0, 2.0], dtype=ag.float64, requires_grad=True)
+        >>> loss_fn = lambda: (w ** 3).sum() + w[0] * w[1]     # H = [[6w₀, 1], [1, 6w₁]]
+        >>> H = fd_hessian_four_point(loss_fn, [w], eps=1e-4)
+        >>> bool(np.allclose(H, [[6.0, 1.0], [1.0, 12.0]], atol=1e-5))
+        True
     """
     fname = "fd_hessian_four_point"
     params = _fd_params(params, fname, require_grad=False)
@@ -98,7 +103,12 @@ def fd_hessian_central_gradients(loss_fn, params, eps=1e-5, symmetrize=False):
     error O(ε²) plus rounding O(u/ε). 2W gradients of O(W) each: O(W²).
     ``symmetrize`` returns (H + Hᵀ)/2.
 
-        >>> H = fd_hessian_central_gradients(loss_fn, params, eps=1e-5)
+        >>> from autograd_core.curvature import fd_hessian_central_gradients
+        >>> w = ag.tensor([1.0, 2.0], dtype=ag.float64, requires_grad=True)
+        >>> loss_fn = lambda: (w ** 3).sum() + w[0] * w[1]     # H = [[6w₀, 1], [1, 6w₁]]
+        >>> H = fd_hessian_central_gradients(loss_fn, [w], eps=1e-5)
+        >>> bool(np.allclose(H, [[6.0, 1.0], [1.0, 12.0]]))
+        True
     """
     params = _fd_params(params, "fd_hessian_central_gradients", require_grad=True)
     entries = _Entries(params)
@@ -121,7 +131,14 @@ def fd_epsilon_tradeoff(loss_fn, params, eps_values=None, method="central_gradie
     error grows like u/ε (gradients) or u/ε² (four-point): the best ε is in
     between. Returns a list of ``(eps, max_abs_error)``.
 
-        >>> fd_epsilon_tradeoff(loss_fn, params, [1e-2, 1e-5, 1e-8])
+        >>> from autograd_core.curvature import fd_epsilon_tradeoff
+        >>> w = ag.tensor([1.0, 2.0], dtype=ag.float64, requires_grad=True)
+        >>> errors = fd_epsilon_tradeoff(lambda: ag.exp(w).sum(), [w], [1e-2, 1e-5, 1e-8])
+        >>> [eps for eps, _ in errors]
+        [0.01, 1e-05, 1e-08]
+        >>> e_large, e_mid, e_small = (err for _, err in errors)
+        >>> e_mid < e_large and e_mid < e_small     # truncation vs rounding: best in between
+        True
     """
     if method not in ("central_gradients", "four_point"):
         raise ValueError(f"fd_epsilon_tradeoff: method must be 'central_gradients' or "

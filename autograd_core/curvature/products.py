@@ -127,7 +127,10 @@ def loss_and_grad(loss_fn, params):
     """``(E, ∇E)``: the loss as a float and its gradient as a flat vector. One
     forward and one backward pass, O(W).
 
-        >>> E, g = loss_and_grad(lambda: ((w - 1) ** 2).sum(), [w])    # g = 2(w − 1)
+        >>> from autograd_core.curvature import loss_and_grad
+        >>> w = ag.tensor([0.0, 3.0], dtype=ag.float64, requires_grad=True)
+        >>> loss_and_grad(lambda: ((w - 1) ** 2).sum(), [w])    # g = 2(w − 1)
+        (5.0, array([-2.,  4.]))
     """
     params = check_params(params, "loss_and_grad")
     with enable_grad():
@@ -145,7 +148,10 @@ def hessian_vector_product(loss_fn, params, v, method="forward-over-reverse"):
     δ carrying R{δ}; then H v = R{∇E}. ``'reverse-over-reverse'``: ∇⟨∇E, v⟩
     through a recorded backward pass. Cost ≈ 2 gradients, O(W) memory.
 
-        >>> hessian_vector_product(lambda: (w ** 3).sum(), [w], v)    # 6 w ⊙ v
+        >>> from autograd_core.curvature import hessian_vector_product
+        >>> w = ag.tensor([1.0, 2.0], dtype=ag.float64, requires_grad=True)
+        >>> hessian_vector_product(lambda: (w ** 3).sum(), [w], np.array([1.0, -1.0]))  # 6 w ⊙ v
+        array([  6., -12.])
     """
     fname = "hessian_vector_product"
     params = check_params(params, fname)
@@ -160,8 +166,11 @@ class HessianOperator(LinearOperator):
     """The Hessian of ``loss_fn`` at the current parameters as a matrix-free
     operator: ``H @ v`` costs one Hessian-vector product.
 
-        >>> H = HessianOperator(loss_fn, params)
-        >>> H @ v, H.shape, H.n_products
+        >>> from autograd_core.curvature import HessianOperator
+        >>> w = ag.tensor([1.0, 2.0], dtype=ag.float64, requires_grad=True)
+        >>> H = HessianOperator(lambda: (w ** 3).sum(), [w])       # H = diag(6w)
+        >>> H @ np.array([1.0, 1.0]), H.shape, H.n_products
+        (array([ 6., 12.]), (2, 2), 1)
     """
 
     def __init__(self, loss_fn, params, method="forward-over-reverse"):
@@ -176,7 +185,14 @@ class HessianOperator(LinearOperator):
 
 
 def hessian_operator(loss_fn, params, method="forward-over-reverse"):
-    """``HessianOperator(loss_fn, params, method)``: H as a matrix-free operator."""
+    """``HessianOperator(loss_fn, params, method)``: H as a matrix-free operator.
+
+        >>> from autograd_core.curvature import hessian_operator
+        >>> w = ag.tensor([1.0, 2.0], dtype=ag.float64, requires_grad=True)
+        >>> hessian_operator(lambda: (w ** 3).sum(), [w]).to_dense()
+        array([[ 6.,  0.],
+               [ 0., 12.]])
+    """
     return HessianOperator(loss_fn, params, method)
 
 
@@ -186,7 +202,11 @@ def exact_hessian(loss_fn, params, method="forward-over-reverse"):
     W products of ≈ 2 gradients each: O(W²) time, and O(W²) memory for the
     result — the cost the approximations (``bishop``) avoid.
 
-        >>> H = exact_hessian(loss_fn, list(model.parameters()))
+        >>> from autograd_core.curvature import exact_hessian
+        >>> w = ag.tensor([1.0, 2.0], dtype=ag.float64, requires_grad=True)
+        >>> exact_hessian(lambda: (w ** 3).sum() + w[0] * w[1], [w])   # [[6w₀, 1], [1, 6w₁]]
+        array([[ 6.,  1.],
+               [ 1., 12.]])
     """
     return HessianOperator(scalar_loss(loss_fn, "exact_hessian"),
                            check_params(params, "exact_hessian"), method).to_dense()
@@ -201,7 +221,11 @@ def output_jacobian(output_fn, params):
     an (M, W) array, M = number of output entries (row-major over y's shape):
     ``functional.closure_jacobian``, one backward pass per output entry.
 
-        >>> y, J = output_jacobian(lambda: model(x), params)    # J.shape == (y.size, W)
+        >>> from autograd_core.curvature import output_jacobian
+        >>> model, x = nn.Linear(3, 2), ag.randn(4, 3)
+        >>> y, J = output_jacobian(lambda: model(x), list(model.parameters()))
+        >>> y.shape, J.shape                                     # J: (y.size, W)
+        ((4, 2), (8, 8))
     """
     params = check_params(params, "output_jacobian")
     y, blocks = F.closure_jacobian(lambda: network_output(output_fn, "output_jacobian"), params)
@@ -229,7 +253,14 @@ def output_loss(loss, reduction="sum", target=None, fname="output_loss"):
     the negative log-likelihoods up to a constant. ``target`` None means
     t = 0: the same Hessian in y. A callable ``loss`` is returned as is.
 
-        >>> _, Hr = functional.hvp(output_loss("softmax_ce"), y, r)    # H_L r
+        >>> from autograd_core.curvature import output_loss
+        >>> E = output_loss("sse", target=np.array([[1.0, 2.0]]))
+        >>> E(ag.tensor([[3.0, 2.0]], dtype=ag.float64))           # ½ Σ (y − t)²
+        Tensor(2.)
+        >>> y, r = np.zeros((1, 2)), np.array([[1.0, 0.0]])
+        >>> _, Hr = ag.functional.hvp(output_loss("softmax_ce"), y, r)
+        >>> Hr                                               # (diag p − p pᵀ) r, p = (½, ½)
+        Tensor([[ 0.25, -0.25]])
     """
     if callable(loss):
         return loss
@@ -267,7 +298,14 @@ def example_hessian_blocks(E, y):
     K the entries per example. H is then block diagonal, and K Hessian-vector
     products give every block: H(e_k in every row) holds column k of each.
 
-        >>> example_hessian_blocks(lambda a: (a ** 3).sum(), a)[n]    # diag(6 a_n)
+        >>> from autograd_core.curvature import example_hessian_blocks
+        >>> a = np.array([[1.0, 2.0], [3.0, 4.0]])
+        >>> example_hessian_blocks(lambda a: (a ** 3).sum(), a)    # block n: diag(6 a_n)
+        array([[[ 6.,  0.],
+                [ 0., 12.]],
+        <BLANKLINE>
+               [[18.,  0.],
+                [ 0., 24.]]])
     """
     y = np.asarray(y.data if isinstance(y, TensorBase) else y, dtype=np.float64)
     N, K = _examples(y.shape)
@@ -288,7 +326,10 @@ def output_hessian_blocks(loss, y, reduction="sum", target=None):
     (for 'softmax_ce', diag(p_n) − p_n p_nᵀ). A callable loss may couple
     anything: its whole Hessian as one (1, M, M) block, by M products.
 
-        >>> blocks = output_hessian_blocks("softmax_ce", logits)
+        >>> from autograd_core.curvature import output_hessian_blocks
+        >>> output_hessian_blocks("softmax_ce", np.zeros((1, 2)))  # diag(p) − p pᵀ, p = (½, ½)
+        array([[[ 0.25, -0.25],
+                [-0.25,  0.25]]])
     """
     E = output_loss(loss, reduction, target, "output_hessian_blocks")
     if callable(loss):
@@ -323,7 +364,13 @@ def gauss_newton_vector_product(output_fn, params, v, loss="sse", reduction="sum
     callable y ↦ E(y), or None: then ``output_fn()`` returns ``(E, y)``, the
     loss and the outputs it was computed from (Hessian-free's closure).
 
+        >>> from autograd_core.curvature import gauss_newton_vector_product, outer_product_hessian
+        >>> model, x = nn.Linear(3, 2), ag.randn(4, 3)
+        >>> params, v = list(model.parameters()), np.arange(8.0)
         >>> Gv = gauss_newton_vector_product(lambda: model(x), params, v, "softmax_ce")
+        >>> G = outer_product_hessian(lambda: model(x), params, "softmax_ce")   # formed
+        >>> bool(np.allclose(Gv, G @ v))
+        True
     """
     fname = "gauss_newton_vector_product"
     params = check_params(params, fname)
@@ -357,8 +404,14 @@ class GaussNewtonOperator(LinearOperator):
     matrix-free operator (``gauss_newton_vector_product``); positive
     semi-definite whenever the loss is convex in the outputs.
 
-        >>> G = GaussNewtonOperator(lambda: model(x), params, "softmax_ce")
-        >>> lanczos_eigs(G, k=3)
+        >>> from autograd_core.curvature import GaussNewtonOperator, lanczos_eigs
+        >>> model, x = nn.Linear(3, 2), ag.randn(4, 3)
+        >>> G = GaussNewtonOperator(lambda: model(x), list(model.parameters()), "softmax_ce")
+        >>> G.shape
+        (8, 8)
+        >>> top = lanczos_eigs(G, k=1)[0]
+        >>> bool(np.allclose(top, np.linalg.eigvalsh(G.to_dense())[-1]))
+        True
     """
 
     def __init__(self, output_fn, params, loss="sse", reduction="sum"):

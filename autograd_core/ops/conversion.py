@@ -83,7 +83,11 @@ def clone(x, *, memory_format=preserve_format):  # noqa: A002 - torch's argument
     ``memory_format``: ``preserve_format`` keeps the layout (strides),
     ``contiguous_format`` / ``channels_last`` / ``channels_last_3d`` give that layout.
 
-        >>> y = ag.clone(x); y[0] = 5          # x is unchanged
+        >>> x = ag.tensor([1.0, 2.0])
+        >>> y = ag.clone(x)
+        >>> y[0] = 5.0
+        >>> x, y
+        (Tensor([1., 2.], dtype=float32), Tensor([5., 2.], dtype=float32))
     """
     x = to_tensor(x, "clone")
     order = _format(memory_format, "clone").order(x.ndim, "clone")

@@ -123,7 +123,7 @@ def sort(x, dim=-1, descending=False, stable=False, *, axis=None):
     is always stable (``stable`` is accepted); NaN counts as the largest value.
 
         >>> ag.sort(ag.tensor([3.0, 1.0, 2.0]), descending=True)
-        sort(values=Tensor([3., 2., 1.]), indices=Tensor([0, 2, 1]))
+        sort(values=Tensor([3., 2., 1.], dtype=float32), indices=Tensor([0, 2, 1]))
     """
     x = to_tensor(x, "sort")
     d = _dim("sort", x, dim, axis)
@@ -149,7 +149,7 @@ def topk(x, k, dim=-1, largest=True, sorted=True, *, axis=None):  # noqa: A002
     along ``dim``, in order, as ``torch.topk``. NaN counts as the largest value.
 
         >>> ag.topk(ag.tensor([1.0, 5.0, 3.0]), 2)
-        topk(values=Tensor([5., 3.]), indices=Tensor([1, 2]))
+        topk(values=Tensor([5., 3.], dtype=float32), indices=Tensor([1, 2]))
     """
     x = to_tensor(x, "topk")
     d = _dim("topk", x, dim, axis)

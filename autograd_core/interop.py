@@ -32,13 +32,17 @@ def from_dlpack(obj, *, copy=None):
     a bfloat16 one ``.float()``, and a PyTorch tensor that requires grad
     ``.detach()`` (PyTorch refuses to export it).
 
-    Example::
+    Example (``torch.randn(3, 2)`` comes in the same way as this ndarray):
 
-        >>> w = torch.randn(3, 2)
+        >>> w = np.zeros((3, 2), dtype=np.float32)
         >>> t = ag.from_dlpack(w)                  # no copy
         >>> t.shape, t.dtype
         ((3, 2), dtype('float32'))
-        >>> t.requires_grad_()                     # and on into autograd_core
+        >>> w[0, 0] = 7.0                          # one memory
+        >>> t[0, 0]
+        Tensor(7., dtype=float32)
+        >>> t.requires_grad_().is_leaf             # and on into autograd_core
+        True
     """
     if not hasattr(obj, "__dlpack__"):
         raise TypeError(f"from_dlpack: expected an object with __dlpack__ (a torch tensor, "

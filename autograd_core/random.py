@@ -8,10 +8,16 @@ So ``ag.manual_seed(s)`` at the top of a script makes the whole run
 reproducible, as ``torch.manual_seed`` does:
 
     >>> import autograd_core as ag
-    >>> ag.manual_seed(0); a = ag.rand(3)
-    >>> ag.manual_seed(0); b = ag.rand(3)          # the same numbers
+    >>> ag.manual_seed(0)                           # returns the global generator
+    Generator(initial_seed=0)
+    >>> a = ag.rand(3)
+    >>> _ = ag.manual_seed(0)
+    >>> b = ag.rand(3)
+    >>> bool((a == b).all())                        # the same numbers
+    True
     >>> g = ag.Generator().manual_seed(42)          # a local stream
-    >>> ag.randn(2, 2, generator=g)
+    >>> ag.randn(2, 2, generator=g).shape
+    (2, 2)
 
 A ``Generator`` *is* a ``numpy.random.Generator`` over a PCG64 bit generator
 (a subclass, with PyTorch's ``manual_seed``/``seed``/``initial_seed``/
@@ -73,8 +79,13 @@ class Generator(np.random.Generator):
     so ``g = ag.Generator().manual_seed(42)`` reads as in PyTorch.
 
         >>> g = ag.Generator().manual_seed(42)
-        >>> state = g.get_state(); x = ag.rand(3, generator=g)
-        >>> g.set_state(state); y = ag.rand(3, generator=g)     # x == y
+        >>> state = g.get_state()
+        >>> x = ag.rand(3, generator=g)
+        >>> g.set_state(state)                      # returns the generator
+        Generator(initial_seed=42)
+        >>> y = ag.rand(3, generator=g)
+        >>> bool((x == y).all())
+        True
     """
 
     def __init__(self, device="cpu"):

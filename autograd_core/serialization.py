@@ -341,11 +341,15 @@ def save(obj, path):
     Like the rename it is, a save gives `path` a new inode: hard links to the
     old file keep the old content.
 
-    Example::
+    Example:
 
+        >>> model = nn.Linear(3, 2)
+        >>> opt = optim.SGD(model.parameters(), lr=0.1)
         >>> ag.save(model.state_dict(), "model.safetensors")
         >>> ag.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
         ...          "epoch": 3}, "run.ckpt")
+        >>> ag.load("run.ckpt")["epoch"]
+        3
     """
     path = os.fspath(path)
     encoder = _Encoder()
@@ -569,9 +573,15 @@ def load(path):
     lacks (bfloat16) -- raises ``CheckpointError`` naming the file, before any
     memory beyond the header is allocated.  Nothing is ever unpickled.
 
-    Example::
+    Example:
 
-        >>> model.load_state_dict(ag.load("model.safetensors"))
+        >>> model = nn.Linear(3, 2)
+        >>> ag.save(model.state_dict(), "model.safetensors")
+        >>> fresh = nn.Linear(3, 2)
+        >>> fresh.load_state_dict(ag.load("model.safetensors"))
+        IncompatibleKeys(missing_keys=[], unexpected_keys=[])
+        >>> bool((fresh.weight == model.weight).all())
+        True
     """
     path = os.fspath(path)
     for _ in range(10):

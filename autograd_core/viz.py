@@ -455,9 +455,15 @@ def record_modules(model):
     the forward pass (no tensor is wrapped or copied), and outside the block
     modules run without hooks.
 
+        >>> model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+        >>> x, labels = ag.randn(5, 3), ag.tensor([0, 1, 1, 0, 1])
         >>> with ag.viz.record_modules(model) as calls:
         ...     loss = nn.functional.cross_entropy(model(x), labels)
-        >>> ag.viz.draw_graph(loss, modules=calls, collapse=True)   # one box per layer
+        >>> calls.names()
+        ['', '0', '1', '2']
+        >>> [(c.title(), c.input_shapes) for c in calls][1]
+        ('0 · Linear', ((5, 3),))
+        >>> dot = ag.viz.draw_graph(loss, modules=calls, collapse=True)   # one box per layer
     """
     if not (callable(getattr(model, "named_modules", None))
             and callable(getattr(model, "register_forward_pre_hook", None))
@@ -958,9 +964,13 @@ def draw_graph(root, *, show_data=True, show_grad=True, show_tangent=False,
     Raises RuntimeError if ``backward()`` already freed the graph (use
     ``backward(retain_graph=True)`` to draw after backward).
 
+        >>> model, x, y = nn.Linear(3, 1), ag.randn(4, 3), ag.randn(4, 1)
         >>> with ag.viz.record_modules(model) as calls:
         ...     loss = nn.functional.mse_loss(model(x), y)
-        >>> ag.viz.draw_graph(loss, modules=calls, collapse=True)
+        >>> dot = ag.viz.draw_graph(loss, modules=calls, collapse=True)
+        >>> import graphviz
+        >>> isinstance(dot, graphviz.Digraph)    # dot.render("loss", format="svg") draws it
+        True
     """
     _require_graphviz("draw_graph")
     o = _drawing_options("draw_graph", rankdir, max_elements, precision, show_data=show_data,

@@ -2,8 +2,11 @@
 
     >>> import nn
     >>> model = nn.Sequential(nn.Linear(784, 200), nn.ReLU(), nn.Linear(200, 10))
+    >>> x, y = ag.randn(32, 784), ag.randint(0, 10, (32,))
     >>> loss = nn.CrossEntropyLoss()(model(x), y)
     >>> loss.backward()
+    >>> model[0].weight.grad.shape
+    (200, 784)
 
 ``nn.functional`` holds the same operations as functions, ``nn.init`` the
 initialisers (they draw from the global generator: ``autograd_core.manual_seed(seed)``,

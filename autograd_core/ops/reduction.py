@@ -271,7 +271,8 @@ def cumsum(x, axis=None, dtype=None, *, dim=None):
     """Running sums yᵢ = Σ_{j≤i} xⱼ along ``dim`` (without one: of the flattened
     tensor, as NumPy). Integer and bool tensors give int64, as in PyTorch.
 
-        >>> ag.cumsum(ag.tensor([1.0, 2.0, 3.0]), dim=0)     # [1., 3., 6.]
+        >>> ag.cumsum(ag.tensor([1.0, 2.0, 3.0]), dim=0)
+        Tensor([1., 3., 6.], dtype=float32)
     """
     return _scan("cumsum", P.cumsum, np.cumsum, x, axis, dim, dtype)
 
@@ -280,7 +281,8 @@ def cumprod(x, axis=None, dtype=None, *, dim=None):
     """Running products yᵢ = Π_{j≤i} xⱼ along ``dim`` (without one: of the
     flattened tensor). The gradient is exact where x has zeros (PyTorch's rule).
 
-        >>> ag.cumprod(ag.tensor([2.0, 0.0, 3.0]), dim=0)    # [2., 0., 0.]
+        >>> ag.cumprod(ag.tensor([2.0, 0.0, 3.0]), dim=0)
+        Tensor([2., 0., 0.], dtype=float32)
     """
     return _scan("cumprod", P.cumprod, np.cumprod, x, axis, dim, dtype)
 
@@ -360,8 +362,10 @@ def var(x, axis=None, unbiased=None, keepdims=False, *, correction=None, dim=Non
     ``correction=1`` (Bessel's, the default; ``unbiased=False`` means 0).
     With N ≤ correction the result is inf (NaN for constant data), with a warning.
 
-        >>> ag.var(ag.tensor([1.0, 2.0, 4.0]))               # 2.3333
-        >>> ag.var(ag.tensor([1.0, 2.0, 4.0]), correction=0) # 1.5556
+        >>> ag.var(ag.tensor([1.0, 2.0, 4.0]))
+        Tensor(2.3333333, dtype=float32)
+        >>> ag.var(ag.tensor([1.0, 2.0, 4.0]), correction=0)
+        Tensor(1.5555556, dtype=float32)
     """
     x, ax, kd, c = _moment_args("var", x, axis, unbiased, keepdims, correction, dim, keepdim)
     return _var("var", x, ax, kd, c)
@@ -397,8 +401,10 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None, keepdims
     (PyTorch's value, where the norm is not differentiable); at ties of the
     inf-norm it is shared.
 
-        >>> ag.norm(ag.tensor([3.0, -4.0]))              # 5.
-        >>> ag.norm(ag.tensor([3.0, -4.0]), p=1)         # 7.
+        >>> ag.norm(ag.tensor([3.0, -4.0]))
+        Tensor(5., dtype=float32)
+        >>> ag.norm(ag.tensor([3.0, -4.0]), p=1)
+        Tensor(7., dtype=float32)
     """
     fn = "norm"
     x = to_tensor(x, fn)

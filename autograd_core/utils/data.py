@@ -559,9 +559,14 @@ class DataLoader:
     A map-style dataset must have ``__len__`` unless a sampler is given, and
     an index past its end raises an IndexError that names it.
 
+        >>> from autograd_core.utils.data import DataLoader, TensorDataset
+        >>> x, y = ag.randn(100, 3), ag.randint(0, 2, (100,))
         >>> loader = DataLoader(TensorDataset(x, y), batch_size=64, shuffle=True,
         ...                     generator=ag.Generator().manual_seed(0))
         >>> len(loader)                     # batches per pass
+        2
+        >>> [tuple(xb.shape) for xb, yb in loader]
+        [(64, 3), (36, 3)]
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, batch_sampler=None,

@@ -23,12 +23,22 @@ def _array(t):
 
 
 def numel(tensors) -> int:
-    """W = Σ size(t): the length of the flat vector of ``tensors``."""
+    """W = Σ size(t): the length of the flat vector of ``tensors``.
+
+        >>> from autograd_core.flat import numel
+        >>> numel([ag.zeros(2, 3), np.zeros(2)])
+        8
+    """
     return sum(int(_array(t).size) for t in tensors)
 
 
 def flat_dtype(tensors):
-    """The dtype that holds every entry of ``tensors`` (NumPy's promotion)."""
+    """The dtype that holds every entry of ``tensors`` (NumPy's promotion).
+
+        >>> from autograd_core.flat import flat_dtype
+        >>> flat_dtype([ag.zeros(2), ag.zeros(2, dtype=ag.float64)])
+        dtype('float64')
+    """
     return np.result_type(*[_array(t).dtype for t in tensors])
 
 
@@ -40,7 +50,12 @@ def flatten(tensors, dtype=np.float64, like=None):
     (a missing gradient) stands for zeros shaped like the matching entry of
     ``like``. The result never shares memory with the inputs.
 
-        >>> flatten([p.grad for p in params], like=params)    # ∇E, zeros where unused
+        >>> from autograd_core.flat import flatten
+        >>> a = ag.tensor([[1.0, 2.0]], requires_grad=True)
+        >>> b = ag.tensor([3.0], requires_grad=True)
+        >>> (a * a).sum().backward()                        # b is unused: b.grad is None
+        >>> flatten([p.grad for p in (a, b)], like=(a, b))  # ∇E, zeros where unused
+        array([2., 4., 0.])
     """
     tensors = list(tensors)
     if like is not None:
@@ -67,8 +82,14 @@ def unflatten(vec, like, dtype=None):
     ``like`` (the inverse of ``flatten``). ``dtype`` None keeps the vector's
     dtype. The pieces are views of ``vec`` when no conversion is needed.
 
+        >>> from autograd_core.flat import unflatten
+        >>> params = [ag.zeros(2, 2), ag.zeros(3)]
+        >>> w = np.arange(7.0)                       # a flat vector, e.g. from an optimiser
         >>> for p, piece in zip(params, unflatten(w, params)):
         ...     p.data[...] = piece
+        >>> params[0]
+        Tensor([[0., 1.],
+                [2., 3.]], dtype=float32)
     """
     vec = np.asarray(_array(vec))
     shapes = [np.shape(_array(t)) for t in like]

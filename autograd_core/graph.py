@@ -82,7 +82,14 @@ def specials_open() -> int:
 
 
 def is_grad_enabled() -> bool:
-    """True while operations are recorded for reverse mode."""
+    """True while operations are recorded for reverse mode.
+
+        >>> ag.is_grad_enabled()
+        True
+        >>> with ag.no_grad():
+        ...     ag.is_grad_enabled()
+        False
+    """
     return state.grad_enabled
 
 
@@ -120,14 +127,31 @@ class _Switch:
 class no_grad(_Switch):
     """Evaluate without recording the graph: results have ``requires_grad=False``.
 
-        >>> with no_grad():
-        ...     w -= lr * w.grad        # an update in place, not recorded
+        >>> w = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> (w * w).sum().backward()            # w.grad = 2w
+        >>> with ag.no_grad():
+        ...     w -= 0.1 * w.grad               # an update in place, not recorded
+        >>> w
+        Tensor([0.8, 1.6], dtype=float32, requires_grad=True)
+        >>> with ag.no_grad():
+        ...     (w * 2).requires_grad
+        False
+
+    Also a decorator: ``@ag.no_grad()`` over a function.
     """
     _flag, _value = "grad_enabled", False
 
 
 class enable_grad(_Switch):
-    """Re-enable recording inside a ``no_grad`` block."""
+    """Re-enable recording inside a ``no_grad`` block (a context manager or decorator).
+
+        >>> x = ag.tensor(1.0, requires_grad=True)
+        >>> with ag.no_grad():
+        ...     with ag.enable_grad():
+        ...         y = x * 2
+        >>> y.requires_grad
+        True
+    """
     _flag, _value = "grad_enabled", True
 
 
@@ -136,6 +160,13 @@ class set_grad_enabled(_Switch):
 
     As a plain call it sets the mode at once (``set_grad_enabled(False)``);
     as a context manager it also restores the previous mode on exit.
+
+        >>> x = ag.tensor(1.0, requires_grad=True)
+        >>> with ag.set_grad_enabled(False):
+        ...     (x * 2).requires_grad
+        False
+        >>> (x * 2).requires_grad                 # the previous mode is back
+        True
     """
     _flag = "grad_enabled"
 
@@ -158,12 +189,21 @@ class retain_grads(_Switch):
 
     Teaching aid: after ``backward()`` each intermediate v_i shows v̄_i, which
     ``viz.draw_graph(..., show_grad=True)`` then draws.
+
+        >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> with ag.retain_grads():
+        ...     h = x * x
+        ...     y = h.sum()
+        >>> y.backward()
+        >>> h.grad                                # ∂y/∂h = 1
+        Tensor([1., 1.], dtype=float32)
     """
     _flag, _value, _special = "retain_grads", True, True
 
 
 class AnomalyError(RuntimeError):
-    """A NaN or infinity appeared while ``detect_anomaly()`` was active."""
+    """A NaN or infinity appeared while ``detect_anomaly()`` was active (a
+    ``RuntimeError``, as PyTorch raises); see ``detect_anomaly`` for an example."""
 
 
 class detect_anomaly(_Switch):
@@ -171,11 +211,28 @@ class detect_anomaly(_Switch):
 
     Inside the block every node remembers where in the user's code it was
     created, so the error can point there. It slows every op: debug only.
+
+        >>> x = ag.tensor([0.0], requires_grad=True)
+        >>> with ag.detect_anomaly():
+        ...     y = ag.sqrt(x)                    # d√x/dx = ∞ at 0
+        ...     y.backward()
+        Traceback (most recent call last):
+            ...
+        autograd_core.graph.AnomalyError: detect_anomaly: the backward pass of 'sqrt' produced NaN or inf in the gradient of its input 0 (shape (1,)).
+        ...
     """
     _flag, _value, _special = "anomaly", True, True
 
 
 def is_anomaly_enabled() -> bool:
+    """True inside a ``detect_anomaly()`` block, as ``torch.is_anomaly_enabled``.
+
+        >>> ag.is_anomaly_enabled()
+        False
+        >>> with ag.detect_anomaly():
+        ...     ag.is_anomaly_enabled()
+        True
+    """
     return state.anomaly
 
 
@@ -206,6 +263,14 @@ class Level:
     mode (so that a gradient of a jvp can be taken). On by default when grad
     mode is on, as in PyTorch; ``functional.hvp`` turns it off (its backward
     pass needs the tangents' values, not their history).
+
+    ``ag.forward_ad`` is this class: ``with ag.forward_ad():`` opens a level.
+
+        >>> with ag.forward_ad() as level:
+        ...     level.is_open, level.depth
+        (True, 0)
+        >>> level.is_open
+        False
     """
 
     __slots__ = ("id", "depth", "record", "touched", "_open")
@@ -477,6 +542,11 @@ def toposort(roots):
     evaluated them. The search that collects the nodes is iterative: a chain
     of a million ops must not hit Python's recursion limit. The backward
     sweep visits ``reversed(order)``.
+
+        >>> from autograd_core.graph import toposort
+        >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> [t.grad_fn for t in toposort((x * x).sum())]     # x, then x·x, then the sum
+        [None, <primitive mul>, <primitive sum>]
     """
     if not isinstance(roots, (list, tuple)):
         roots = (roots,)
@@ -556,6 +626,12 @@ def sweep(roots, seeds, targets=None, *, retain_graph=False, create_graph=False,
     sweep's order, after the node handed each parent its share; ``so_far(t)``
     is the cotangent summed so far on a node ``t`` not yet visited (None if
     nothing reached it yet). When None it costs one test per visited node.
+
+        >>> from autograd_core.graph import sweep
+        >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> y = (x * x).sum()
+        >>> sweep([y], [np.ones((), dtype=np.float32)], targets=[x])   # [ȳ · 2x]
+        [array([2., 4.], dtype=float32)]
     """
     order = toposort(roots)
     grads = {}

@@ -111,7 +111,15 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     PyTorch does, so the clipped gradients are bit-for-bit PyTorch's. Returns
     None.
 
-        >>> clip_grads_with_norm_(model.parameters(), 1.0, get_total_norm(grads))
+        >>> from nn.utils import clip_grads_with_norm_, get_total_norm
+        >>> model = nn.Linear(2, 1, bias=False)
+        >>> with ag.no_grad():
+        ...     _ = model.weight.copy_(ag.tensor([[3.0, 4.0]]))
+        >>> (0.5 * (model.weight ** 2).sum()).backward()     # grad = weight, norm 5
+        >>> total = get_total_norm([p.grad for p in model.parameters()])
+        >>> clip_grads_with_norm_(model.parameters(), 1.0, total)
+        >>> model.weight.grad                                # scaled by 1/(5 + 1e-6)
+        Tensor([[0.5999999 , 0.79999983]], dtype=float32)
     """
     params = _tensor_list(parameters, "clip_grads_with_norm_")
     max_norm = float(max_norm)
@@ -137,9 +145,14 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     Tensor; ``error_if_nonfinite=True`` raises RuntimeError if it is NaN or
     infinite. As ``torch.nn.utils.clip_grad_norm_``.
 
-        >>> loss.backward()
-        >>> nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
-        >>> opt.step()
+        >>> model = nn.Linear(2, 1, bias=False)
+        >>> with ag.no_grad():
+        ...     _ = model.weight.copy_(ag.tensor([[3.0, 4.0]]))
+        >>> (0.5 * (model.weight ** 2).sum()).backward()     # grad = weight, norm 5
+        >>> nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)   # the norm before
+        Tensor(5., dtype=float32)
+        >>> model.weight.grad                                # now of norm 1
+        Tensor([[0.5999999 , 0.79999983]], dtype=float32)
     """
     is_generator = isinstance(parameters, types.GeneratorType)
     params = _tensor_list(parameters, "clip_grad_norm_")
@@ -159,7 +172,13 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 def clip_grad_value_(parameters, clip_value, foreach=None):
     r"""g ← clamp(g, −clip_value, clip_value) for every gradient, in place. Returns None.
 
-        >>> nn.utils.clip_grad_value_(model.parameters(), clip_value=0.5)
+        >>> model = nn.Linear(2, 1, bias=False)
+        >>> with ag.no_grad():
+        ...     _ = model.weight.copy_(ag.tensor([[3.0, 4.0]]))
+        >>> (0.5 * (model.weight ** 2).sum()).backward()     # grad = weight, norm 5
+        >>> nn.utils.clip_grad_value_(model.parameters(), clip_value=3.5)
+        >>> model.weight.grad
+        Tensor([[3. , 3.5]], dtype=float32)
     """
     params = _tensor_list(parameters, "clip_grad_value_")
     clip_value = float(clip_value)
@@ -174,7 +193,10 @@ def parameters_to_vector(parameters):
     Differentiable (a concatenation of reshapes), as ``torch.nn.utils.
     parameters_to_vector``; the dtype is the parameters' common dtype.
 
-        >>> vec = parameters_to_vector(model.parameters())   # shape (n_params,)
+        >>> from nn.utils import parameters_to_vector
+        >>> model = nn.Linear(3, 2)
+        >>> parameters_to_vector(model.parameters()).shape    # weight (2, 3), then bias (2,)
+        (8,)
     """
     params = _tensor_list(parameters, "parameters_to_vector")
     if not params:
@@ -191,7 +213,11 @@ def vector_to_parameters(vec, parameters):
     elements as the parameters have together (PyTorch ignores extra
     elements; here a size mismatch is a ValueError). Returns None.
 
-        >>> vector_to_parameters(parameters_to_vector(model.parameters()) * 0, model.parameters())
+        >>> from nn.utils import parameters_to_vector, vector_to_parameters
+        >>> model = nn.Linear(2, 1)
+        >>> vector_to_parameters(ag.tensor([1.0, 2.0, 3.0]), model.parameters())
+        >>> model.weight.data, model.bias.data
+        (array([[1., 2.]], dtype=float32), array([3.], dtype=float32))
     """
     if not isinstance(vec, Tensor):
         raise TypeError(f"vector_to_parameters: expected a Tensor, but got: "
@@ -219,7 +245,12 @@ def zero_grad_(parameters, set_to_none=True):
     (a gradient that is part of a graph, after ``backward(create_graph=True)``,
     one that carries a forward-mode tangent, or a read-only array).
 
+        >>> from nn.utils import zero_grad_
+        >>> model = nn.Linear(2, 1)
+        >>> model(ag.ones(1, 2)).sum().backward()
         >>> zero_grad_(model.parameters())
+        >>> model.weight.grad is None
+        True
     """
     for p in _tensor_list(parameters, "zero_grad_"):
         g = p.grad

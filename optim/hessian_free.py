@@ -98,7 +98,14 @@ def gauss_newton_product(closure, params, vec):
     R{∂L/∂z} = H_L J v (L depends on θ only through z), and one backward pass
     of the output with that cotangent gives Jᵀ(·). No ``.grad`` changes.
 
-        >>> Gv = gauss_newton_product(closure, model.parameters(), v)
+        >>> from optim.hessian_free import gauss_newton_product
+        >>> X = ag.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=ag.float64)
+        >>> w = ag.tensor([0.5, -1.0], dtype=ag.float64, requires_grad=True)
+        >>> def closure():                            # (loss, output): ½‖X w − t‖², z = X w
+        ...     z = X @ w
+        ...     return 0.5 * ((z - 1.0) ** 2).sum(), z
+        >>> gauss_newton_product(closure, [w], np.array([1.0, 0.0]))   # XᵀX v
+        array([10., 14.])
     """
     params = list(params)
     Gv = gauss_newton_vector_product(

@@ -84,9 +84,15 @@ class LRScheduler:
     True (the schedules that multiply the current rate then leave it as it is,
     so resuming does not apply one decay too many).
 
+        >>> from optim.lr_scheduler import LRScheduler
         >>> class Halve(LRScheduler):
         ...     def get_lr(self):
         ...         return [g["lr"] * (0.5 if self.last_epoch else 1) for g in self.optimizer.param_groups]
+        >>> opt = optim.SGD([ag.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = Halve(opt)
+        >>> opt.step(); sched.step(); opt.step(); sched.step()
+        >>> sched.get_last_lr()
+        [0.025]
     """
 
     def __init__(self, optimizer, last_epoch=-1):
@@ -178,7 +184,16 @@ class LambdaLR(LRScheduler):
     the rest. The attributes of callable objects are saved (as PyTorch does,
     under ``'lr_lambdas'``, None standing for a function).
 
-        >>> sched = LambdaLR(opt, lr_lambda=lambda epoch: 0.95 ** epoch)
+        >>> from optim.lr_scheduler import LambdaLR
+        >>> opt = optim.SGD([ag.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = LambdaLR(opt, lr_lambda=lambda epoch: 0.5 ** epoch)
+        >>> lrs = []
+        >>> for epoch in range(4):
+        ...     lrs.append(round(opt.param_groups[0]["lr"], 6))
+        ...     opt.step()                      # a pass over the data
+        ...     sched.step()
+        >>> lrs
+        [0.1, 0.05, 0.025, 0.0125]
     """
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
@@ -225,7 +240,16 @@ class StepLR(LRScheduler):
     """``StepLR(optimizer, step_size, gamma=0.1, last_epoch=-1)``:
     lr = base_lr · gamma^⌊epoch / step_size⌋.
 
-        >>> sched = StepLR(opt, step_size=30, gamma=0.1)   # 0.1, then 0.01 from epoch 30, ...
+        >>> from optim.lr_scheduler import StepLR
+        >>> opt = optim.SGD([ag.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = StepLR(opt, step_size=2, gamma=0.1)   # 0.1, then 0.01 from epoch 2, ...
+        >>> lrs = []
+        >>> for epoch in range(5):
+        ...     lrs.append(round(opt.param_groups[0]["lr"], 6))
+        ...     opt.step()                      # a pass over the data
+        ...     sched.step()
+        >>> lrs
+        [0.1, 0.1, 0.01, 0.01, 0.001]
     """
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
@@ -252,7 +276,16 @@ class MultiStepLR(LRScheduler):
 
     A milestone listed k times multiplies by gamma^k, as in PyTorch.
 
-        >>> sched = MultiStepLR(opt, milestones=[30, 80], gamma=0.1)
+        >>> from optim.lr_scheduler import MultiStepLR
+        >>> opt = optim.SGD([ag.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = MultiStepLR(opt, milestones=[1, 3], gamma=0.1)
+        >>> lrs = []
+        >>> for epoch in range(5):
+        ...     lrs.append(round(opt.param_groups[0]["lr"], 6))
+        ...     opt.step()                      # a pass over the data
+        ...     sched.step()
+        >>> lrs
+        [0.1, 0.01, 0.01, 0.001, 0.001]
     """
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
@@ -290,7 +323,16 @@ class MultiStepLR(LRScheduler):
 class ExponentialLR(LRScheduler):
     """``ExponentialLR(optimizer, gamma, last_epoch=-1)``: lr = base_lr · gamma^epoch.
 
-        >>> sched = ExponentialLR(opt, gamma=0.9)
+        >>> from optim.lr_scheduler import ExponentialLR
+        >>> opt = optim.SGD([ag.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = ExponentialLR(opt, gamma=0.5)
+        >>> lrs = []
+        >>> for epoch in range(4):
+        ...     lrs.append(round(opt.param_groups[0]["lr"], 6))
+        ...     opt.step()                      # a pass over the data
+        ...     sched.step()
+        >>> lrs
+        [0.1, 0.05, 0.025, 0.0125]
     """
 
     def __init__(self, optimizer, gamma, last_epoch=-1):
@@ -316,7 +358,16 @@ class CosineAnnealingLR(LRScheduler):
     recursively as PyTorch does (so it composes with other schedules); past
     T_max the rate rises again along the same cosine.
 
-        >>> sched = CosineAnnealingLR(opt, T_max=100)
+        >>> from optim.lr_scheduler import CosineAnnealingLR
+        >>> opt = optim.SGD([ag.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = CosineAnnealingLR(opt, T_max=4)      # ½·lr·(1 + cos(π t/4))
+        >>> lrs = []
+        >>> for epoch in range(5):
+        ...     lrs.append(round(opt.param_groups[0]["lr"], 6))
+        ...     opt.step()                      # a pass over the data
+        ...     sched.step()
+        >>> lrs
+        [0.1, 0.085355, 0.05, 0.014645, 0.0]
     """
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
@@ -359,8 +410,15 @@ class ReduceLROnPlateau(LRScheduler):
     never goes below ``min_lr`` (a number or one per group), and changes
     smaller than ``eps`` are ignored.
 
-        >>> sched = ReduceLROnPlateau(opt, patience=5)
-        >>> sched.step(validation_loss)
+        >>> from optim.lr_scheduler import ReduceLROnPlateau
+        >>> opt = optim.SGD([ag.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = ReduceLROnPlateau(opt, patience=1)
+        >>> lrs = []
+        >>> for validation_loss in [1.0, 0.5, 0.5, 0.5, 0.5]:
+        ...     sched.step(validation_loss)
+        ...     lrs.append(round(opt.param_groups[0]["lr"], 6))
+        >>> lrs                                   # ×0.1 after 2 epochs without improvement
+        [0.1, 0.1, 0.1, 0.01, 0.01]
     """
 
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
@@ -488,9 +546,16 @@ class OneCycleLR(LRScheduler):
     ``max_momentum`` and ``base_momentum``. Not chainable; stepping more than
     ``total_steps`` times raises ValueError.
 
-        >>> sched = OneCycleLR(opt, max_lr=0.1, total_steps=1000)
-        >>> for batch in loader:
-        ...     train_step(batch); sched.step()
+        >>> from optim.lr_scheduler import OneCycleLR
+        >>> opt = optim.SGD([ag.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = OneCycleLR(opt, max_lr=0.1, total_steps=10)   # stepped once per batch
+        >>> lrs = []
+        >>> for epoch in range(10):
+        ...     lrs.append(round(opt.param_groups[0]["lr"], 4))
+        ...     opt.step()                      # one batch
+        ...     sched.step()
+        >>> lrs
+        [0.004, 0.052, 0.1, 0.095, 0.0812, 0.0611, 0.0389, 0.0188, 0.005, 0.0]
     """
 
     def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None,

@@ -30,7 +30,15 @@ def closure_hvp(closure, params, vec):
     the cost of about two gradients. Afterwards ``p.grad`` holds the gradient
     the closure computed.
 
-        >>> loss, g, Hv = closure_hvp(closure, model.parameters(), v)
+        >>> from optim.newton import closure_hvp
+        >>> w = ag.tensor([1.0, 2.0], dtype=ag.float64, requires_grad=True)
+        >>> def closure():
+        ...     w.grad = None
+        ...     loss = (w ** 3).sum()                 # g = 3w², H = diag(6w)
+        ...     loss.backward()
+        ...     return loss
+        >>> closure_hvp(closure, [w], np.array([1.0, 0.0]))
+        (9.0, array([ 3., 12.]), array([6., 0.]))
     """
     params = list(params)
     dt = flat_dtype(params)

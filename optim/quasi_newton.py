@@ -181,8 +181,18 @@ class LBFGS(_LineSearchQuasiNewton):
     make no trial beyond the first and a step that overshoots is rejected
     every time; here it keeps its 25 calls, as earlier PyTorch releases did.
 
+        >>> model = nn.Linear(2, 1)
+        >>> x = ag.randn(20, 2)
+        >>> y = x @ ag.tensor([[2.0], [-1.0]]) + 0.5            # a line to fit
         >>> opt = optim.LBFGS(model.parameters(), line_search_fn="strong_wolfe")
-        >>> opt.step(closure)       # closure: zero_grad, loss, backward, return loss
+        >>> def closure():                                      # zero_grad, loss, backward, loss
+        ...     opt.zero_grad()
+        ...     loss = F.mse_loss(model(x), y)
+        ...     loss.backward()
+        ...     return loss
+        >>> _ = opt.step(closure)
+        >>> model.weight.data.round(3), model.bias.data.round(3)
+        (array([[ 2., -1.]], dtype=float32), array([0.5], dtype=float32))
     """
 
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7,
@@ -246,8 +256,18 @@ class BFGS(_LineSearchQuasiNewton):
     min(1, 1/‖g‖₁)·lr on the very first iteration, lr afterwards — as
     L-BFGS). Memory O(n²) in the number of parameters n: for small models.
 
+        >>> x = ag.tensor([0.0, 0.0], dtype=ag.float64, requires_grad=True)
         >>> opt = optim.BFGS([x])
-        >>> opt.step(closure)
+        >>> def closure():
+        ...     opt.zero_grad()
+        ...     loss = (x[0] - 1) ** 2 + 10 * (x[1] + 2) ** 2     # minimum at (1, −2)
+        ...     loss.backward()
+        ...     return loss
+        >>> opt.step(closure)                    # the loss before the step, as PyTorch
+        Tensor(41., grad_fn=<add>)
+        >>> x.data.round(4)
+        array([ 1., -2.])
+
     """
 
     _square_state_keys = ("H",)

@@ -23,7 +23,14 @@ class SGD(PerParameterOptimizer):
     The momentum buffer starts as the first gradient itself (not zero), so the
     first step is plain gradient descent.
 
-        >>> opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        >>> w = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> opt = optim.SGD([w], lr=0.1, momentum=0.9)   # or model.parameters()
+        >>> for _ in range(2):
+        ...     opt.zero_grad()
+        ...     (w ** 2).sum().backward()                 # g = 2w
+        ...     opt.step()
+        >>> w                     # w − 0.1·[2, 4], then − 0.1·(0.9·[2, 4] + [1.6, 3.2])
+        Tensor([0.46, 0.92], dtype=float32, requires_grad=True)
     """
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,

@@ -86,16 +86,10 @@ EXAMPLES_NOT_YET_RUNNABLE = {
     "nn.data": NO_EXAMPLES,
     "nn.datasets": NO_EXAMPLES,
     "nn.init": NO_EXAMPLES,
-    "nn.utils": undefined("model, loss, opt"),
     "optim": NO_EXAMPLES,
     "optim.adaptive": NO_EXAMPLES,
-    "optim.hessian_free": undefined("closure"),
     "optim.line_search": NO_EXAMPLES,
-    "optim.lr_scheduler": undefined("opt, sched, loader"),
-    "optim.newton": undefined("closure"),
     "optim.optimizer": NO_EXAMPLES,
-    "optim.quasi_newton": undefined("model, opt, x"),
-    "optim.sgd": undefined("model"),
     "optim.utils": NO_EXAMPLES,
 }
 

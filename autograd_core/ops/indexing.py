@@ -121,7 +121,13 @@ def gather(x, dim, index, *, sparse_grad=False):
     """``out[i][j][k] = x[index[i][j][k]][j][k]`` for dim 0 (likewise for the others), as
     ``torch.gather``: ``index`` has x's number of dimensions and is no larger than x
     except along ``dim``; the result has index's shape. The gradient is scattered back
-    (repeats accumulate). ``sparse_grad`` is accepted and ignored (gradients are dense)."""
+    (repeats accumulate). ``sparse_grad`` is accepted and ignored (gradients are dense).
+
+        >>> x = ag.tensor([[1.0, 2.0], [3.0, 4.0]])
+        >>> ag.gather(x, 1, ag.tensor([[0, 0], [1, 0]]))      # out[i][j] = x[i][index[i][j]]
+        Tensor([[1., 1.],
+                [4., 3.]], dtype=float32)
+    """
     x = to_tensor(x, "gather")
     d, idx, grid, _ = _scatter_args("gather", x, dim, index)
     if grid is None:
@@ -135,7 +141,14 @@ def scatter(x, dim, index, src=None, *, value=None, reduce=None):
     for the others), as ``torch.scatter``; ``src`` may be a tensor or a number (``value``).
     Only the part of ``src`` of index's shape is used. Where an index repeats, one of the
     values is written (which one is unspecified, as in PyTorch).
-    ``reduce='add'`` is ``scatter_add``."""
+    ``reduce='add'`` is ``scatter_add``.
+
+        >>> ag.scatter(ag.zeros(2, 3), 1, ag.tensor([[2], [0]]), ag.tensor([[5.0], [7.0]]))
+        Tensor([[0., 0., 5.],
+                [7., 0., 0.]], dtype=float32)
+        >>> ag.scatter(ag.zeros(3), 0, ag.tensor([0, 2]), value=1.0)
+        Tensor([1., 0., 1.], dtype=float32)
+    """
     x = to_tensor(x, "scatter")
     if value is not None:
         if src is not None:
@@ -164,7 +177,11 @@ def scatter(x, dim, index, src=None, *, value=None, reduce=None):
 @also_spelled("axis", "dim")
 def scatter_add(x, dim, index, src):
     """A copy of ``x`` with ``src[i][j][k]`` added at ``out[index[i][j][k]][j][k]`` for dim 0
-    (likewise for the others), repeats accumulating, as ``torch.scatter_add``."""
+    (likewise for the others), repeats accumulating, as ``torch.scatter_add``.
+
+        >>> ag.scatter_add(ag.zeros(3), 0, ag.tensor([0, 0, 2]), ag.tensor([1.0, 2.0, 3.0]))
+        Tensor([3., 0., 3.], dtype=float32)
+    """
     x = to_tensor(x, "scatter_add")
     src = _same_dtype("scatter_add", x, to_tensor(src, "scatter_add", "src"), "src")
     if x.ndim and src.ndim != x.ndim:
@@ -183,7 +200,14 @@ def scatter_add(x, dim, index, src):
 @also_spelled("axis", "dim")
 def index_select(x, dim, index):
     """The slices of ``x`` at the positions ``index`` (a vector) along ``dim``, in that
-    order and with repeats, as ``torch.index_select``."""
+    order and with repeats, as ``torch.index_select``.
+
+        >>> x = ag.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+        >>> ag.index_select(x, 0, ag.tensor([2, 0, 2]))
+        Tensor([[5., 6.],
+                [1., 2.],
+                [5., 6.]], dtype=float32)
+    """
     x = to_tensor(x, "index_select")
     d = _dim(x, dim, "index_select")
     idx = _vector_index("index_select", x, d, index)
@@ -210,7 +234,13 @@ def _source(fn, x, d, idx, source, arg="source"):
 @also_spelled("axis", "dim")
 def index_add(x, dim, index, source, *, alpha=1):
     """A copy of ``x`` with alpha·source[..., i, ...] added at x[..., index[i], ...] along
-    ``dim`` (repeats accumulate), as ``torch.index_add``."""
+    ``dim`` (repeats accumulate), as ``torch.index_add``.
+
+        >>> ag.index_add(ag.zeros(3, 2), 0, ag.tensor([0, 2, 0]), ag.ones(3, 2), alpha=2)
+        Tensor([[4., 4.],
+                [0., 0.],
+                [2., 2.]], dtype=float32)
+    """
     x = to_tensor(x, "index_add")
     d = _dim(x, dim, "index_add")
     idx = _vector_index("index_add", x, d, index)
@@ -225,7 +255,13 @@ def index_add(x, dim, index, source, *, alpha=1):
 @also_spelled("axis", "dim")
 def index_copy(x, dim, index, source):
     """A copy of ``x`` with x[..., index[i], ...] = source[..., i, ...] along ``dim``,
-    as ``torch.index_copy`` (a repeated index writes one of its values)."""
+    as ``torch.index_copy`` (a repeated index writes one of its values).
+
+        >>> ag.index_copy(ag.zeros(3, 2), 0, ag.tensor([2, 0]), ag.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        Tensor([[3., 4.],
+                [0., 0.],
+                [1., 2.]], dtype=float32)
+    """
     x = to_tensor(x, "index_copy")
     d = _dim(x, dim, "index_copy")
     idx = _vector_index("index_copy", x, d, index)
@@ -238,7 +274,12 @@ def index_copy(x, dim, index, source):
 @also_spelled("axis", "dim")
 def index_fill(x, dim, index, value):
     """A copy of ``x`` with the slices at ``index`` along ``dim`` set to ``value`` (a
-    number, or a 0-d tensor, which then gets their gradient), as ``torch.index_fill``."""
+    number, or a 0-d tensor, which then gets their gradient), as ``torch.index_fill``.
+
+        >>> ag.index_fill(ag.ones(2, 3), 1, ag.tensor([0, 2]), -1.0)
+        Tensor([[-1.,  1., -1.],
+                [-1.,  1., -1.]], dtype=float32)
+    """
     x = to_tensor(x, "index_fill")
     d = _dim(x, dim, "index_fill")
     if isinstance(index, TensorBase):
@@ -281,7 +322,16 @@ def _fill_value(fn, x, value):
 def masked_fill(x, mask, value):
     """``x`` with ``value`` where ``mask`` (bool, broadcastable) is True, as
     ``torch.masked_fill``. ``value``: a number, or a 0-d tensor (it then gets the
-    sum of the gradient over the filled positions)."""
+    sum of the gradient over the filled positions).
+
+        >>> x = ag.tensor([[1.0, -2.0], [-3.0, 4.0]])
+        >>> ag.masked_fill(x, x < 0, 0.0)
+        Tensor([[1., 0.],
+                [0., 4.]], dtype=float32)
+        >>> ag.masked_fill(ag.zeros(2, 2), ag.tensor([True, False]), 9.0)   # the mask broadcasts
+        Tensor([[9., 0.],
+                [9., 0.]], dtype=float32)
+    """
     x = to_tensor(x, "masked_fill")
     m = _mask(mask, "masked_fill")
     P.broadcast_shapes("masked_fill", x.shape, m.shape)
@@ -290,7 +340,12 @@ def masked_fill(x, mask, value):
 
 def masked_select(x, mask):
     """The elements of ``x`` where ``mask`` (bool, broadcast with x) is True, as a 1-D
-    tensor in row-major order (``torch.masked_select``)."""
+    tensor in row-major order (``torch.masked_select``).
+
+        >>> x = ag.tensor([[1.0, -2.0], [-3.0, 4.0]])
+        >>> ag.masked_select(x, x > 0)
+        Tensor([1., 4.], dtype=float32)
+    """
     x = to_tensor(x, "masked_select")
     if isinstance(mask, TensorBase):
         _escape(mask, "masked_select's mask (the size of the result is its count)")
@@ -315,12 +370,31 @@ def _triangle(fn, x, diagonal, k, lower):
 
 def tril(x, diagonal=0, *, k=None):
     """The lower triangle of the last two axes: elements (i, j) with j <= i + diagonal
-    kept, the rest zero (``torch.tril``; ``k=`` is NumPy's spelling)."""
+    kept, the rest zero (``torch.tril``; ``k=`` is NumPy's spelling).
+
+        >>> ag.tril(ag.ones(3, 3))
+        Tensor([[1., 0., 0.],
+                [1., 1., 0.],
+                [1., 1., 1.]], dtype=float32)
+        >>> ag.tril(ag.ones(2, 3), diagonal=-1)
+        Tensor([[0., 0., 0.],
+                [1., 0., 0.]], dtype=float32)
+    """
     return _triangle("tril", x, diagonal, k, lower=True)
 
 
 def triu(x, diagonal=0, *, k=None):
-    """The upper triangle: elements (i, j) with j >= i + diagonal kept (``torch.triu``)."""
+    """The upper triangle: elements (i, j) with j >= i + diagonal kept (``torch.triu``).
+
+        >>> ag.triu(ag.ones(3, 3))
+        Tensor([[1., 1., 1.],
+                [0., 1., 1.],
+                [0., 0., 1.]], dtype=float32)
+        >>> ag.triu(ag.ones(3, 3), diagonal=1)
+        Tensor([[0., 1., 1.],
+                [0., 0., 1.],
+                [0., 0., 0.]], dtype=float32)
+    """
     return _triangle("triu", x, diagonal, k, lower=False)
 
 
@@ -339,7 +413,14 @@ def _plane(x, dim1, dim2, fn, arg1="dim1", arg2="dim2", ndim=None):
 def diagonal(x, offset=0, dim1=0, dim2=1, *, axis1=None, axis2=None):
     """The ``offset`` diagonal of the planes (dim1, dim2) as a new last axis: out[..., i] =
     x[..., i, i + offset, ...] (offset > 0 above the main diagonal). A view, as
-    ``torch.diagonal`` (and ``np.diagonal``, whose spellings axis1/axis2 it accepts)."""
+    ``torch.diagonal`` (and ``np.diagonal``, whose spellings axis1/axis2 it accepts).
+
+        >>> x = ag.arange(9.0).reshape(3, 3)
+        >>> ag.diagonal(x), ag.diagonal(x, offset=1)
+        (Tensor([0., 4., 8.], dtype=float32), Tensor([1., 5.], dtype=float32))
+        >>> ag.diagonal(ag.ones(4, 2, 2), dim1=1, dim2=2).shape        # a batch of diagonals
+        (4, 2)
+    """
     x = to_tensor(x, "diagonal")
     dim1 = spelling("diagonal", "dim1", dim1, "axis1", axis1, default=0)
     dim2 = spelling("diagonal", "dim2", dim2, "axis2", axis2, default=1)
@@ -351,7 +432,13 @@ def diagonal(x, offset=0, dim1=0, dim2=1, *, axis1=None, axis2=None):
 
 def diagonal_scatter(x, src, offset=0, dim1=0, dim2=1):
     """A copy of ``x`` whose ``diagonal(offset, dim1, dim2)`` is ``src``, as
-    ``torch.diagonal_scatter``; ``src`` has the diagonal's shape."""
+    ``torch.diagonal_scatter``; ``src`` has the diagonal's shape.
+
+        >>> ag.diagonal_scatter(ag.zeros(3, 3), ag.tensor([1.0, 2.0, 3.0]))
+        Tensor([[1., 0., 0.],
+                [0., 2., 0.],
+                [0., 0., 3.]], dtype=float32)
+    """
     x = to_tensor(x, "diagonal_scatter")
     if x.ndim < 2:
         raise ValueError(f"diagonal_scatter: input must have at least 2 dimensions, got "
@@ -369,7 +456,15 @@ def diagonal_scatter(x, src, offset=0, dim1=0, dim2=1):
 
 def diag_embed(x, offset=0, dim1=-2, dim2=-1):
     """The last axis of ``x`` placed on the ``offset`` diagonal of new planes (dim1, dim2)
-    of zeros (positions in the result, which has one more axis), as ``torch.diag_embed``."""
+    of zeros (positions in the result, which has one more axis), as ``torch.diag_embed``.
+
+        >>> ag.diag_embed(ag.tensor([[1.0, 2.0], [3.0, 4.0]]))       # two diagonal matrices
+        Tensor([[[1., 0.],
+                 [0., 2.]],
+        <BLANKLINE>
+                [[3., 0.],
+                 [0., 4.]]], dtype=float32)
+    """
     x = to_tensor(x, "diag_embed")
     if x.ndim < 1:
         raise ValueError("diag_embed: input must have at least 1 dimension, got a 0-d tensor")
@@ -385,7 +480,14 @@ def diag_embed(x, offset=0, dim1=-2, dim2=-1):
 
 def diag(x, diagonal=0, *, k=None):
     """A vector (n,) as the square matrix with it on its ``diagonal`` (size n + |diagonal|),
-    or a matrix's ``diagonal`` as a vector (a copy), as ``torch.diag`` and ``np.diag``."""
+    or a matrix's ``diagonal`` as a vector (a copy), as ``torch.diag`` and ``np.diag``.
+
+        >>> ag.diag(ag.tensor([1.0, 2.0]))
+        Tensor([[1., 0.],
+                [0., 2.]], dtype=float32)
+        >>> ag.diag(ag.arange(9.0).reshape(3, 3))
+        Tensor([0., 4., 8.], dtype=float32)
+    """
     x = to_tensor(x, "diag")
     offset = _int(spelling("diag", "diagonal", diagonal, "k", k, default=0), "diag", "diagonal")
     if x.ndim == 1:
@@ -397,7 +499,11 @@ def diag(x, diagonal=0, *, k=None):
 
 def trace(x, offset=0, axis1=None, axis2=None):
     """Σ_i x[i, i]: the sum of the main diagonal of a matrix, as ``torch.trace``.
-    (``offset``, ``axis1``, ``axis2``: NumPy's ``np.trace``, which also takes stacks.)"""
+    (``offset``, ``axis1``, ``axis2``: NumPy's ``np.trace``, which also takes stacks.)
+
+        >>> ag.trace(ag.arange(9.0).reshape(3, 3))                  # 0 + 4 + 8
+        Tensor(12., dtype=float32)
+    """
     x = to_tensor(x, "trace")
     if axis1 is None and axis2 is None and x.ndim != 2:
         raise ValueError(f"trace: expected a matrix (2-D), got shape {x.shape}")

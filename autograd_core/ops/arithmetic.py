@@ -26,7 +26,14 @@ def _check_broadcast(fn, a, b):
 
 
 def add(x, y, *, alpha=None):
-    """x + y (NumPy broadcasting); ``alpha`` scales y, as in ``torch.add``."""
+    """x + y (NumPy broadcasting); ``alpha`` scales y, as in ``torch.add``.
+
+        >>> ag.add(ag.tensor([1.0, 2.0]), ag.tensor([[10.0], [20.0]]))     # broadcast: (2, 2)
+        Tensor([[11., 12.],
+                [21., 22.]], dtype=float32)
+        >>> ag.add(ag.tensor([1.0, 2.0]), 1.0, alpha=3)                      # x + 3·1
+        Tensor([4., 5.], dtype=float32)
+    """
     x, y = pair(x, y, "add")
     if alpha is not None:
         y = P.mul(y, alpha)
@@ -34,7 +41,11 @@ def add(x, y, *, alpha=None):
 
 
 def sub(x, y, *, alpha=None):
-    """x - y = x + (-y)."""
+    """x - y = x + (-y).
+
+        >>> ag.sub(ag.tensor([5.0, 7.0]), ag.tensor([1.0, 2.0]), alpha=2)    # also ``subtract``
+        Tensor([3., 3.], dtype=float32)
+    """
     x, y = pair(x, y, "sub")
     _check_broadcast("sub", x, y)
     if alpha is not None:
@@ -43,7 +54,11 @@ def sub(x, y, *, alpha=None):
 
 
 def mul(x, y):
-    """x · y elementwise."""
+    """x · y elementwise.
+
+        >>> ag.mul(ag.tensor([1.0, 2.0]), 3)                                  # also ``multiply``
+        Tensor([3., 6.], dtype=float32)
+    """
     x, y = pair(x, y, "mul")
     return P.mul(x, y)
 
@@ -64,7 +79,15 @@ _rounded_quotient = P.Constant("div_rounded", _rounded_quotient_forward)
 
 def div(x, y, *, rounding_mode=None):
     """x / y = x · (1/y). True division: integer operands give a float result.
-    ``rounding_mode='floor'|'trunc'`` as in ``torch.div`` (not differentiable)."""
+    ``rounding_mode='floor'|'trunc'`` as in ``torch.div`` (not differentiable).
+
+        >>> ag.div(ag.tensor([1, 7]), 2)                      # also ``divide``, ``true_divide``
+        Tensor([0.5, 3.5])
+        >>> ag.div(ag.tensor([7.0, -7.0]), 2, rounding_mode="floor")
+        Tensor([ 3., -4.], dtype=float32)
+        >>> ag.div(ag.tensor([7.0, -7.0]), 2, rounding_mode="trunc")
+        Tensor([ 3., -3.], dtype=float32)
+    """
     x, y = pair(x, y, "div")
     _check_broadcast("div", x, y)
     if rounding_mode is not None:
@@ -91,13 +114,23 @@ def floor_divide(x, y):
 
 
 def neg(x):
-    """-x."""
+    """-x.
+
+        >>> ag.neg(ag.tensor([1.0, -2.0]))                                    # also ``negative``
+        Tensor([-1.,  2.], dtype=float32)
+    """
     return P.neg(to_tensor(x, "neg"))
 
 
 def power(x, y):
     """x ** y: a constant number exponent is an elementwise primitive; a
-    tensor exponent uses the binary one."""
+    tensor exponent uses the binary one.
+
+        >>> ag.pow(ag.tensor([1.0, 2.0, 3.0]), 2)                            # also ``power``
+        Tensor([1., 4., 9.], dtype=float32)
+        >>> ag.pow(2.0, ag.tensor([0.0, 1.0, 3.0]))
+        Tensor([1., 2., 8.], dtype=float32)
+    """
     if isinstance(y, (numbers.Real, np.generic)) and not isinstance(y, (bool, np.bool_)) \
             and np.ndim(y) == 0:
         return P.pow_const(to_tensor(x, "pow"), p=y.item() if isinstance(y, np.generic) else y)
@@ -115,14 +148,22 @@ def rpow(y, x):
 
 def maximum(x, y):
     """Elementwise max, NaN-propagating; at ties each operand gets half the gradient
-    (PyTorch's rule)."""
+    (PyTorch's rule).
+
+        >>> ag.maximum(ag.tensor([1.0, 5.0, float("nan")]), ag.tensor([3.0, 2.0, 0.0]))
+        Tensor([ 3.,  5., nan], dtype=float32)
+    """
     x, y = pair(x, y, "maximum")
     _check_broadcast("maximum", x, y)
     return P.maximum(x, y)
 
 
 def minimum(x, y):
-    """Elementwise min, NaN-propagating; at ties each operand gets half the gradient."""
+    """Elementwise min, NaN-propagating; at ties each operand gets half the gradient.
+
+        >>> ag.minimum(ag.tensor([1.0, 5.0]), ag.tensor([3.0, 2.0]))
+        Tensor([1., 2.], dtype=float32)
+    """
     x, y = pair(x, y, "minimum")
     _check_broadcast("minimum", x, y)
     return P.minimum(x, y)
@@ -138,16 +179,56 @@ def _unary(prim, doc, module=__name__):
     return fn
 
 
-exp = _unary(P.exp, "eˣ elementwise.  d/dx eˣ = eˣ.")
-log = _unary(P.log, "Natural logarithm elementwise.  d/dx log x = 1/x.")
-sqrt = _unary(P.sqrt, "√x elementwise.  d/dx √x = 1/(2√x).")
-abs = _unary(P.abs, "|x| elementwise.  d/dx |x| = sign(x) (0 at 0).")  # noqa: A001
-sin = _unary(P.sin, "sin x elementwise.  d/dx sin x = cos x.")
-cos = _unary(P.cos, "cos x elementwise.  d/dx cos x = -sin x.")
-tanh = _unary(P.tanh, "tanh x elementwise.  d/dx tanh x = 1 - tanh² x.")
-sigmoid = _unary(P.sigmoid, "σ(x) = 1/(1+e⁻ˣ), computed without overflow.  σ' = σ(1-σ).")
-relu = _unary(P.relu, "max(x, 0) elementwise.  d/dx = 1 for x > 0, else 0.")
-reciprocal = _unary(P.reciprocal, "1/x elementwise.  d/dx 1/x = -1/x².")
+exp = _unary(P.exp, """eˣ elementwise.  d/dx eˣ = eˣ.
+
+    >>> ag.exp(ag.tensor([0.0, 1.0]))
+    Tensor([1.      , 2.718282], dtype=float32)
+""")
+log = _unary(P.log, """Natural logarithm elementwise.  d/dx log x = 1/x.
+
+    >>> ag.log(ag.tensor([1.0, 2.718281828]))
+    Tensor([0., 1.], dtype=float32)
+""")
+sqrt = _unary(P.sqrt, """√x elementwise.  d/dx √x = 1/(2√x).
+
+    >>> ag.sqrt(ag.tensor([4.0, 2.0, -1.0]))                  # NaN below 0
+    Tensor([2.       , 1.4142135,       nan], dtype=float32)
+""")
+abs = _unary(P.abs, """|x| elementwise.  d/dx |x| = sign(x) (0 at 0).
+
+    >>> ag.abs(ag.tensor([-1.5, 0.0, 2.0]))                      # also ``absolute``
+    Tensor([1.5, 0. , 2. ], dtype=float32)
+""")  # noqa: A001
+sin = _unary(P.sin, """sin x elementwise.  d/dx sin x = cos x.
+
+    >>> ag.sin(ag.tensor([0.0, 1.5707964]))
+    Tensor([0., 1.], dtype=float32)
+""")
+cos = _unary(P.cos, """cos x elementwise.  d/dx cos x = -sin x.
+
+    >>> ag.cos(ag.tensor([0.0, 3.1415927]))
+    Tensor([ 1., -1.], dtype=float32)
+""")
+tanh = _unary(P.tanh, """tanh x elementwise.  d/dx tanh x = 1 - tanh² x.
+
+    >>> ag.tanh(ag.tensor([0.0, 1.0, 100.0]))
+    Tensor([0.       , 0.7615942, 1.       ], dtype=float32)
+""")
+sigmoid = _unary(P.sigmoid, """σ(x) = 1/(1+e⁻ˣ), computed without overflow.  σ' = σ(1-σ).
+
+    >>> ag.sigmoid(ag.tensor([0.0, 2.0, -1000.0]))            # no overflow
+    Tensor([0.5     , 0.880797, 0.      ], dtype=float32)
+""")
+relu = _unary(P.relu, """max(x, 0) elementwise.  d/dx = 1 for x > 0, else 0.
+
+    >>> ag.relu(ag.tensor([-1.0, 0.0, 2.0]))
+    Tensor([0., 0., 2.], dtype=float32)
+""")
+reciprocal = _unary(P.reciprocal, """1/x elementwise.  d/dx 1/x = -1/x².
+
+    >>> ag.reciprocal(ag.tensor([2.0, -0.5, 0.0]))
+    Tensor([ 0.5, -2. ,  inf], dtype=float32)
+""")
 
 
 def clip(x, min=None, max=None):  # noqa: A002 - PyTorch/NumPy argument names
@@ -155,6 +236,11 @@ def clip(x, min=None, max=None):  # noqa: A002 - PyTorch/NumPy argument names
 
     Bounds may be numbers or tensors (then they get the gradient where they
     bind, as in ``torch.clamp``).
+
+        >>> ag.clamp(ag.tensor([-2.0, 0.5, 3.0]), min=0.0, max=1.0)          # also ``clip``
+        Tensor([0. , 0.5, 1. ], dtype=float32)
+        >>> ag.clamp(ag.tensor([-2.0, 0.5, 3.0]), min=ag.tensor([0.0, 1.0, 0.0]))
+        Tensor([0., 1., 3.], dtype=float32)
     """
     x = to_tensor(x, "clip")
     if min is None and max is None:
@@ -176,7 +262,14 @@ clamp = clip
 
 def astype(x, dtype):
     """A cast. To a floating dtype it is differentiable (gradients are cast
-    back); to an integer or bool dtype it cuts the graph, as in PyTorch."""
+    back); to an integer or bool dtype it cuts the graph, as in PyTorch.
+
+        >>> x = ag.tensor([1.5, -2.5], requires_grad=True)
+        >>> ag.astype(x, ag.float64)
+        Tensor([ 1.5, -2.5], grad_fn=<astype>)
+        >>> ag.astype(x, ag.int64)                                            # cuts the graph
+        Tensor([ 1, -2])
+    """
     x = to_tensor(x, "astype")
     dtype = np.dtype(dtype)
     if dtype.kind != "f":
@@ -187,7 +280,13 @@ def astype(x, dtype):
 
 
 def detach(x):
-    """The same data, outside the graph (shares memory and version)."""
+    """The same data, outside the graph (shares memory and version).
+
+        >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> y = ag.detach(x * 2)
+        >>> y, y.requires_grad
+        (Tensor([2., 4.], dtype=float32), False)
+    """
     return to_tensor(x, "detach").detach()
 
 

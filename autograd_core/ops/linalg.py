@@ -14,7 +14,18 @@ __all__ = ["matmul", "linear", "where"]
 
 def matmul(a, b):
     """A @ B with NumPy's semantics: 1-D operands are promoted and the added axis
-    removed, batch axes broadcast."""
+    removed, batch axes broadcast.
+
+        >>> a = ag.tensor([[1.0, 2.0], [3.0, 4.0]])
+        >>> ag.matmul(a, ag.tensor([1.0, 1.0]))               # matrix @ vector: (2,)
+        Tensor([3., 7.], dtype=float32)
+        >>> ag.matmul(ag.ones(5, 2, 3), ag.ones(3, 4)).shape  # the batch axis broadcasts
+        (5, 2, 4)
+        >>> ag.matmul(ag.ones(2, 3), ag.ones(2, 3))
+        Traceback (most recent call last):
+            ...
+        ValueError: matmul: shapes (2, 3) and (2, 3) are not aligned: a has 3 columns but b has 2 rows
+    """
     a, b = pair(a, b, "matmul")
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: operands must have at least one dimension, "
@@ -41,7 +52,13 @@ def matmul(a, b):
 
 def linear(x, weight, bias=None):
     """x Wᵀ + b, W of shape (out_features, in_features), x of shape (..., in_features),
-    as ``torch.nn.functional.linear``."""
+    as ``torch.nn.functional.linear``.
+
+        >>> x = ag.tensor([[1.0, 2.0]])
+        >>> W, b = ag.tensor([[1.0, 0.0], [1.0, 1.0], [0.0, -1.0]]), ag.tensor([0.5, 0.5, 0.5])
+        >>> ag.linear(x, W, b)                                # (1, 2) → (1, 3)
+        Tensor([[ 1.5,  3.5, -1.5]], dtype=float32)
+    """
     w = to_tensor(weight, "linear", "weight")
     x = x if isinstance(x, TensorBase) else lift(x, w, "linear")
     if w.ndim != 2:
@@ -63,7 +80,14 @@ def linear(x, weight, bias=None):
 def where(cond, a=None, b=None):
     """``a`` where ``cond`` is true, else ``b`` (NumPy broadcasting; ``a`` and ``b``
     may be numbers). ``cond`` is a constant. ``where(cond)`` alone is
-    ``nonzero(cond, as_tuple=True)``, as in torch and NumPy."""
+    ``nonzero(cond, as_tuple=True)``, as in torch and NumPy.
+
+        >>> x = ag.tensor([-1.0, 2.0, -3.0])
+        >>> ag.where(x > 0, x, 0.0)
+        Tensor([0., 2., 0.], dtype=float32)
+        >>> ag.where(x > 0)                                   # the indices: nonzero(as_tuple=True)
+        (Tensor([1]),)
+    """
     if a is None and b is None:
         return nonzero(cond, as_tuple=True)
     if a is None or b is None:

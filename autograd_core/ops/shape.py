@@ -117,7 +117,15 @@ def reshape(x, *sizes, shape=None):
     """The same elements in a new shape; one entry may be -1 (inferred).
     ``x.reshape(2, 3)``, ``x.reshape((2, 3))``, ``ag.reshape(x, (2, 3))`` and
     ``ag.reshape(x, shape=(2, 3))`` alike. A view where the strides allow it (as NumPy
-    and PyTorch), else a copy."""
+    and PyTorch), else a copy.
+
+        >>> x = ag.arange(6.0)
+        >>> ag.reshape(x, (2, 3))
+        Tensor([[0., 1., 2.],
+                [3., 4., 5.]], dtype=float32)
+        >>> x.reshape(3, -1).shape
+        (3, 2)
+    """
     x = to_tensor(x, "reshape")
     if shape is not None:
         sizes = _given("reshape", sizes, "shape", shape)
@@ -147,6 +155,18 @@ def view(x, *shape, size=None, dtype=None):
     ``x.view(dtype)`` reinterprets the bytes as another dtype (the last axis
     scales by the ratio of item sizes). It is not differentiable: the result
     never requires grad. Example: ``ag.arange(6.).view(3, 2)``.
+
+        >>> x = ag.arange(6.0)
+        >>> x.view(3, 2)
+        Tensor([[0., 1.],
+                [2., 3.],
+                [4., 5.]], dtype=float32)
+        >>> ag.tensor([1.0], dtype=ag.float32).view(ag.int32)     # the bytes of 1.0f
+        Tensor([1065353216], dtype=int32)
+        >>> x.view(2, 3).t().view(6)
+        Traceback (most recent call last):
+            ...
+        RuntimeError: view: the shape (6,) is not compatible with the strides of the tensor of shape (3, 2) (it is not contiguous, e.g. transposed): use .reshape(...), which copies
     """
     x = to_tensor(x, "view")
     if dtype is not None:
@@ -181,7 +201,13 @@ def _view_dtype(x, dtype):
 
 
 def flatten(x, start_dim=0, end_dim=-1):
-    """Merge axes ``start_dim`` … ``end_dim`` into one (all by default), as ``torch.flatten``."""
+    """Merge axes ``start_dim`` … ``end_dim`` into one (all by default), as ``torch.flatten``.
+
+        >>> ag.flatten(ag.ones(2, 3, 4)).shape
+        (24,)
+        >>> ag.flatten(ag.ones(2, 3, 4), start_dim=1).shape
+        (2, 12)
+    """
     x = to_tensor(x, "flatten")
     if x.ndim == 0:
         return reshape(x, 1)
@@ -197,7 +223,13 @@ def flatten(x, start_dim=0, end_dim=-1):
 @also_spelled("axis", "dim")
 def unflatten(x, dim, sizes):
     """Split axis ``dim`` into axes of ``sizes`` (one may be -1), as ``torch.unflatten``;
-    the inverse of ``flatten``. ``ag.ones(2, 6).unflatten(1, (3, 2))`` has shape (2, 3, 2)."""
+    the inverse of ``flatten``. ``ag.ones(2, 6).unflatten(1, (3, 2))`` has shape (2, 3, 2).
+
+        >>> ag.ones(2, 6).unflatten(1, (3, 2)).shape
+        (2, 3, 2)
+        >>> ag.unflatten(ag.ones(2, 6), 1, (-1, 3)).shape
+        (2, 2, 3)
+    """
     x = to_tensor(x, "unflatten")
     d = _real_dim(x, dim, "unflatten")
     sizes = shape_args((sizes,), "unflatten", "sizes")
@@ -213,7 +245,11 @@ def unflatten(x, dim, sizes):
 @also_spelled("axis", "dim")
 def unsqueeze(x, dim):
     """A new axis of size 1 at ``dim`` (in [-ndim-1, ndim]), a view, as ``torch.unsqueeze``.
-    ``ag.ones(3).unsqueeze(0)`` has shape (1, 3), ``unsqueeze(-1)`` (3, 1)."""
+    ``ag.ones(3).unsqueeze(0)`` has shape (1, 3), ``unsqueeze(-1)`` (3, 1).
+
+        >>> ag.ones(3).unsqueeze(0).shape, ag.ones(3).unsqueeze(-1).shape
+        ((1, 3), (3, 1))
+    """
     x = to_tensor(x, "unsqueeze")
     d = _dim(x, dim, "unsqueeze", ndim=x.ndim + 1)
     return P.reshape(_viewable(x), shape=x.shape[:d] + (1,) + x.shape[d:])
@@ -222,7 +258,13 @@ def unsqueeze(x, dim):
 @also_spelled("dim", "axis")
 def expand_dims(x, axis):
     """``np.expand_dims``: new axes of size 1 at ``axis`` (an int or a tuple, positions in
-    the result); a view. PyTorch's spelling is ``unsqueeze``."""
+    the result); a view. PyTorch's spelling is ``unsqueeze``.
+
+        >>> ag.expand_dims(ag.ones(3), 0).shape
+        (1, 3)
+        >>> ag.expand_dims(ag.ones(3), (0, 2)).shape
+        (1, 3, 1)
+    """
     x = to_tensor(x, "expand_dims")
     items = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
     nd = x.ndim + len(items)
@@ -236,7 +278,15 @@ def expand_dims(x, axis):
 def squeeze(x, dim=None, *, axis=None):
     """Drop axes of size 1: all of them, or those among ``dim`` (an int or a tuple);
     a ``dim`` whose size is not 1 is left alone, as in ``torch.squeeze``. A view.
-    ``ag.ones(2, 1, 3).squeeze()`` has shape (2, 3)."""
+    ``ag.ones(2, 1, 3).squeeze()`` has shape (2, 3).
+
+        >>> ag.ones(2, 1, 3, 1).squeeze().shape
+        (2, 3)
+        >>> ag.ones(2, 1, 3, 1).squeeze(1).shape
+        (2, 3, 1)
+        >>> ag.ones(2, 1, 3).squeeze(0).shape      # size 2: left alone
+        (2, 1, 3)
+    """
     x = to_tensor(x, "squeeze")
     dim = spelling("squeeze", "dim", dim, "axis", axis)
     if isinstance(dim, (tuple, list)) and not dim:
@@ -262,7 +312,15 @@ def transpose(x, *dims, axes=None, dim0=None, dim1=None):
     separately (or ``dim0=``, ``dim1=``) swaps those two (PyTorch's ``transpose``; on a
     2-D tensor ``transpose(0, 1)`` therefore swaps); ``transpose(perm)`` with one
     sequence (or ``axes=perm``), or ``transpose(*perm)`` with three or more axes,
-    permutes (NumPy). A view. ``ag.ones(2, 3, 4).transpose(0, 2)`` has shape (4, 3, 2)."""
+    permutes (NumPy). A view. ``ag.ones(2, 3, 4).transpose(0, 2)`` has shape (4, 3, 2).
+
+        >>> ag.ones(2, 3, 4).transpose(0, 2).shape     # swaps two axes (PyTorch)
+        (4, 3, 2)
+        >>> ag.ones(2, 3, 4).transpose((1, 2, 0)).shape   # a permutation (NumPy)
+        (3, 4, 2)
+        >>> ag.ones(2, 3, 4).transpose().shape            # all reversed
+        (4, 3, 2)
+    """
     x = to_tensor(x, "transpose")
     nd = x._d.ndim
     if dim0 is not None or dim1 is not None:
@@ -288,7 +346,14 @@ def transpose(x, *dims, axes=None, dim0=None, dim1=None):
 
 
 def t(x):
-    """The transpose of a matrix; a 0-d or 1-d tensor is returned as it is (``torch.t``)."""
+    """The transpose of a matrix; a 0-d or 1-d tensor is returned as it is (``torch.t``).
+
+        >>> ag.t(ag.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        Tensor([[1., 3.],
+                [2., 4.]], dtype=float32)
+        >>> ag.t(ag.ones(3)).shape
+        (3,)
+    """
     x = to_tensor(x, "t")
     if x.ndim > 2:
         raise ValueError(f"t: expects a tensor with at most 2 dimensions, got shape {x.shape} "
@@ -298,7 +363,13 @@ def t(x):
 
 def permute(x, *axes, dims=None):
     """The axes in the order ``dims`` (a full permutation), a view, as ``torch.permute``:
-    ``x.permute(2, 0, 1)``, ``x.permute((2, 0, 1))`` or ``ag.permute(x, (2, 0, 1))``."""
+    ``x.permute(2, 0, 1)``, ``x.permute((2, 0, 1))`` or ``ag.permute(x, (2, 0, 1))``.
+
+        >>> ag.ones(2, 3, 4).permute(2, 0, 1).shape
+        (4, 2, 3)
+        >>> ag.permute(ag.ones(2, 3, 4), (1, 2, 0)).shape
+        (3, 4, 2)
+    """
     x = to_tensor(x, "permute")
     dims = _given("permute", axes, "dims", dims)
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
@@ -310,14 +381,22 @@ def permute(x, *axes, dims=None):
 
 
 def swapaxes(x, axis0, axis1):
-    """Swap two axes (a view); ``torch.swapaxes`` / ``np.swapaxes``."""
+    """Swap two axes (a view); ``torch.swapaxes`` / ``np.swapaxes``.
+
+        >>> ag.swapaxes(ag.ones(2, 3, 4), 0, 2).shape
+        (4, 3, 2)
+    """
     x = to_tensor(x, "swapaxes")
     return _permuted(x, _swap(x.ndim, _dim(x, axis0, "swapaxes", "axis0"),
                               _dim(x, axis1, "swapaxes", "axis1")))
 
 
 def swapdims(x, dim0, dim1):
-    """Swap two axes (a view); ``torch.swapdims``, the same as ``transpose(dim0, dim1)``."""
+    """Swap two axes (a view); ``torch.swapdims``, the same as ``transpose(dim0, dim1)``.
+
+        >>> ag.swapdims(ag.ones(2, 3, 4), 0, 1).shape
+        (3, 2, 4)
+    """
     x = to_tensor(x, "swapdims")
     return _permuted(x, _swap(x.ndim, _dim(x, dim0, "swapdims", "dim0"),
                               _dim(x, dim1, "swapdims", "dim1")))
@@ -326,7 +405,13 @@ def swapdims(x, dim0, dim1):
 def movedim(x, source, destination):
     """Move axes ``source`` to positions ``destination`` (ints or sequences of one
     length), the others keeping their order; a view, as ``torch.movedim`` / ``np.moveaxis``.
-    ``ag.ones(2, 3, 4).movedim(0, -1)`` has shape (3, 4, 2)."""
+    ``ag.ones(2, 3, 4).movedim(0, -1)`` has shape (3, 4, 2).
+
+        >>> ag.ones(2, 3, 4).movedim(0, -1).shape      # also ``moveaxis``
+        (3, 4, 2)
+        >>> ag.movedim(ag.ones(2, 3, 4), (0, 1), (2, 0)).shape
+        (3, 4, 2)
+    """
     x = to_tensor(x, "movedim")
     src = _ordered_dims(x, source, "movedim", "source")
     dst = _ordered_dims(x, destination, "movedim", "destination")
@@ -345,7 +430,13 @@ moveaxis = movedim
 
 def matrix_transpose(x):
     """The transpose of each matrix in a stack (the last two axes swapped); a view.
-    The Tensor property ``x.mT`` (PyTorch, NumPy 2) and ``np.matrix_transpose``."""
+    The Tensor property ``x.mT`` (PyTorch, NumPy 2) and ``np.matrix_transpose``.
+
+        >>> ag.matrix_transpose(ag.ones(5, 2, 3)).shape
+        (5, 3, 2)
+        >>> ag.ones(5, 2, 3).mT.shape
+        (5, 3, 2)
+    """
     x = to_tensor(x, "mT")
     if x.ndim < 2:
         raise ValueError(f"mT: only supported on matrices or batches of matrices, got a "
@@ -359,7 +450,14 @@ def matrix_transpose(x):
 
 def broadcast_to(x, *sizes, shape=None, size=None):
     """``x`` repeated along new or size-1 axes to ``shape`` (NumPy's rules); a view.
-    ``shape=`` is NumPy's keyword, ``size=`` PyTorch's."""
+    ``shape=`` is NumPy's keyword, ``size=`` PyTorch's.
+
+        >>> ag.broadcast_to(ag.tensor([1.0, 2.0]), (2, 2))
+        Tensor([[1., 2.],
+                [1., 2.]], dtype=float32)
+        >>> ag.broadcast_to(ag.ones(3, 1), shape=(2, 3, 4)).shape
+        (2, 3, 4)
+    """
     x = to_tensor(x, "broadcast_to")
     sizes = _given("broadcast_to", sizes, "shape", shape)
     shape = shape_args(_given("broadcast_to", sizes, "size", size), "broadcast_to")
@@ -376,7 +474,14 @@ def broadcast_to(x, *sizes, shape=None, size=None):
 def expand(x, *sizes, size=None):
     """``x`` seen with size-1 axes repeated (and new leading axes), without copying,
     as ``torch.Tensor.expand``; -1 keeps a size. ``ag.ones(3, 1).expand(2, -1, 4)``
-    has shape (2, 3, 4). Its elements share memory: it cannot be changed in place."""
+    has shape (2, 3, 4). Its elements share memory: it cannot be changed in place.
+
+        >>> ag.ones(3, 1).expand(2, -1, 4).shape
+        (2, 3, 4)
+        >>> ag.tensor([[1.0], [2.0]]).expand(2, 3)
+        Tensor([[1., 1., 1.],
+                [2., 2., 2.]], dtype=float32)
+    """
     x = to_tensor(x, "expand")
     sizes = shape_args(_given("expand", sizes, "size", size), "expand", "sizes")
     lead = len(sizes) - x.ndim
@@ -402,7 +507,12 @@ def expand(x, *sizes, size=None):
 
 
 def expand_as(x, other):
-    """``x.expand(other.size())``."""
+    """``x.expand(other.size())``.
+
+        >>> ag.tensor([[1.0], [2.0]]).expand_as(ag.zeros(2, 3))
+        Tensor([[1., 1., 1.],
+                [2., 2., 2.]], dtype=float32)
+    """
     x = to_tensor(x, "expand_as")
     return expand(x, np.shape(other._d if isinstance(other, TensorBase) else other))
 
@@ -411,7 +521,14 @@ def repeat(x, *sizes, repeats=None):
     """``x`` tiled ``sizes[i]`` times along each axis (a copy), as ``torch.Tensor.repeat``
     (NOT NumPy's repeat, which is ``repeat_interleave``). ``sizes`` may have more
     entries than ``x`` has axes: new leading axes. ``ag.tensor([1, 2]).repeat(2)``
-    is [1, 2, 1, 2]."""
+    is [1, 2, 1, 2].
+
+        >>> ag.tensor([1, 2]).repeat(2)
+        Tensor([1, 2, 1, 2])
+        >>> ag.tensor([1, 2]).repeat(2, 2)          # a new leading axis
+        Tensor([[1, 2, 1, 2],
+                [1, 2, 1, 2]])
+    """
     x = to_tensor(x, "repeat")
     sizes = shape_args(_given("repeat", sizes, "repeats", repeats), "repeat", "sizes")
     if len(sizes) < x.ndim:
@@ -430,7 +547,14 @@ def repeat(x, *sizes, repeats=None):
 
 def tile(x, *reps, dims=None):
     """``repeat`` with ``dims`` padded by leading 1s when shorter than ``x``'s axes,
-    as ``torch.tile`` and ``np.tile``. ``ag.ones(2, 3).tile(2)`` has shape (2, 6)."""
+    as ``torch.tile`` and ``np.tile``. ``ag.ones(2, 3).tile(2)`` has shape (2, 6).
+
+        >>> ag.ones(2, 3).tile(2).shape
+        (2, 6)
+        >>> ag.tile(ag.tensor([1, 2]), (2, 1))
+        Tensor([[1, 2],
+                [1, 2]])
+    """
     x = to_tensor(x, "tile")
     dims = shape_args(_given("tile", reps, "dims", dims), "tile", "dims")
     return repeat(x, (1,) * (x.ndim - len(dims)) + dims)
@@ -443,7 +567,17 @@ def repeat_interleave(x, repeats=None, dim=None, *, output_size=None):
     ``repeats``: an int, or one count per element along ``dim``.
     ``repeat_interleave(counts)`` alone gives the indices [0]*counts[0] + [1]*counts[1] + ...
 
-    ``ag.tensor([1, 2]).repeat_interleave(2)`` is [1, 1, 2, 2]."""
+    ``ag.tensor([1, 2]).repeat_interleave(2)`` is [1, 1, 2, 2].
+
+        >>> ag.tensor([1, 2]).repeat_interleave(2)
+        Tensor([1, 1, 2, 2])
+        >>> ag.repeat_interleave(ag.tensor([[1, 2], [3, 4]]), ag.tensor([1, 2]), dim=0)
+        Tensor([[1, 2],
+                [3, 4],
+                [3, 4]])
+        >>> ag.repeat_interleave(ag.tensor([2, 1]))         # indices by counts
+        Tensor([0, 0, 1])
+    """
     counted = x if repeats is None else repeats
     if isinstance(counted, TensorBase) and counted.ndim:
         _escape(counted, "repeat_interleave's counts (the size of the result is their sum)")
@@ -500,7 +634,13 @@ def _counts(r, fn, arg):
 @also_spelled("axis", "dim")
 def narrow(x, dim, start, length):
     """Elements ``start`` … ``start + length - 1`` along ``dim`` (a view), as
-    ``torch.narrow``; a negative ``start`` counts from the end."""
+    ``torch.narrow``; a negative ``start`` counts from the end.
+
+        >>> ag.narrow(ag.arange(6), 0, 1, 3)
+        Tensor([1, 2, 3])
+        >>> ag.narrow(ag.arange(6), 0, -2, 2)
+        Tensor([4, 5])
+    """
     x = to_tensor(x, "narrow")
     d = _real_dim(x, dim, "narrow")
     n = x.shape[d]
@@ -519,7 +659,12 @@ def narrow(x, dim, start, length):
 @also_spelled("axis", "dim")
 def select(x, dim, index):
     """The slice at ``index`` along ``dim``, that axis removed (a view), as ``torch.select``:
-    ``x.select(1, 0)`` is ``x[:, 0]``."""
+    ``x.select(1, 0)`` is ``x[:, 0]``.
+
+        >>> x = ag.tensor([[1, 2], [3, 4]])
+        >>> x.select(1, 0)              # x[:, 0]
+        Tensor([1, 3])
+    """
     x = to_tensor(x, "select")
     d = _real_dim(x, dim, "select")
     n = x.shape[d]
@@ -540,7 +685,13 @@ def _pieces(x, d, sizes):
 def split(x, split_size_or_sections, dim=0):
     """Views of consecutive pieces along ``dim``, as ``torch.split``: pieces of
     ``split_size`` elements (the last may be smaller), or of the sizes in a list
-    (which must add up to the size of ``dim``). NOT ``np.split``."""
+    (which must add up to the size of ``dim``). NOT ``np.split``.
+
+        >>> ag.split(ag.arange(5), 2)
+        (Tensor([0, 1]), Tensor([2, 3]), Tensor([4]))
+        >>> ag.split(ag.arange(5), [1, 4])
+        (Tensor([0]), Tensor([1, 2, 3, 4]))
+    """
     x = to_tensor(x, "split")
     d = _real_dim(x, dim, "split")
     n = x.shape[d]
@@ -562,7 +713,13 @@ def split(x, split_size_or_sections, dim=0):
 @also_spelled("axis", "dim")
 def chunk(x, chunks, dim=0):
     """Split into ``chunks`` views along ``dim`` of ceil(n / chunks) elements each
-    (fewer pieces when n is not enough for all), as ``torch.chunk``."""
+    (fewer pieces when n is not enough for all), as ``torch.chunk``.
+
+        >>> ag.chunk(ag.arange(5), 3)
+        (Tensor([0, 1]), Tensor([2, 3]), Tensor([4]))
+        >>> len(ag.chunk(ag.arange(6), 4))       # pieces of 2: three, not four
+        3
+    """
     x = to_tensor(x, "chunk")
     d = _real_dim(x, dim, "chunk")
     chunks = _int(chunks, "chunk", "chunks")
@@ -576,7 +733,11 @@ def chunk(x, chunks, dim=0):
 
 @also_spelled("axis", "dim")
 def unbind(x, dim=0):
-    """The slices along ``dim``, as a tuple of views (``torch.unbind``; ``list(x)`` for dim 0)."""
+    """The slices along ``dim``, as a tuple of views (``torch.unbind``; ``list(x)`` for dim 0).
+
+        >>> ag.unbind(ag.tensor([[1, 2], [3, 4]]), dim=1)
+        (Tensor([1, 3]), Tensor([2, 4]))
+    """
     x = to_tensor(x, "unbind")
     d = _real_dim(x, dim, "unbind")
     return tuple(select(x, d, i) for i in range(x.shape[d]))
@@ -589,7 +750,16 @@ def unbind(x, dim=0):
 def flip(x, *axes, dims=None, axis=None):
     """The order of the elements reversed along ``dims`` (a copy, as ``torch.flip``);
     ``x.flip(0)``, ``x.flip((0, 1))``, ``x.flip(0, 1)``. Without dims every axis
-    is reversed (NumPy's ``np.flip``)."""
+    is reversed (NumPy's ``np.flip``).
+
+        >>> x = ag.tensor([[1, 2], [3, 4]])
+        >>> x.flip(0)
+        Tensor([[3, 4],
+                [1, 2]])
+        >>> ag.flip(x)                   # every axis
+        Tensor([[4, 3],
+                [2, 1]])
+    """
     x = to_tensor(x, "flip")
     axes = _given("flip", axes, "dims", dims)
     dims = spelling("flip", "dims", axes[0] if len(axes) == 1 else axes or None, "axis", axis)
@@ -601,7 +771,12 @@ def flip(x, *axes, dims=None, axis=None):
 
 
 def fliplr(x):
-    """Columns in reverse order: ``flip(x, 1)``, for tensors of 2 or more dimensions."""
+    """Columns in reverse order: ``flip(x, 1)``, for tensors of 2 or more dimensions.
+
+        >>> ag.fliplr(ag.tensor([[1, 2], [3, 4]]))
+        Tensor([[2, 1],
+                [4, 3]])
+    """
     x = to_tensor(x, "fliplr")
     if x.ndim < 2:
         raise ValueError(f"fliplr: input must be at least 2-D, got shape {x.shape}")
@@ -609,7 +784,12 @@ def fliplr(x):
 
 
 def flipud(x):
-    """Rows in reverse order: ``flip(x, 0)``, for tensors of 1 or more dimensions."""
+    """Rows in reverse order: ``flip(x, 0)``, for tensors of 1 or more dimensions.
+
+        >>> ag.flipud(ag.tensor([[1, 2], [3, 4]]))
+        Tensor([[3, 4],
+                [1, 2]])
+    """
     x = to_tensor(x, "flipud")
     if x.ndim < 1:
         raise ValueError("flipud: input must be at least 1-D, got a 0-d tensor")
@@ -619,7 +799,14 @@ def flipud(x):
 def roll(x, shifts=None, dims=None, *, shift=None, axis=None):
     """Elements shifted cyclically by ``shifts`` along ``dims`` (a copy), as ``torch.roll``
     and ``np.roll``: out[(i + s) % n] = x[i]. Without dims the flattened tensor is
-    rolled and the shape restored. ``ag.tensor([1, 2, 3]).roll(1)`` is [3, 1, 2]."""
+    rolled and the shape restored. ``ag.tensor([1, 2, 3]).roll(1)`` is [3, 1, 2].
+
+        >>> ag.tensor([1, 2, 3]).roll(1)
+        Tensor([3, 1, 2])
+        >>> ag.roll(ag.tensor([[1, 2], [3, 4]]), 1, dims=1)
+        Tensor([[2, 1],
+                [4, 3]])
+    """
     x = to_tensor(x, "roll")
     shifts = spelling("roll", "shifts", shifts, "shift", shift)
     dims = spelling("roll", "dims", dims, "axis", axis)
@@ -668,7 +855,16 @@ def _refuse_traced_mask(index, what):
 
 def getitem(x, index):
     """``x[index]``: basic slices (a view), integer arrays and boolean masks
-    (copies), as NumPy. The gradient is scattered back, repeats accumulating."""
+    (copies), as NumPy. The gradient is scattered back, repeats accumulating.
+
+        >>> x = ag.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+        >>> ag.getitem(x, (slice(None), 0))               # x[:, 0]
+        Tensor([1., 4.], dtype=float32, grad_fn=<getitem>)
+        >>> x[0, [2, 2]].sum().backward()                 # repeats accumulate
+        >>> x.grad
+        Tensor([[0., 0., 2.],
+                [0., 0., 0.]], dtype=float32)
+    """
     x = to_tensor(x, "getitem")
     if tracing():
         _refuse_traced_mask(index, "x[mask]")
@@ -698,7 +894,14 @@ def _tensors(tensors, fn):
 
 
 def concatenate(tensors, axis=0, *, dim=None):
-    """Join tensors along an existing axis (``torch.cat``); a copy."""
+    """Join tensors along an existing axis (``torch.cat``); a copy.
+
+        >>> a, b = ag.ones(2, 2), ag.zeros(1, 2)
+        >>> ag.cat([a, b]).shape                  # also ``concatenate``, ``concat``
+        (3, 2)
+        >>> ag.cat([a, a], dim=1).shape
+        (2, 4)
+    """
     tensors = _tensors(tensors, "concatenate")
     axis = spelling("concatenate", "axis", axis, "dim", dim, default=0)
     nd = tensors[0].ndim
@@ -721,7 +924,14 @@ cat = concat = concatenate
 
 
 def stack(tensors, axis=0, *, dim=None):
-    """Join tensors of one shape along a new axis; a copy."""
+    """Join tensors of one shape along a new axis; a copy.
+
+        >>> ag.stack([ag.ones(2), ag.zeros(2)])
+        Tensor([[1., 1.],
+                [0., 0.]], dtype=float32)
+        >>> ag.stack([ag.ones(2), ag.zeros(2)], dim=1).shape
+        (2, 2)
+    """
     tensors = _tensors(tensors, "stack")
     axis = spelling("stack", "axis", axis, "dim", dim, default=0)
     shape = tensors[0].shape
@@ -747,29 +957,54 @@ def _at_least(fn, nd, tensors, place):
 
 
 def atleast_1d(*tensors):
-    """0-d tensors as shape (1,); others unchanged (``torch.atleast_1d``)."""
+    """0-d tensors as shape (1,); others unchanged (``torch.atleast_1d``).
+
+        >>> ag.atleast_1d(ag.tensor(1.0))
+        Tensor([1.], dtype=float32)
+        >>> [t.shape for t in ag.atleast_1d(ag.tensor(1.0), ag.ones(2, 2))]
+        [(1,), (2, 2)]
+    """
     return _at_least("atleast_1d", 1, tensors, lambda s: (1,))
 
 
 def atleast_2d(*tensors):
-    """0-d as (1, 1), 1-d (n,) as (1, n); others unchanged (``torch.atleast_2d``)."""
+    """0-d as (1, 1), 1-d (n,) as (1, n); others unchanged (``torch.atleast_2d``).
+
+        >>> ag.atleast_2d(ag.ones(3)).shape
+        (1, 3)
+    """
     return _at_least("atleast_2d", 2, tensors, lambda s: (1,) * (2 - len(s)) + s)
 
 
 def atleast_3d(*tensors):
-    """0-d as (1, 1, 1), (n,) as (1, n, 1), (m, n) as (m, n, 1) (``torch.atleast_3d``)."""
+    """0-d as (1, 1, 1), (n,) as (1, n, 1), (m, n) as (m, n, 1) (``torch.atleast_3d``).
+
+        >>> ag.atleast_3d(ag.ones(3)).shape, ag.atleast_3d(ag.ones(2, 3)).shape
+        ((1, 3, 1), (2, 3, 1))
+    """
     return _at_least("atleast_3d", 3, tensors,
                      lambda s: {0: (1, 1, 1), 1: (1,) + s + (1,)}.get(len(s), s + (1,)))
 
 
 def hstack(tensors):
-    """Join horizontally: 1-d tensors end to end, others along axis 1 (``torch.hstack``)."""
+    """Join horizontally: 1-d tensors end to end, others along axis 1 (``torch.hstack``).
+
+        >>> ag.hstack([ag.tensor([1, 2]), ag.tensor([3])])
+        Tensor([1, 2, 3])
+        >>> ag.hstack([ag.ones(2, 1), ag.zeros(2, 2)]).shape
+        (2, 3)
+    """
     ts = atleast_1d(_tensors(tensors, "hstack"))
     return concatenate(ts, 0 if ts[0].ndim == 1 else 1)
 
 
 def vstack(tensors):
-    """Join vertically: rows of at least 2-d tensors along axis 0 (``torch.vstack``)."""
+    """Join vertically: rows of at least 2-d tensors along axis 0 (``torch.vstack``).
+
+        >>> ag.vstack([ag.tensor([1, 2]), ag.tensor([3, 4])])     # also ``row_stack``
+        Tensor([[1, 2],
+                [3, 4]])
+    """
     return concatenate(atleast_2d(_tensors(tensors, "vstack")), 0)
 
 
@@ -777,13 +1012,22 @@ row_stack = vstack
 
 
 def dstack(tensors):
-    """Join along the third axis, after ``atleast_3d`` (``torch.dstack``)."""
+    """Join along the third axis, after ``atleast_3d`` (``torch.dstack``).
+
+        >>> ag.dstack([ag.ones(2, 3), ag.zeros(2, 3)]).shape
+        (2, 3, 2)
+    """
     return concatenate(atleast_3d(_tensors(tensors, "dstack")), 2)
 
 
 def column_stack(tensors):
     """Columns side by side: 0-d and 1-d tensors become columns (n, 1), others
-    join along axis 1 (``torch.column_stack``)."""
+    join along axis 1 (``torch.column_stack``).
+
+        >>> ag.column_stack([ag.tensor([1, 2]), ag.tensor([3, 4])])
+        Tensor([[1, 3],
+                [2, 4]])
+    """
     ts = [reshape(t, t._d.size, 1) if t.ndim <= 1 else t
           for t in _tensors(tensors, "column_stack")]
     return concatenate(ts, 1)
@@ -807,6 +1051,15 @@ def pad(x, pad, mode="constant", value=None):  # noqa: A002 - torch's names
     more (a batch and channels, or channels only). Always a copy.
 
     ``ag.pad(ag.ones(2, 3), (1, 1))`` has shape (2, 5): a column of zeros either side.
+
+        >>> ag.pad(ag.ones(2, 3), (1, 1)).shape             # a column of zeros either side
+        (2, 5)
+        >>> ag.pad(ag.tensor([[1.0, 2.0, 3.0]]), (2, 1), mode="reflect")
+        Tensor([[3., 2., 1., 2., 3., 2.]], dtype=float32)
+        >>> ag.pad(ag.tensor([[1.0, 2.0, 3.0]]), (1, 1), mode="replicate")
+        Tensor([[1., 1., 2., 3., 3.]], dtype=float32)
+        >>> ag.pad(ag.tensor([1.0, 2.0, 3.0]), (-1, 0))       # a negative size crops
+        Tensor([2., 3.], dtype=float32)
     """
     x = to_tensor(x, "pad")
     widths = shape_args((pad,), "pad", "pad")

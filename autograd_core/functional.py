@@ -220,7 +220,17 @@ def _grads(out, targets, cotangent, keep, retain=True):
 def gradients(output, inputs, cotangent=None, create_graph=False):
     """d output / d inputs as a list of Tensors (None where ``output`` does not
     depend on an input): ``autograd.grad`` with ``allow_unused=True`` and the
-    graph retained. No ``.grad`` anywhere is changed."""
+    graph retained. No ``.grad`` anywhere is changed.
+
+        >>> from autograd_core import functional
+        >>> x = ag.tensor([1.0, 2.0])
+        >>> w = ag.tensor(3.0, requires_grad=True)
+        >>> unused = ag.tensor(1.0, requires_grad=True)
+        >>> functional.gradients((w * w).sum(), [w, unused])     # None: no path
+        [Tensor(6., dtype=float32), None]
+        >>> w.grad is None                                      # no .grad changed
+        True
+    """
     if not isinstance(output, TensorBase):
         raise TypeError(f"gradients: output must be a Tensor, got {type(output).__name__}")
     inputs = list(inputs)
@@ -239,6 +249,13 @@ def grad(f, x, create_graph=False):
 
     One forward and one backward pass. ``create_graph=True`` records the
     backward pass, so the result can be differentiated again (w.r.t. ``x`` too).
+
+        >>> from autograd_core import functional
+        >>> x = ag.tensor([1.0, 2.0])
+        >>> functional.grad(lambda x: (x ** 3).sum(), x)          # 3x²
+        Tensor([ 3., 12.], dtype=float32)
+        >>> functional.grad(lambda a, b: (a * b).sum(), (x, 2 * x))  # (∂/∂a, ∂/∂b) = (b, a)
+        (Tensor([2., 4.], dtype=float32), Tensor([1., 2.], dtype=float32))
     """
     _check_f(f, "grad")
     xs, is_tuple = _inputs(x, "grad")
@@ -256,6 +273,11 @@ def vjp(f, x, u=None, create_graph=False):
 
     ``u`` is shaped like f(x); it may be omitted when f(x) has one element.
     ``uᵀJ`` is shaped like ``x`` (a tuple for a tuple ``x``).
+
+        >>> from autograd_core import functional
+        >>> x = ag.tensor([1.0, 2.0])
+        >>> functional.vjp(lambda x: x ** 2, x, ag.tensor([1.0, 10.0]))   # uᵀ diag(2x)
+        (Tensor([1., 4.], dtype=float32), Tensor([ 2., 40.], dtype=float32))
     """
     _check_f(f, "vjp")
     xs, is_tuple = _inputs(x, "vjp")
@@ -284,6 +306,11 @@ def jvp(f, x, v=None, create_graph=False):
     For a tuple ``x``, ``v`` is a matching tuple and J v = Σ_i J_i v_i is one
     tensor shaped like f(x). ``v`` may be omitted for a single one-element ``x``.
     No backward pass, no finite differences: cost about 2-3 forward passes.
+
+        >>> from autograd_core import functional
+        >>> x = ag.tensor([1.0, 2.0])
+        >>> functional.jvp(lambda x: x ** 2, x, ag.tensor([1.0, 0.0]))   # diag(2x) v
+        (Tensor([1., 4.], dtype=float32), Tensor([2., 0.], dtype=float32))
     """
     _check_f(f, "jvp")
     xs, is_tuple = _inputs(x, "jvp")
@@ -348,6 +375,14 @@ def hvp(f, x, v=None, method="forward-over-reverse", create_graph=False):
 
     For a tuple ``x``, ``v`` is a matching tuple and the result a tuple
     (H v)_i = Σ_j H_ij v_j. ``v`` may be omitted for a single one-element ``x``.
+
+        >>> from autograd_core import functional
+        >>> x = ag.tensor([1.0, 2.0])
+        >>> functional.hvp(lambda x: (x ** 3).sum(), x, ag.tensor([1.0, 1.0]))   # diag(6x) v
+        (Tensor(9., dtype=float32), Tensor([ 6., 12.], dtype=float32))
+        >>> functional.hvp(lambda x: (x ** 3).sum(), x, ag.tensor([1.0, 1.0]),
+        ...                method="reverse-over-reverse")[1]
+        Tensor([ 6., 12.], dtype=float32)
     """
     _check_f(f, "hvp")
     _check_method(method, "hvp")
@@ -390,7 +425,17 @@ def closure_jvp(fn, params, v):
     """``(fn(), J v)`` for a closure ``fn`` over the tensors ``params`` (a model's
     parameters), J = ∂fn()/∂params: ``jvp`` for a function that reads its
     inputs from its scope. ``v`` is a list of directions, one per parameter.
-    The parameters carry the directions only while ``fn`` runs."""
+    The parameters carry the directions only while ``fn`` runs.
+
+        >>> from autograd_core import functional
+        >>> model = nn.Linear(2, 1)
+        >>> x = ag.tensor([[1.0, 2.0]])
+        >>> params = list(model.parameters())
+        >>> directions = [ag.ones(1, 2), ag.zeros(1)]           # move the weight only
+        >>> y, Jv = functional.closure_jvp(lambda: model(x), params, directions)
+        >>> Jv                                                  # x · 1 = 1 + 2
+        Tensor([[3.]], dtype=float32)
+    """
     _check_f(fn, "closure_jvp")
     params = _closure_params(params, "closure_jvp")
     vs = _closure_directions(v, params, "closure_jvp")
@@ -411,6 +456,12 @@ def closure_hvp(fn, params, v, method="forward-over-reverse"):
     directions are set, so ``p.grad`` is ∇E as usual and H v is read from the
     R{·} of those gradients (one closure call, ≈ 2 gradients). Otherwise the
     gradient is taken by the sweep and no ``.grad`` changes.
+
+        >>> from autograd_core import functional
+        >>> w = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> E, Hv = functional.closure_hvp(lambda: (w ** 3).sum(), [w], [ag.tensor([1.0, 1.0])])
+        >>> E, Hv                                               # E = 9, H v = 6w ⊙ v
+        (Tensor(9., dtype=float32, grad_fn=<sum>), [Tensor([ 6., 12.], dtype=float32)])
     """
     _check_f(fn, "closure_hvp")
     _check_method(method, "closure_hvp")
@@ -442,7 +493,18 @@ def closure_hvp(fn, params, v, method="forward-over-reverse"):
 def closure_jacobian(fn, params):
     """``(y, [J_p per parameter])`` for a closure ``fn`` over the tensors
     ``params``: J_p = ∂y/∂p of shape ``y.shape + p.shape``, by one backward pass
-    per element of y. No ``.grad`` changes."""
+    per element of y. No ``.grad`` changes.
+
+        >>> from autograd_core import functional
+        >>> model = nn.Linear(2, 3)
+        >>> y, (J_weight, J_bias) = functional.closure_jacobian(lambda: model(ag.ones(2)), list(model.parameters()))
+        >>> J_weight.shape, J_bias.shape                        # y.shape + p.shape
+        ((3, 3, 2), (3, 3))
+        >>> J_bias                                              # ∂y/∂b = I
+        Tensor([[1., 0., 0.],
+                [0., 1., 0.],
+                [0., 0., 1.]], dtype=float32)
+    """
     _check_f(fn, "closure_jacobian")
     params = _closure_params(params, "closure_jacobian")
     with enable_grad():
@@ -522,6 +584,14 @@ def jacobian(f, x, mode="auto", create_graph=False):
     Shapes follow ``torch.autograd.functional.jacobian``: a tuple ``x`` gives a
     tuple over inputs; if ``f`` returns a tuple, the result is a tuple over
     outputs (of tuples over inputs when ``x`` is a tuple too).
+
+        >>> from autograd_core import functional
+        >>> x = ag.tensor([1.0, 2.0])
+        >>> functional.jacobian(lambda x: ag.stack([x[0] * x[1], x[0] + x[1]]), x)
+        Tensor([[2., 1.],
+                [1., 1.]], dtype=float32)
+        >>> functional.jacobian(lambda x: x.sin(), x, mode="forward").shape
+        (2, 2)
     """
     _check_f(f, "jacobian")
     if mode not in JACOBIAN_MODES:
@@ -583,6 +653,12 @@ def hessian(f, x, method="forward-over-reverse", create_graph=False):
     ``method='reverse-over-reverse'``: the Jacobian of a recorded gradient
     (one forward + backward with ``create_graph``, then n backward passes
     through that gradient's graph).
+
+        >>> from autograd_core import functional
+        >>> x = ag.tensor([1.0, 2.0])
+        >>> functional.hessian(lambda x: x[0] ** 2 * x[1], x)            # [[2x₁, 2x₀], [2x₀, 0]]
+        Tensor([[4., 2.],
+                [2., 0.]], dtype=float32)
     """
     _check_f(f, "hessian")
     _check_method(method, "hessian")
@@ -625,6 +701,11 @@ class ROpResult(NamedTuple):
     grad    ∇E (uᵀJ for a non-scalar f), or None without the backward pass.
     hvp     H v = R{∇E} (R{uᵀJ}), or None without the backward pass.
     level   the forward level that carried the R{·} values.
+
+        >>> from autograd_core import functional
+        >>> res = functional.r_op(lambda x: (x * x).sum(), ag.tensor([1.0, 2.0]), ag.tensor([1.0, 1.0]))
+        >>> res.output, res.hvp
+        (Tensor(5., dtype=float32, grad_fn=<sum>), Tensor([2., 2.], dtype=float32))
     """
     output: TensorBase
     inputs: object
@@ -675,6 +756,14 @@ def r_op(f, x, v, u=None, backward=True):
 
     ``u`` (shaped like f(x)) seeds the backward pass for a non-scalar f. The
     graph is retained, so it can be drawn or walked afterwards.
+
+        >>> from autograd_core import functional
+        >>> x, v = ag.tensor([1.0, 2.0]), ag.tensor([1.0, 0.0])
+        >>> res = functional.r_op(lambda x: (x ** 3).sum(), x, v)
+        >>> res.grad, res.hvp                                   # ∇E = 3x², H v = 6x ⊙ v
+        (Tensor([ 3., 12.], dtype=float32), Tensor([6., 0.], dtype=float32))
+        >>> res.inputs.tangent                                  # the leaves carry v
+        Tensor([1., 0.], dtype=float32)
     """
     _check_f(f, "r_op")
     xs, is_tuple = _inputs(x, "r_op")

@@ -74,7 +74,6 @@ EXAMPLES_NOT_YET_RUNNABLE = {
     "autograd_core.cuda": NO_EXAMPLES,
     "autograd_core.autograd": NO_EXAMPLES,
     "autograd_core.compiler": NO_EXAMPLES,
-    "autograd_core.functional": NO_EXAMPLES,
     "autograd_core.ops._args": NO_EXAMPLES + " (AxisError)",
     "autograd_core.primitives": NO_EXAMPLES,
     "autograd_core.testing": NO_EXAMPLES,

@@ -71,13 +71,10 @@ def undefined(names):
 
 PENDING = "examples to be completed by the docstring pass (new module or names)"
 EXAMPLES_NOT_YET_RUNNABLE = {
-    "autograd_core.cuda": NO_EXAMPLES,
-    "autograd_core.autograd": NO_EXAMPLES,
     "autograd_core.compiler": NO_EXAMPLES,
     "autograd_core.ops._args": NO_EXAMPLES + " (AxisError)",
     "autograd_core.primitives": NO_EXAMPLES,
     "autograd_core.testing": NO_EXAMPLES,
-    "autograd_core.utils": NO_EXAMPLES,
     "nn.data": NO_EXAMPLES,
     "nn.datasets": NO_EXAMPLES,
     "nn.init": NO_EXAMPLES,

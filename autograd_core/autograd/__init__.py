@@ -8,6 +8,10 @@
 * ``functional``: ``autograd_core.functional`` (jvp, vjp, hvp, jacobian, hessian).
 
 Both reverse-mode entry points are thin users of ``graph.sweep``.
+
+    >>> x = ag.tensor(3.0, requires_grad=True)
+    >>> ag.autograd.grad(x ** 2, x)                 # (2x,)
+    (Tensor(6., dtype=float32),)
 """
 from __future__ import annotations
 
@@ -44,6 +48,17 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     the results can be differentiated again; ``retain_graph`` defaults to it.
     An input the outputs do not depend on raises unless ``allow_unused=True``
     (then its entry is None, or zeros with ``materialize_grads=True``).
+
+        >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> h = x * x
+        >>> y = (3 * h).sum()
+        >>> ag.autograd.grad(y, [x, h], retain_graph=True)      # (6x, 3): leaves or intermediates
+        (Tensor([ 6., 12.], dtype=float32), Tensor([3., 3.], dtype=float32))
+        >>> x.grad is None                                      # no .grad touched
+        True
+        >>> (g,) = ag.autograd.grad(y, x, create_graph=True)
+        >>> ag.autograd.grad(g.sum(), x)                        # a second derivative: d(6x)/dx
+        (Tensor([6., 6.], dtype=float32),)
     """
     outputs = _as_tuple(outputs, "outputs")
     inputs = _as_tuple(inputs, "inputs")
@@ -148,7 +163,17 @@ def seed_for(root, gradient, tensor_mode, who="backward"):
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Σ_k grad_tensors[k]ᵀ ∂tensors[k]/∂leaf added into ``.grad`` of every leaf
-    that requires grad (of ``inputs`` only, if given), as ``torch.autograd.backward``."""
+    that requires grad (of ``inputs`` only, if given), as ``torch.autograd.backward``.
+
+        >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> y = x * x
+        >>> ag.autograd.backward([y], [ag.tensor([1.0, 0.5])])  # grad_tensors ᵀ ∂y/∂x
+        >>> x.grad
+        Tensor([2., 2.], dtype=float32)
+        >>> ag.autograd.backward([(x * 3).sum()])               # adds into .grad
+        >>> x.grad
+        Tensor([5., 5.], dtype=float32)
+    """
     roots = (tensors,) if isinstance(tensors, TensorBase) else tuple(tensors)
     gradients = ((grad_tensors,) if isinstance(grad_tensors, (TensorBase, np.ndarray))
                  else grad_tensors)

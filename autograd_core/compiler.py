@@ -1,8 +1,12 @@
 """``autograd_core.compile(fn)``: trace a step once, replay it as a flat NumPy program.
 
-    step = ag.compile(train_step)          # or @ag.compile
-    loss = step(x, y)                      # 1st call for this signature: eager, and traced
-    loss = step(x2, y2)                    # later calls: the recorded program, replayed
+    >>> def loss_of(x, y):
+    ...     return ((x - y) ** 2).mean()
+    >>> step = ag.compile(loss_of)         # or @ag.compile
+    >>> step(ag.ones(3), ag.zeros(3))      # 1st call for this signature: eager, and traced
+    Tensor(1., dtype=float32)
+    >>> step(ag.ones(3), ag.ones(3))       # later calls: the recorded program, replayed
+    Tensor(0., dtype=float32)
 
 The first call for an input signature runs ``fn`` eagerly while a *tracer*
 records every primitive the engine evaluates — the forward pass, the backward
@@ -58,11 +62,28 @@ __all__ = ["compile", "CompiledFunction", "CompileError", "host_call", "is_traci
 
 
 class CompileError(RuntimeError):
-    """What a compiled step does cannot be recorded as a program (see ``compile``)."""
+    """What a compiled step does cannot be recorded as a program (see ``compile``).
+
+        >>> f = ag.compile(lambda x: float(x.sum()))     # a value leaves the engine
+        >>> try:
+        ...     f(ag.ones(2))
+        ... except ag.compiler.CompileError as error:
+        ...     print(type(error).__name__)
+        CompileError
+    """
 
 
 def is_tracing() -> bool:
-    """True while a compiled function is being traced."""
+    """True while a compiled function is being traced.
+
+        >>> ag.compiler.is_tracing()
+        False
+        >>> seen = []
+        >>> f = ag.compile(lambda x: seen.append(ag.compiler.is_tracing()) or x + 1)
+        >>> _ = f(ag.ones(1))
+        >>> seen
+        [True]
+    """
     return graph.tracer() is not None
 
 
@@ -70,7 +91,20 @@ def host_call(fn):
     """Mark ``fn`` (e.g. ``Optimizer.step``) as an opaque step of a compiled
     program: while tracing it runs as usual and is recorded as one call, which
     the program repeats with the same arguments; what it does inside is not
-    traced (it may read ``.data`` and change parameters in place)."""
+    traced (it may read ``.data`` and change parameters in place).
+
+        >>> calls = []
+        >>> @ag.compiler.host_call
+        ... def count():
+        ...     calls.append(1)
+        >>> @ag.compile
+        ... def f(x):
+        ...     count()                          # repeated by every replay
+        ...     return x * 2
+        >>> _ = f(ag.ones(2)); _ = f(ag.ones(2)); _ = f(ag.ones(2))
+        >>> len(calls)
+        3
+    """
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         tracer = graph.tracer()
@@ -818,6 +852,14 @@ class Program:
 
     ``source`` is the generated Python, ``instrs`` the instructions (for
     ``viz.draw_program``), ``buffers`` the planned buffers (shape, dtype).
+
+        >>> f = ag.compile(lambda x: (x * x).sum())
+        >>> _ = f(ag.ones(3))
+        >>> program = f.last_program
+        >>> type(program).__name__, program.source.lstrip().startswith("def")
+        ('Program', True)
+        >>> len(program.instrs) > 0, len(program.buffers) > 0
+        (True, True)
     """
 
     def __init__(self, builder, outputs, structure, signature, threads=1):
@@ -947,6 +989,13 @@ class CompiledFunction:
     ``stats``: ``traces`` (programs built), ``replays``, ``evictions``,
     ``guard_failures``; ``programs`` the cached programs (most recent last);
     ``last_program`` the one used by the last call.
+
+        >>> f = ag.compile(lambda x: (x * x).sum())
+        >>> _ = f(ag.ones(3))
+        >>> _ = f(ag.ones(3))                    # the same signature: replayed
+        >>> _ = f(ag.ones(4))                    # a new shape: traced again
+        >>> f.stats["traces"], f.stats["replays"]
+        (2, 1)
     """
 
     def __init__(self, fn, cache_size=8, threads=1):
@@ -1049,6 +1098,23 @@ def compile(model=None, *, fullgraph=True, dynamic=False, backend="numpy", mode=
     (a new shape is a new signature), and the backend is NumPy.
     ``disable=True`` returns ``model`` unchanged. See the module docstring for
     what a signature is and what cannot be compiled.
+
+        >>> model = nn.Linear(3, 1)
+        >>> opt = optim.SGD(model.parameters(), lr=0.1)
+        >>> @ag.compile
+        ... def step(x, y):
+        ...     opt.zero_grad()
+        ...     loss = F.mse_loss(model(x), y)
+        ...     loss.backward()
+        ...     opt.step()
+        ...     return loss
+        >>> x, y = ag.randn(8, 3), ag.randn(8, 1)
+        >>> first = step(x, y)                  # eager, and traced
+        >>> second = step(x, y)                 # the program, replayed
+        >>> bool(second < first)                # the optimiser's step ran in both
+        True
+        >>> step.stats["traces"], step.stats["replays"]
+        (1, 1)
     """
     if model is None:
         return lambda fn: compile(fn, fullgraph=fullgraph, dynamic=dynamic, backend=backend,
@@ -1068,7 +1134,13 @@ def compile(model=None, *, fullgraph=True, dynamic=False, backend="numpy", mode=
 def check_plan(program):
     """Raise AssertionError if two values alive at the same instruction share a
     buffer, or sit in buffers whose bytes overlap in the arena (views count as
-    the value they view). For tests of the planner."""
+    the value they view). For tests of the planner.
+
+        >>> f = ag.compile(lambda x: (x * x).sum())
+        >>> _ = f(ag.ones(3))
+        >>> ag.compiler.check_plan(f.last_program)      # no two live values share memory
+        True
+    """
     def extent(b):
         shape, dtype = program.buffers[b]
         return program.offsets[b], program.offsets[b] + max(int(np.prod(shape)) * np.dtype(dtype).itemsize, 1)
@@ -1098,7 +1170,14 @@ def draw_program(program, max_instructions=400, rankdir="TB"):
     program order, edges from the values it reads; each box names the buffer its
     result lives in (``B3``, the same colour for every value that reuses that
     buffer), ``in place`` where an op writes into its dying argument, and views
-    (no buffer) in grey. Inputs, parameters and constants are ellipses."""
+    (no buffer) in grey. Inputs, parameters and constants are ellipses.
+
+        >>> f = ag.compile(lambda x: (x * x).sum())
+        >>> _ = f(ag.ones(3))
+        >>> import graphviz
+        >>> isinstance(ag.compiler.draw_program(f.last_program), graphviz.Digraph)
+        True
+    """
     import graphviz
     if not isinstance(program, Program):
         program = getattr(program, "last_program", None)

@@ -18,7 +18,19 @@ __all__ = ["gradcheck", "gradgradcheck", "check_adjoint", "check_grads", "Gradch
 
 
 class GradcheckError(AssertionError):
-    """Analytic and numerical derivatives disagree (or are not finite)."""
+    """Analytic and numerical derivatives disagree (or are not finite).
+
+        >>> from autograd_core.testing import GradcheckError, gradcheck
+        >>> x = ag.tensor([1.0, 2.0], dtype=ag.float64, requires_grad=True)
+        >>> wrong = lambda x: x.detach() * x          # d/dx is 2x, but the graph sees only x
+        >>> try:
+        ...     gradcheck(wrong, x)
+        ... except GradcheckError:
+        ...     print("caught")
+        caught
+        >>> gradcheck(wrong, x, raise_exception=False)
+        False
+    """
 
 
 def _as_inputs(inputs):
@@ -62,7 +74,16 @@ def _of_checked(f, xs, checked):
 
 
 def numerical_jacobian(f, inputs, eps=1e-6):
-    """Central differences: one (out.size, x.size) block per checked input."""
+    """Central differences: a dict from the position of each checked input in
+    ``inputs`` to its (out.size, x.size) block of the Jacobian.
+
+        >>> from autograd_core.testing import numerical_jacobian
+        >>> x = ag.tensor([0.5, -1.0, 2.0], dtype=ag.float64, requires_grad=True)
+        >>> numerical_jacobian(lambda x: x ** 2, x)[0].round(6)     # diag(2x)
+        array([[ 1.,  0.,  0.],
+               [ 0., -2.,  0.],
+               [ 0.,  0.,  4.]])
+    """
     inputs = _as_inputs(inputs)
     checked = _checked_indices(inputs)
     base = _float64(inputs, checked)
@@ -131,6 +152,14 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
     Returns True, or raises ``GradcheckError`` naming the worst element
     (returns False instead if ``raise_exception=False``). A NaN or infinity in
     either Jacobian is a failure.
+
+        >>> from autograd_core.testing import gradcheck
+        >>> x = ag.tensor([0.5, -1.0, 2.0], dtype=ag.float64, requires_grad=True)
+        >>> gradcheck(lambda x: (x.sin() * x).sum(), x)
+        True
+        >>> gradcheck(lambda a, b: a @ b, (ag.randn(2, 3, dtype=ag.float64, requires_grad=True),
+        ...                                 ag.randn(3, dtype=ag.float64, requires_grad=True)))
+        True
     """
     inputs = _as_inputs(inputs)
     checked = _checked_indices(inputs)
@@ -150,7 +179,13 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
 
 def gradgradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, seed=0):
     """Check second derivatives: gradcheck of x ↦ Jᵀu (built with create_graph)
-    for a fixed random u. Exercises every VJP rule's own derivatives."""
+    for a fixed random u. Exercises every VJP rule's own derivatives.
+
+        >>> from autograd_core.testing import gradgradcheck
+        >>> x = ag.tensor([0.5, -1.0, 2.0], dtype=ag.float64, requires_grad=True)
+        >>> gradgradcheck(lambda x: (x ** 3).sum(), x)
+        True
+    """
     inputs = _as_inputs(inputs)
     checked = _checked_indices(inputs)
     out_shape = _call(f, _float64(inputs, checked)).shape
@@ -169,7 +204,13 @@ def gradgradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tru
 def check_adjoint(f, inputs, seed=0, rtol=1e-7, atol=1e-10):
     """The adjoint identity ⟨u, J v⟩ = ⟨Jᵀu, v⟩ for random u, v: forward mode
     (``functional.jvp``) and reverse mode (``functional.vjp``) are each other's
-    transpose. Raises GradcheckError naming both sides if not."""
+    transpose. Raises GradcheckError naming both sides if not.
+
+        >>> from autograd_core.testing import check_adjoint
+        >>> x = ag.tensor([0.5, -1.0, 2.0], dtype=ag.float64, requires_grad=True)
+        >>> check_adjoint(lambda x: x.exp() * x, x)
+        True
+    """
     inputs = _as_inputs(inputs)
     checked = _checked_indices(inputs)
     xs = _float64(inputs, checked)
@@ -192,7 +233,12 @@ def check_grads(f, *inputs, order=2, eps=1e-6, atol=1e-5, rtol=1e-3):
     """The shared checker for a differentiable op (HIPS autograd's ``check_grads``):
     VJP and JVP against central differences, the adjoint identity, and, with
     ``order=2``, the second derivatives (the rules' own derivatives). ``inputs``
-    are arrays or Tensors; all floating ones are checked. Returns True or raises."""
+    are arrays or Tensors; all floating ones are checked. Returns True or raises.
+
+        >>> from autograd_core.testing import check_grads
+        >>> check_grads(lambda x, y: (x * y).tanh(), np.array([0.5, -1.0]), np.array([2.0, 0.3]))
+        True
+    """
     Tensor = tensor_class()
     xs = tuple(x if isinstance(x, TensorBase) else Tensor(x) for x in inputs)
     gradcheck(f, xs, eps=eps, atol=atol, rtol=rtol)

@@ -65,6 +65,18 @@ class DataLoader:
     ``state_dict()`` may be taken between batches; a loader given it by
     ``load_state_dict()`` yields exactly the batches the original would have
     yielded next, starting in the middle of an epoch if need be.
+
+        >>> x, y = np.arange(10.0).reshape(5, 2), np.arange(5)
+        >>> [yb.tolist() for xb, yb in nn.DataLoader(x, y, batch_size=2)]      # arrays, in order
+        [[0, 1], [2, 3], [4]]
+        >>> loader = nn.DataLoader(x, y, batch_size=2, shuffle=True, seed=0)
+        >>> first = [yb.tolist() for _, yb in loader]                 # epoch 0
+        >>> second = [yb.tolist() for _, yb in loader]                # epoch 1: a new order
+        >>> sorted(sum(first, [])) == sorted(sum(second, [])) == [0, 1, 2, 3, 4]
+        True
+        >>> loader.set_epoch(0)
+        >>> [yb.tolist() for _, yb in loader] == first               # the same seed and epoch
+        True
     """
 
     def __new__(cls, *args, **kwargs):

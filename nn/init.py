@@ -53,7 +53,14 @@ __all__ = [
 def get_generator(generator=None, fn="nn.init"):
     """The ``numpy.random.Generator`` to draw from: ``generator`` if given (an
     ``autograd_core.Generator`` or a ``numpy.random.Generator``), else the global
-    generator ``autograd_core.default_generator``; ``fn`` names the caller in errors."""
+    generator ``autograd_core.default_generator``; ``fn`` names the caller in errors.
+
+        >>> nn.init.get_generator() is ag.default_generator
+        True
+        >>> g = ag.Generator().manual_seed(1)
+        >>> nn.init.get_generator(g) is g
+        True
+    """
     return _random.get_generator(generator, fn)
 
 
@@ -80,7 +87,11 @@ def _shape(tensor):
 
 
 def _calculate_fan_in_and_fan_out(tensor):
-    """(fan_in, fan_out) of a weight shaped (out, in, *kernel), as PyTorch."""
+    """(fan_in, fan_out) of a weight shaped (out, in, *kernel), as PyTorch.
+
+        >>> nn.init._calculate_fan_in_and_fan_out(ag.empty(16, 3, 5, 5))    # in·k², out·k²
+        (75, 400)
+    """
     shape = _shape(tensor)
     if len(shape) < 2:
         raise ValueError(f"_calculate_fan_in_and_fan_out: fan in and fan out can not be computed "
@@ -90,6 +101,11 @@ def _calculate_fan_in_and_fan_out(tensor):
 
 
 def _calculate_correct_fan(tensor, mode):
+    """fan_in or fan_out of a weight by ``mode`` ('fan_in' or 'fan_out'), as PyTorch.
+
+        >>> nn.init._calculate_correct_fan(ag.empty(16, 3, 5, 5), "fan_out")
+        400
+    """
     if not isinstance(mode, str) or mode.lower() not in ("fan_in", "fan_out"):
         raise ValueError(f"mode {mode!r} not supported, please use one of 'fan_in', 'fan_out'")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
@@ -105,6 +121,11 @@ def calculate_gain(nonlinearity, param=None):
 
     linear, conv*, sigmoid: 1;  tanh: 5/3;  relu: √2;
     leaky_relu: √(2 / (1 + slope²)) with slope = ``param`` (default 0.01);  selu: 3/4.
+
+        >>> nn.init.calculate_gain("tanh"), nn.init.calculate_gain("relu")
+        (1.6666666666666667, 1.4142135623730951)
+        >>> nn.init.calculate_gain("leaky_relu", 0.2)
+        1.3867504905630728
     """
     if nonlinearity in _LINEAR_GAIN_1:
         return 1.0
@@ -138,30 +159,65 @@ def _by_method(tensor, fn, *args, generator=None):
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
-    """Fill with U(a, b) (``Tensor.uniform_``: float64 draws rounded to the dtype)."""
+    """Fill with U(a, b) (``Tensor.uniform_``: float64 draws rounded to the dtype).
+
+        >>> w = ag.empty(3, 5)
+        >>> _ = nn.init.uniform_(w, -1.0, 1.0)
+        >>> bool((w >= -1).all() and (w < 1).all())
+        True
+    """
     return _by_method(tensor, "uniform_", a, b, generator=generator)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
-    """Fill with N(mean, std²) (``Tensor.normal_``: float64 draws rounded to the dtype)."""
+    """Fill with N(mean, std²) (``Tensor.normal_``: float64 draws rounded to the dtype).
+
+        >>> w = ag.empty(3, 5)
+        >>> nn.init.normal_(w, mean=2.0, std=0.0)      # std 0: the mean
+        Tensor([[2., 2., 2., 2., 2.],
+                [2., 2., 2., 2., 2.],
+                [2., 2., 2., 2., 2.]], dtype=float32)
+    """
     return _by_method(tensor, "normal_", mean, std, generator=generator)
 
 
 def constant_(tensor, val):
-    """Fill with ``val``."""
+    """Fill with ``val``.
+
+        >>> w = ag.empty(3, 5)
+        >>> nn.init.constant_(w, 0.5)[0]
+        Tensor([0.5, 0.5, 0.5, 0.5, 0.5], dtype=float32)
+    """
     return _fill(tensor, val, "constant_")
 
 
 def zeros_(tensor):
+    """Fill with zeros, as ``torch.nn.init.zeros_``; returns the tensor.
+
+        >>> nn.init.zeros_(ag.empty(2, 2))
+        Tensor([[0., 0.],
+                [0., 0.]], dtype=float32)
+    """
     return _fill(tensor, 0.0, "zeros_")
 
 
 def ones_(tensor):
+    """Fill with ones, as ``torch.nn.init.ones_``; returns the tensor.
+
+        >>> nn.init.ones_(ag.empty(2, 2))
+        Tensor([[1., 1.],
+                [1., 1.]], dtype=float32)
+    """
     return _fill(tensor, 1.0, "ones_")
 
 
 def eye_(tensor):
-    """Fill a 2-D tensor with the identity matrix."""
+    """Fill a 2-D tensor with the identity matrix.
+
+        >>> nn.init.eye_(ag.empty(2, 3))
+        Tensor([[1., 0., 0.],
+                [0., 1., 0.]], dtype=float32)
+    """
     shape = _shape(tensor)
     if len(shape) != 2:
         raise ValueError(f"eye_: only 2-D tensors are supported, got shape {shape}")
@@ -169,14 +225,26 @@ def eye_(tensor):
 
 
 def xavier_uniform_(tensor, gain=1.0, generator=None):
-    """Glorot & Bengio (2010): U(±gain·√(6/(fan_in+fan_out)))."""
+    """Glorot & Bengio (2010): U(±gain·√(6/(fan_in+fan_out))).
+
+        >>> w = ag.empty(3, 5)
+        >>> _ = nn.init.xavier_uniform_(w)
+        >>> bound = (6 / (5 + 3)) ** 0.5                 # fan_in 5, fan_out 3
+        >>> bool((w.abs() <= bound).all())
+        True
+    """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound, generator)
 
 
 def xavier_normal_(tensor, gain=1.0, generator=None):
-    """Glorot & Bengio (2010): N(0, σ²), σ = gain·√(2/(fan_in+fan_out))."""
+    """Glorot & Bengio (2010): N(0, σ²), σ = gain·√(2/(fan_in+fan_out)).
+
+        >>> w = nn.init.xavier_normal_(ag.empty(200, 300))
+        >>> round(float(w.std()), 2), round((2 / (200 + 300)) ** 0.5, 2)     # ≈ σ
+        (0.06, 0.06)
+    """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
     return normal_(tensor, 0.0, std, generator)
@@ -189,7 +257,13 @@ def _kaiming_std(tensor, a, mode, nonlinearity):
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """He et al. (2015): U(±gain·√(3/fan)); ``a`` is the leaky-ReLU slope.
-    A tensor with no elements is left alone (as PyTorch, which only warns)."""
+    A tensor with no elements is left alone (as PyTorch, which only warns).
+
+        >>> w = ag.empty(3, 5)
+        >>> _ = nn.init.kaiming_uniform_(w, nonlinearity="relu")
+        >>> bool((w.abs() <= 2 ** 0.5 * (3 / 5) ** 0.5).all())     # gain·√(3/fan_in)
+        True
+    """
     if 0 in _shape(tensor):
         return tensor
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
@@ -197,7 +271,12 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
-    """He et al. (2015): N(0, σ²), σ = gain/√fan."""
+    """He et al. (2015): N(0, σ²), σ = gain/√fan.
+
+        >>> w = nn.init.kaiming_normal_(ag.empty(400, 100), nonlinearity="relu")
+        >>> round(float(w.std()), 2), round((2 / 100) ** 0.5, 2)     # ≈ √2/√fan_in
+        (0.14, 0.14)
+    """
     if 0 in _shape(tensor):
         return tensor
     std = _kaiming_std(tensor, a, mode, nonlinearity)
@@ -205,7 +284,12 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
 
 
 def orthogonal_(tensor, gain=1.0, generator=None):
-    """Saxe et al. (2013): a (semi-)orthogonal matrix (rows flattened past dim 0), times gain."""
+    """Saxe et al. (2013): a (semi-)orthogonal matrix (rows flattened past dim 0), times gain.
+
+        >>> q = nn.init.orthogonal_(ag.empty(3, 5))
+        >>> bool(np.allclose((q @ q.T).data, np.eye(3), atol=1e-6))    # orthonormal rows
+        True
+    """
     shape = _shape(tensor)
     if len(shape) < 2:
         raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, "
@@ -223,7 +307,13 @@ def orthogonal_(tensor, gain=1.0, generator=None):
 
 def default_layer_init_(weight, bias=None):
     """PyTorch's default for Linear and Conv layers: kaiming_uniform_(a=√5) on the
-    weight, which is U(±1/√fan_in), and U(±1/√fan_in) on the bias."""
+    weight, which is U(±1/√fan_in), and U(±1/√fan_in) on the bias.
+
+        >>> layer = nn.Linear(4, 2)
+        >>> _ = nn.init.default_layer_init_(layer.weight, layer.bias)
+        >>> bool((layer.weight.abs() <= 0.5).all() and (layer.bias.abs() <= 0.5).all())   # 1/√4
+        True
+    """
     import math
     kaiming_uniform_(weight, a=math.sqrt(5))
     if bias is not None:

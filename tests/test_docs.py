@@ -73,9 +73,7 @@ PENDING = "examples to be completed by the docstring pass (new module or names)"
 EXAMPLES_NOT_YET_RUNNABLE = {
     "autograd_core.ops._args": NO_EXAMPLES + " (AxisError)",
     "autograd_core.primitives": NO_EXAMPLES,
-    "nn.data": NO_EXAMPLES,
     "nn.datasets": NO_EXAMPLES,
-    "nn.init": NO_EXAMPLES,
     "optim": NO_EXAMPLES,
     "optim.adaptive": NO_EXAMPLES,
     "optim.line_search": NO_EXAMPLES,

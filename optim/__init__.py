@@ -6,6 +6,19 @@ PyTorch's API and update formulas (``optim.SGD``, ``optim.Adam``, ``optim.LBFGS`
 products. Optimisers only read ``p.data``/``p.grad`` and update ``p.data`` in
 place; gradients are reset and clipped by ``nn.utils`` (re-exported here as
 ``optim.clip_grad_norm_``). ``optim.lr_scheduler`` is ``torch.optim.lr_scheduler``.
+
+    >>> model = nn.Linear(2, 1)
+    >>> opt = optim.Adam(model.parameters(), lr=0.01)
+    >>> x, y = ag.randn(16, 2), ag.randn(16, 1)
+    >>> losses = []
+    >>> for _ in range(20):
+    ...     opt.zero_grad()
+    ...     loss = F.mse_loss(model(x), y)
+    ...     loss.backward()
+    ...     opt.step()
+    ...     losses.append(float(loss))
+    >>> losses[-1] < losses[0]
+    True
 """
 from .optimizer import Optimizer, required
 from .sgd import SGD

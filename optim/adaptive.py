@@ -42,6 +42,13 @@ class Adagrad(PerParameterOptimizer):
         clr = lr / (1 + (t − 1) · lr_decay)
         s ← s + g²                       (s starts at initial_accumulator_value)
         θ ← θ − clr · g / (√s + eps)
+
+        >>> w = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> opt = optim.Adagrad([w], lr=0.1)
+        >>> (w ** 2).sum().backward()                  # g = 2w
+        >>> opt.step()
+        >>> w                                          # s = g²: the first step is lr·g/|g|
+        Tensor([0.9, 1.9], dtype=float32, requires_grad=True)
     """
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0,
@@ -85,6 +92,13 @@ class Adadelta(PerParameterOptimizer):
         Δ = √(u + eps) / √(v + eps) · g
         u ← ρ u + (1 − ρ) Δ²
         θ ← θ − lr · Δ
+
+        >>> w = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> opt = optim.Adadelta([w])
+        >>> (w ** 2).sum().backward()                  # g = 2w
+        >>> opt.step()
+        >>> w                                          # Δ = √eps/√(0.1 g² + eps)·g, tiny at first
+        Tensor([0.99683774, 1.9968377 ], dtype=float32, requires_grad=True)
     """
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False):
@@ -127,6 +141,13 @@ class RMSprop(PerParameterOptimizer):
         θ ← θ − lr · g / a                         (otherwise)
 
     eps is added after the square root (TensorFlow adds it inside).
+
+        >>> w = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> opt = optim.RMSprop([w], lr=0.01)
+        >>> (w ** 2).sum().backward()                  # g = 2w
+        >>> opt.step()
+        >>> w                                          # v = 0.01 g²: the first step is 10·lr·g/|g|
+        Tensor([0.90000004, 1.9       ], dtype=float32, requires_grad=True)
     """
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
@@ -180,6 +201,15 @@ class Adam(PerParameterOptimizer):
 
     which equals the paper's θ ← θ − lr · m̂ / (√v̂ + eps) with bias-corrected
     m̂ = m/(1 − β₁ᵗ) and v̂ = v/(1 − β₂ᵗ).
+
+        >>> w = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> opt = optim.Adam([w], lr=0.1)
+        >>> (w ** 2).sum().backward()                  # g = 2w
+        >>> opt.step()
+        >>> w                                          # the first step is lr·g/|g|: m̂/√v̂ = ±1
+        Tensor([0.90000004, 1.9       ], dtype=float32, requires_grad=True)
+        >>> opt.state[w]["step"]
+        1
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
@@ -225,6 +255,13 @@ class AdamW(Adam):
     Loshchilov & Hutter (2019): Adam with decoupled weight decay, as PyTorch::
 
         θ ← θ (1 − lr · λ)            then the Adam update without the L2 term
+
+        >>> w = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> opt = optim.AdamW([w], lr=0.1, weight_decay=0.01)
+        >>> (w ** 2).sum().backward()                  # g = 2w
+        >>> opt.step()
+        >>> w                                          # θ·(1 − 0.1·0.01), then Adam's lr·g/|g|
+        Tensor([0.89900005, 1.898     ], dtype=float32, requires_grad=True)
     """
 
     _decoupled_weight_decay = True

@@ -154,6 +154,24 @@ class Optimizer:
 
     Per-parameter state lives in ``self.state[p]`` (a dict, keyed by the
     parameter object itself, hashed by identity).
+
+        >>> w1, w2 = ag.zeros(2, requires_grad=True), ag.zeros(3, requires_grad=True)
+        >>> opt = optim.SGD([{"params": [w1]}, {"params": [w2], "lr": 0.01}], lr=0.1)
+        >>> [group["lr"] for group in opt.param_groups]        # a group overrides the defaults
+        [0.1, 0.01]
+        >>> class PlainGD(optim.Optimizer):                      # a new method: step over the groups
+        ...     def __init__(self, params, lr=0.1):
+        ...         super().__init__(params, dict(lr=lr))
+        ...     def step(self, closure=None):
+        ...         for group in self.param_groups:
+        ...             for p in group["params"]:
+        ...                 if p.grad is not None:
+        ...                     p.data -= group["lr"] * p.grad.data
+        >>> w = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> (w ** 2).sum().backward()
+        >>> PlainGD([w]).step()
+        >>> w
+        Tensor([0.8, 1.6], dtype=float32, requires_grad=True)
     """
 
     # Per-parameter state arrays must have their parameter's shape (first-order
@@ -391,6 +409,18 @@ class PerParameterOptimizer(Optimizer):
     ``_update(p, g, state, group)``, the method's own rule, which writes
     ``p.data`` in place. ``g`` may be the gradient's own array: rules never
     modify it.
+
+        >>> from optim.optimizer import PerParameterOptimizer
+        >>> class SignSGD(PerParameterOptimizer):               # only the rule is new
+        ...     def __init__(self, params, lr=0.1, weight_decay=0):
+        ...         super().__init__(params, dict(lr=lr, weight_decay=weight_decay))
+        ...     def _update(self, p, g, state, group):
+        ...         p.data -= group["lr"] * np.sign(g)
+        >>> w = ag.tensor([1.0, -2.0], requires_grad=True)
+        >>> (w ** 2).sum().backward()
+        >>> SignSGD([w]).step()
+        >>> w
+        Tensor([ 0.9, -1.9], dtype=float32, requires_grad=True)
     """
 
     _decoupled_weight_decay = False
@@ -439,6 +469,15 @@ class FlatStateOptimizer(Optimizer):
     number of parameter elements. The helpers below are what all of them do
     with a closure: evaluate it (loss and flat gradient), evaluate it at
     x + t·d and come back to x, and run a line search along d.
+
+        >>> from optim.optimizer import FlatStateOptimizer
+        >>> w = ag.zeros(2, requires_grad=True)
+        >>> isinstance(optim.LBFGS([w]), FlatStateOptimizer)
+        True
+        >>> optim.LBFGS([{"params": [w]}, {"params": [ag.zeros(1, requires_grad=True)]}])
+        Traceback (most recent call last):
+            ...
+        ValueError: LBFGS doesn't support per-parameter options (parameter groups)
     """
 
     _state_shapes_follow_params = False

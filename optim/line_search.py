@@ -38,6 +38,10 @@ def cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
     (N&W eq. 3.59)::
 
         x = x₂ − (x₂ − x₁) (g₂ + d₂ − d₁) / (g₂ − g₁ + 2 d₂)
+
+        >>> from optim.line_search import cubic_interpolate
+        >>> float(cubic_interpolate(0.0, 1.0, -2.0, 3.0, 4.0, 4.0))   # f = (x − 1)²: f, f′ at 0 and 3
+        1.0
     """
     if bounds is None:
         lo, hi = (x1, x2) if x1 <= x2 else (x2, x1)
@@ -63,6 +67,16 @@ def backtracking(obj_func, x, t, d, f, g, gtd, c1=1e-4, rho=0.5, max_ls=25):
     evaluations, the step is rejected: ``(f, g, 0.0, evals)`` is returned, so
     the caller stays at x. ``obj_func`` may return ``None`` as the gradient
     when only values are needed.
+
+        >>> from optim.line_search import backtracking
+        >>> def obj_func(x, t, d):                     # f(x) = ½‖x‖² along x + t·d
+        ...     x_new = x + t * d
+        ...     return 0.5 * float(x_new @ x_new), x_new
+        >>> x = np.array([2.0, 0.0])
+        >>> f, g = obj_func(x, 0.0, x)
+        >>> d = -g                                     # steepest descent: gᵀd = −4
+        >>> backtracking(obj_func, x, 2.0, d, f, g, float(g @ d))    # t = 2 overshoots, t = 1 is taken
+        (0.0, array([0., 0.]), 1.0, 2)
     """
     if not 0 < rho < 1:
         raise ValueError(f"backtracking: rho must be in (0, 1), got {rho}")
@@ -87,6 +101,16 @@ def strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change
     (N&W Algorithms 3.5 and 3.6). Stops early if the bracket becomes shorter
     than ``tolerance_change`` (measured along d in the max norm) or after
     ``max_ls`` evaluations; then the best point found is returned.
+
+        >>> from optim.line_search import strong_wolfe
+        >>> def obj_func(x, t, d):                     # f(x) = ½‖x‖² along x + t·d
+        ...     x_new = x + t * d
+        ...     return 0.5 * float(x_new @ x_new), x_new
+        >>> x = np.array([2.0, 0.0])
+        >>> f, g = obj_func(x, 0.0, x)
+        >>> d = -g                                     # steepest descent: gᵀd = −4
+        >>> strong_wolfe(obj_func, x, 1.0, d, f, g, float(g @ d))    # (f_new, g_new, t, evaluations)
+        (0.0, array([0., 0.]), 1.0, 1)
     """
     d_norm = np.abs(d).max()
     armijo = lambda t_, f_: f_ > f + c1 * t_ * gtd          # noqa: E731  (sufficient decrease fails)

@@ -47,13 +47,19 @@ class EarlyStopping:
     improvement the model's ``state_dict()`` is copied; when training stops
     (and ``restore_best_weights``), the copy is loaded back with
     ``load_state_dict``. The model is duck-typed: anything with those two
-    methods (an ``nn.Module``, or an optimiser)::
+    methods (an ``nn.Module``, or an optimiser):
 
-        stopper = EarlyStopping(patience=5)
-        for epoch in range(100):
-            train_one_epoch()
-            if stopper.step(validation_loss(), model):
-                break                       # model now holds the best weights
+        >>> model = nn.Linear(1, 1, bias=False)
+        >>> stopper = optim.EarlyStopping(patience=2)
+        >>> for epoch, validation_loss in enumerate([0.9, 0.5, 0.6, 0.7, 0.4]):
+        ...     with ag.no_grad():
+        ...         _ = model.weight.fill_(float(epoch))    # what training would change
+        ...     if stopper.step(validation_loss, model):
+        ...         break
+        >>> epoch, stopper.best, stopper.should_stop       # two checks without improvement
+        (3, 0.5, True)
+        >>> model.weight.data                              # the best epoch's weights are back
+        array([[1.]], dtype=float32)
 
     Attributes: ``best``, ``best_epoch``, ``num_bad_epochs``, ``epoch``,
     ``should_stop``, ``stopped_epoch``, ``best_state``.

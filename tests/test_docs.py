@@ -74,8 +74,6 @@ EXAMPLES_NOT_YET_RUNNABLE = {
     "autograd_core.ops._args": NO_EXAMPLES + " (AxisError)",
     "autograd_core.primitives": NO_EXAMPLES,
     "nn.datasets": NO_EXAMPLES,
-    "optim.line_search": NO_EXAMPLES,
-    "optim.utils": NO_EXAMPLES,
 }
 
 

@@ -46,7 +46,15 @@ __all__ = [
 
 
 class IDXError(ValueError):
-    """An IDX file is malformed, truncated, or fails its checksum."""
+    """An IDX file is malformed, truncated, or fails its checksum.
+
+        >>> _ = open("labels-idx1-ubyte", "wb").write(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 2]))
+        >>> try:                                  # the header promises 3 labels, the file holds 2
+        ...     nn.datasets.read_idx("labels-idx1-ubyte")
+        ... except nn.datasets.IDXError as error:
+        ...     print(type(error).__name__)
+        IDXError
+    """
 
 
 class DatasetNotFoundError(FileNotFoundError):
@@ -56,6 +64,12 @@ class DatasetNotFoundError(FileNotFoundError):
     the data; ``error.summary`` says the same in one line (for a command
     line).  Attributes: ``dataset`` (its name), ``looked`` (one
     ``(directory, origin, problem)`` per place) and ``hint`` (how to get it).
+
+        >>> try:
+        ...     nn.datasets.find_mnist("no-such-dir", search_defaults=False)
+        ... except nn.datasets.DatasetNotFoundError as error:
+        ...     print(error.dataset, isinstance(error, FileNotFoundError))
+        MNIST True
     """
 
     def __init__(self, dataset, looked, hint, note=None):
@@ -335,6 +349,10 @@ def read_idx(path, verify=True):
     the decompressed data.  Any problem raises ``IDXError`` naming the file.
 
     Example: ``labels = read_idx("t10k-labels-idx1-ubyte.gz")`` -> uint8 array (10000,).
+
+        >>> _ = open("labels-idx1-ubyte", "wb").write(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 1]))
+        >>> nn.datasets.read_idx("labels-idx1-ubyte")          # magic 0 0 8 (uint8) 1 (dims), 3, data
+        array([7, 2, 1], dtype=uint8)
     """
     array, gz, header, payload = _read(path)
     if verify:
@@ -367,6 +385,16 @@ def load_idx_pair(images_path, labels_path, verify=True):
     Works for any dataset in the MNIST layout.  Returns ``(images, labels)``
     as read (uint8 for MNIST-like data); raises ``IDXError`` if the labels
     are not 1-D or the example counts differ.  `verify` as in ``read_idx``.
+
+        >>> from pathlib import Path
+        >>> d = Path("mnist"); d.mkdir(exist_ok=True)
+        >>> images = bytes([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 28, 0, 0, 0, 28]) + bytes(range(196)) * 8
+        >>> _ = (d / "train-images-idx3-ubyte").write_bytes(images)          # 2 images, 28×28
+        >>> _ = (d / "train-labels-idx1-ubyte").write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 2, 3, 7]))
+        >>> x, y = nn.datasets.load_idx_pair(d / "train-images-idx3-ubyte", d / "train-labels-idx1-ubyte",
+        ...                                 verify=False)        # not the official files
+        >>> x.shape, x.dtype, y
+        ((2, 28, 28), dtype('uint8'), array([3, 7], dtype=uint8))
     """
     return _load_pair(images_path, labels_path, _verify if verify else None)
 
@@ -449,6 +477,14 @@ def find_fashion_mnist(data_dir=None, split=None, *, search_defaults=True):
     listing every place looked in and how to install the data.
 
     Example: ``find_fashion_mnist()`` -> ``PosixPath('/usr/share/datasets/fashion-mnist')``.
+
+        >>> from pathlib import Path
+        >>> d = Path("fashion"); d.mkdir(exist_ok=True)
+        >>> images = bytes([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 28, 0, 0, 0, 28]) + bytes(range(196)) * 8
+        >>> _ = (d / "train-images-idx3-ubyte").write_bytes(images)          # 2 images, 28×28
+        >>> _ = (d / "train-labels-idx1-ubyte").write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 2, 3, 7]))
+        >>> nn.datasets.find_fashion_mnist(d, split="train", search_defaults=False)
+        PosixPath('fashion')
     """
     return _find(_SPECS["Fashion-MNIST"], data_dir, split, search_defaults)
 
@@ -462,6 +498,14 @@ def find_mnist(data_dir=None, split=None, *, search_defaults=True):
     Debian package.  Raises ``DatasetNotFoundError`` saying how to get the files.
 
     Example: ``find_mnist("~/data/mnist", split="test")``.
+
+        >>> from pathlib import Path
+        >>> d = Path("mnist"); d.mkdir(exist_ok=True)
+        >>> images = bytes([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 28, 0, 0, 0, 28]) + bytes(range(196)) * 8
+        >>> _ = (d / "train-images-idx3-ubyte").write_bytes(images)          # 2 images, 28×28
+        >>> _ = (d / "train-labels-idx1-ubyte").write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 2, 3, 7]))
+        >>> nn.datasets.find_mnist(d, split="train", search_defaults=False)
+        PosixPath('mnist')
     """
     return _find(_SPECS["MNIST"], data_dir, split, search_defaults)
 
@@ -512,6 +556,15 @@ def load_fashion_mnist(data_dir=None, split="train", dtype=np.float32,
     refused).
 
     Example: ``x, y = load_fashion_mnist(split="test", flatten=True)`` -> (10000, 784), (10000,).
+
+        >>> from pathlib import Path
+        >>> d = Path("fashion"); d.mkdir(exist_ok=True)
+        >>> images = bytes([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 28, 0, 0, 0, 28]) + bytes(range(196)) * 8
+        >>> _ = (d / "train-images-idx3-ubyte").write_bytes(images)          # 2 images, 28×28
+        >>> _ = (d / "train-labels-idx1-ubyte").write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 2, 3, 7]))
+        >>> x, y = nn.datasets.load_fashion_mnist(d, verify=False, normalize=False)   # not the real files
+        >>> x.shape, x.dtype, y
+        ((2, 28, 28), dtype('float32'), array([3, 7]))
     """
     check = functools.partial(_verify, dataset="Fashion-MNIST") if verify else None
     return _load(_SPECS["Fashion-MNIST"], data_dir, split, dtype, normalize, flatten,
@@ -529,6 +582,15 @@ def load_mnist(data_dir=None, split="train", dtype=np.float32, normalize=True,
     Fashion-MNIST files (same names) are refused.
 
     Example: ``x, y = load_mnist("~/data/mnist", split="train", limit=1000)``.
+
+        >>> from pathlib import Path
+        >>> d = Path("mnist"); d.mkdir(exist_ok=True)
+        >>> images = bytes([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 28, 0, 0, 0, 28]) + bytes(range(196)) * 8
+        >>> _ = (d / "train-images-idx3-ubyte").write_bytes(images)          # 2 images, 28×28
+        >>> _ = (d / "train-labels-idx1-ubyte").write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 2, 3, 7]))
+        >>> x, y = nn.datasets.load_mnist(d, split="train", flatten=True)
+        >>> x.shape, x.dtype, float(x.max()) <= 1.0, y
+        ((2, 784), dtype('float32'), True, array([3, 7]))
     """
     return _load(_SPECS["MNIST"], data_dir, split, dtype, normalize, flatten, limit,
                  _refuse_fashion_mnist)
@@ -540,6 +602,11 @@ def train_validation_split(x, y, n_val, seed=0):
     `n_val` examples, chosen by a permutation from ``np.random.default_rng(seed)``,
     go to validation; the same seed gives the same split.  Both parts keep the
     examples' original order (shuffling is the DataLoader's job).
+
+        >>> x, y = np.arange(10).reshape(5, 2), np.arange(5)
+        >>> (x_train, y_train), (x_val, y_val) = nn.datasets.train_validation_split(x, y, 2, seed=0)
+        >>> y_train, y_val                      # each part in the original order
+        (array([0, 1, 3]), array([2, 4]))
     """
     x, y = np.asarray(x), np.asarray(y)
     if x.ndim == 0 or y.ndim == 0 or len(x) != len(y):

@@ -18,13 +18,29 @@ __all__ = ["to_tensor", "pair", "axes", "one_axis", "spelling", "resolve_shape",
 
 class AxisError(ValueError, IndexError):
     """An axis (dim) argument out of range: both a ValueError (NumPy) and an
-    IndexError (PyTorch), so code written for either catches it."""
+    IndexError (PyTorch), so code written for either catches it.
+
+        >>> try:
+        ...     ag.ones(2, 3).sum(dim=2)
+        ... except IndexError as error:                 # or ValueError, as NumPy code expects
+        ...     print(type(error).__name__, isinstance(error, ValueError))
+        AxisError True
+    """
 
 
 def to_tensor(x, fn, arg="x"):
     """``x`` as a Tensor: a Tensor unchanged, a number, list or ndarray wrapped
     (no copy: a constant is never saved by a recorded node without being
-    lifted, see ``core.lift``). Anything else: TypeError naming ``fn`` and ``arg``."""
+    lifted, see ``core.lift``). Anything else: TypeError naming ``fn`` and ``arg``.
+
+        >>> from autograd_core.ops._args import to_tensor
+        >>> to_tensor([1.0, 2.0], "myop")
+        Tensor([1., 2.])
+        >>> to_tensor("abc", "myop")
+        Traceback (most recent call last):
+            ...
+        TypeError: myop: x must be a Tensor, an ndarray or a number, got str
+    """
     if isinstance(x, TensorBase):
         return x
     if isinstance(x, (numbers.Number, np.generic, np.ndarray, list, tuple)):
@@ -40,7 +56,13 @@ def to_tensor(x, fn, arg="x"):
 
 
 def pair(a, b, fn):
-    """Two operands as Tensors; a number or array takes the other's dtype rules."""
+    """Two operands as Tensors; a number or array takes the other's dtype rules.
+
+        >>> from autograd_core.ops._args import pair
+        >>> a, b = pair(ag.tensor([1.0, 2.0]), 3, "myop")     # the number follows the tensor's dtype
+        >>> b, b.dtype
+        (Tensor(3., dtype=float32), dtype('float32'))
+    """
     if isinstance(a, TensorBase):
         return a, lift(b, a, fn)
     if isinstance(b, TensorBase):
@@ -53,7 +75,16 @@ def _is_int(a):
 
 
 def one_axis(axis, ndim, fn, arg="dim"):
-    """A single axis, normalised to a non-negative int (0-d tensors accept 0 and -1)."""
+    """A single axis, normalised to a non-negative int (0-d tensors accept 0 and -1).
+
+        >>> from autograd_core.ops._args import one_axis
+        >>> one_axis(-1, 3, "myop")
+        2
+        >>> one_axis(3, 3, "myop")
+        Traceback (most recent call last):
+            ...
+        autograd_core.ops._args.AxisError: myop: dim 3 is out of range for a tensor with 3 dimensions (expected an int in [-3, 2])
+    """
     if isinstance(axis, TensorBase) and axis._d.size == 1 and axis._d.dtype.kind in "iu":
         axis = int(axis._d)
     if not _is_int(axis):
@@ -66,7 +97,12 @@ def one_axis(axis, ndim, fn, arg="dim"):
 
 
 def axes(axis, ndim, fn, arg="dim"):
-    """None (all axes) or a sorted tuple of distinct non-negative axes."""
+    """None (all axes) or a sorted tuple of distinct non-negative axes.
+
+        >>> from autograd_core.ops._args import axes
+        >>> axes((-1, 0), 3, "myop"), axes(None, 3, "myop")
+        ((0, 2), None)
+    """
     if axis is None:
         return None
     if isinstance(axis, (tuple, list)):
@@ -83,7 +119,16 @@ def axes(axis, ndim, fn, arg="dim"):
 
 def spelling(fn, numpy_name, numpy_value, torch_name, torch_value, default=None):
     """The value given under either spelling (``axis=``/``dim=``,
-    ``keepdims=``/``keepdim=``); TypeError when both are given."""
+    ``keepdims=``/``keepdim=``); TypeError when both are given.
+
+        >>> from autograd_core.ops._args import spelling
+        >>> spelling("myop", "axis", None, "dim", 1)                 # dim=1 given
+        1
+        >>> spelling("myop", "axis", 0, "dim", 1)
+        Traceback (most recent call last):
+            ...
+        TypeError: myop: got both axis= and dim=; give one
+    """
     if torch_value is not None:
         if numpy_value is not None and numpy_value is not default:
             raise TypeError(f"{fn}: got both {numpy_name}= and {torch_name}=; give one")
@@ -94,7 +139,15 @@ def spelling(fn, numpy_name, numpy_value, torch_name, torch_value, default=None)
 def also_spelled(alias, name):
     """Let ``fn`` take its argument ``name`` also as the keyword ``alias``
     (``gather(x, axis=1, index=i)`` for ``gather(x, dim=1, index=i)``): one
-    decorator instead of the same three lines in every op."""
+    decorator instead of the same three lines in every op.
+
+        >>> from autograd_core.ops._args import also_spelled
+        >>> @also_spelled("axis", "dim")
+        ... def first(x, dim):
+        ...     return x.select(dim, 0)
+        >>> first(ag.tensor([[1, 2], [3, 4]]), axis=1)
+        Tensor([1, 3])
+    """
     import functools
     import inspect
 
@@ -120,7 +173,12 @@ def also_spelled(alias, name):
 
 
 def shape_args(shape, fn, arg="shape"):
-    """``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` and ``f(size)`` alike: a tuple of ints."""
+    """``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` and ``f(size)`` alike: a tuple of ints.
+
+        >>> from autograd_core.ops._args import shape_args
+        >>> shape_args((2, 3), "myop"), shape_args(([2, 3],), "myop")
+        ((2, 3), (2, 3))
+    """
     if len(shape) == 1 and isinstance(shape[0], (tuple, list, np.ndarray)):
         shape = tuple(shape[0])
     out = []
@@ -134,7 +192,12 @@ def shape_args(shape, fn, arg="shape"):
 
 
 def resolve_shape(shape, size):
-    """``shape`` with a -1 filled in, or None if it cannot hold ``size`` elements."""
+    """``shape`` with a -1 filled in, or None if it cannot hold ``size`` elements.
+
+        >>> from autograd_core.ops._args import resolve_shape
+        >>> resolve_shape((2, -1), 6), resolve_shape((4, -1), 6)
+        ((2, 3), None)
+    """
     if shape.count(-1) > 1 or any(n < -1 for n in shape):
         return None
     known = 1

@@ -35,6 +35,17 @@ shape.
 Names: the primitive objects carry the op's plain name (``add``, ``sum``,
 ``max``, ``pow``); in this module those shadow Python's builtins, which it
 therefore never uses.
+
+    >>> from autograd_core import primitives as P
+    >>> P.exp(np.zeros(2))                           # arrays: the NumPy forward alone
+    array([1., 1.])
+    >>> x = ag.tensor([0.0, 1.0], requires_grad=True)
+    >>> P.exp(x).grad_fn                             # a Tensor: a recorded node
+    <primitive exp>
+    >>> P.exp.vjps[0](np.ones(2), np.exp(x.data), x.data)   # the rule: x̄ = ȳ · eˣ
+    array([1.        , 2.71828198])
+    >>> P.mul.saves                                  # x̄ reads y, ȳ reads x
+    ((1,), (0,))
 """
 from __future__ import annotations
 
@@ -62,6 +73,21 @@ class Primitive:
     (axis, shape, index...) are keyword arguments, constants of the node.
     ``broadcasts``: operands are first broadcast to one shape, by explicit
     ``broadcast_to`` nodes.
+
+        >>> from autograd_core.primitives import Primitive
+        >>> cube = Primitive("cube", lambda x: x ** 3,
+        ...                  vjp=[lambda g, out, x: g * 3 * x * x],     # x̄ = ȳ · 3x²
+        ...                  jvp=[lambda d, out, x: 3 * x * x * d],     # ẏ = 3x² · ẋ
+        ...                  saves=[(0,)])                              # the VJP reads x
+        >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> y = cube(x)
+        >>> y
+        Tensor([1., 8.], dtype=float32, grad_fn=<cube>)
+        >>> y.sum().backward()
+        >>> x.grad
+        Tensor([ 3., 12.], dtype=float32)
+        >>> cube(np.array([2.0]))                       # no Tensor: the NumPy forward alone
+        array([8.])
     """
 
     broadcasts = False
@@ -109,7 +135,13 @@ class Primitive:
 
 
 class IndexedRules:
-    """Rules of a variadic primitive: ``make(i)`` is the rule for input i (cached)."""
+    """Rules of a variadic primitive: ``make(i)`` is the rule for input i (cached).
+
+        >>> from autograd_core.primitives import IndexedRules
+        >>> rules = IndexedRules(lambda i: f"the rule of input {i}")
+        >>> [rule for rule, _ in zip(rules, range(3))]   # as many as there are inputs
+        ['the rule of input 0', 'the rule of input 1', 'the rule of input 2']
+    """
 
     def __init__(self, make):
         self._make = make
@@ -125,7 +157,14 @@ class IndexedRules:
 
 
 class Unary(Primitive):
-    """One tensor operand (the fast path of ``Primitive.__call__``)."""
+    """One tensor operand (the fast path of ``Primitive.__call__``).
+
+        >>> from autograd_core.primitives import Unary
+        >>> double = Unary("double", lambda x: 2 * x, vjp=[lambda g, out, x: 2 * g],
+        ...                jvp=[lambda d, out, x: 2 * d])
+        >>> double(ag.tensor([1.0, 2.0], requires_grad=True))
+        Tensor([2., 4.], dtype=float32, grad_fn=<double>)
+    """
 
     def __call__(self, x, **settings):
         if isinstance(x, TensorBase):
@@ -138,6 +177,15 @@ class Elementwise(Unary):
 
     Both rules follow from it: x̄ = ȳ·f'(x) and ẏ = f'(x)·ẋ. ``saves`` says
     ``reads``: whether ``deriv`` reads the input (0), the output (-1) or both.
+
+        >>> from autograd_core.primitives import Elementwise
+        >>> cube = Elementwise("cube", lambda x: x ** 3, lambda out, x: 3 * x * x)   # f, f′
+        >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> cube(x).sum().backward()
+        >>> x.grad                                       # ȳ · f′(x)
+        Tensor([ 3., 12.], dtype=float32)
+        >>> ag.functional.jvp(cube, ag.tensor([2.0]), ag.tensor([1.0]))   # (f(2), f′(2) · 1)
+        (Tensor([8.], dtype=float32), Tensor([12.], dtype=float32))
     """
 
     def __init__(self, name, fn, deriv, reads=(0,)):
@@ -151,7 +199,17 @@ class Elementwise(Unary):
 
 class LinearMap(Unary):
     """A linear op L: its JVP is L itself applied to the tangent, ẏ = L ẋ;
-    ``transpose_rule`` gives the VJP, x̄ = Lᵀ ȳ. Reads no values, only shapes."""
+    ``transpose_rule`` gives the VJP, x̄ = Lᵀ ȳ. Reads no values, only shapes.
+
+        >>> from autograd_core.primitives import LinearMap
+        >>> twice = LinearMap("twice", lambda x: 2 * x, lambda g, out, x: 2 * g)    # L = 2I, Lᵀ = 2I
+        >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> twice(x).sum().backward()
+        >>> x.grad
+        Tensor([2., 2.], dtype=float32)
+        >>> ag.functional.jvp(twice, ag.tensor([1.0]), ag.tensor([5.0]))[1]        # L ẋ
+        Tensor([10.], dtype=float32)
+    """
 
     def __init__(self, name, fn, transpose_rule):
         super().__init__(name, fn, vjp=(transpose_rule,),
@@ -166,6 +224,15 @@ class View(LinearMap):
     even when nothing requires grad, so an in-place change of the view can
     also rebase the tensor it views (``unview``: the new base, given the old
     base and the new value of the view; see ``ops.inplace``).
+
+        >>> from autograd_core import primitives as P
+        >>> x = ag.arange(6.0)
+        >>> y = P.reshape(x, shape=(2, 3))
+        >>> isinstance(P.reshape, P.View), np.shares_memory(x.data, y.data)
+        (True, True)
+        >>> y[0, 0] = 9.0                                # one memory, one version counter
+        >>> x[0]
+        Tensor(9., dtype=float32)
     """
 
     def __init__(self, name, fn, transpose_rule, unview):
@@ -186,7 +253,20 @@ class View(LinearMap):
 
 
 class Binary(Primitive):
-    """Two operands, broadcast to one shape by explicit ``broadcast_to`` nodes."""
+    """Two operands, broadcast to one shape by explicit ``broadcast_to`` nodes.
+
+        >>> from autograd_core import primitives as P
+        >>> isinstance(P.mul, P.Binary)
+        True
+        >>> a = ag.tensor([[1.0], [2.0]], requires_grad=True)
+        >>> P.mul(a, ag.tensor([1.0, 10.0]))             # a is broadcast by a broadcast_to node
+        Tensor([[ 1., 10.],
+                [ 2., 20.]], dtype=float32, grad_fn=<mul>)
+        >>> P.mul(a, ag.tensor([1.0, 10.0])).sum().backward()
+        >>> a.grad                                       # summed back to a's shape
+        Tensor([[11.],
+                [11.]], dtype=float32)
+    """
 
     broadcasts = True
 
@@ -207,7 +287,14 @@ class Constant(Primitive):
     """A primitive whose result carries no derivative: comparisons, masks,
     signs, indices. Its output never requires grad; the compiler still sees it,
     so a mask a rule computes from the data is recomputed on every replay
-    instead of being frozen. Rules use these instead of NumPy on raw values."""
+    instead of being frozen. Rules use these instead of NumPy on raw values.
+
+        >>> from autograd_core import primitives as P
+        >>> x = ag.tensor([1.0, 3.0], requires_grad=True)
+        >>> mask = P.greater(x, 2.0)                     # a comparison: no derivative
+        >>> mask, mask.requires_grad
+        (Tensor([False,  True]), False)
+    """
 
     def __init__(self, name, forward):
         super().__init__(name, forward, vjp=(), jvp=())
@@ -226,7 +313,16 @@ class Constant(Primitive):
 
 
 def broadcast_shapes(opname, *shapes):
-    """NumPy's broadcast shape, or a ValueError naming the op and every shape."""
+    """NumPy's broadcast shape, or a ValueError naming the op and every shape.
+
+        >>> from autograd_core import primitives as P
+        >>> P.broadcast_shapes("add", (2, 1), (3,))
+        (2, 3)
+        >>> P.broadcast_shapes("add", (2,), (3,))
+        Traceback (most recent call last):
+            ...
+        ValueError: add: shapes (2,) and (3,) cannot be broadcast together
+    """
     try:
         return np.broadcast_shapes(*shapes)
     except ValueError:
@@ -237,7 +333,13 @@ def broadcast_shapes(opname, *shapes):
 def broadcast_operands(opname, operands, cond=None):
     """Broadcast Tensors to their common shape (with ``cond``'s, for where);
     only operands that carry derivatives get an explicit node (a constant is
-    broadcast by NumPy)."""
+    broadcast by NumPy).
+
+        >>> from autograd_core import primitives as P
+        >>> a, b = ag.ones(2, 1, requires_grad=True), ag.ones(3)
+        >>> [t.shape for t in P.broadcast_operands("add", (a, b))]    # b, a constant, is left to NumPy
+        [(2, 3), (3,)]
+    """
     shapes = [t._d.shape for t in operands]
     if cond is not None:
         shapes.append(np.shape(cond))
@@ -249,11 +351,22 @@ def broadcast_operands(opname, operands, cond=None):
 
 
 def data_of(a):
-    """The raw array behind a Tensor (rules use it for constants such as masks)."""
+    """The raw array behind a Tensor (rules use it for constants such as masks).
+
+        >>> from autograd_core import primitives as P
+        >>> P.data_of(ag.tensor([1.0, 2.0])), P.data_of(3.0)
+        (array([1., 2.], dtype=float32), 3.0)
+    """
     return a._d if isinstance(a, TensorBase) else a
 
 
 def zeros_like_value(a):
+    """Zeros with the shape and dtype of the value of ``a`` (a Tensor, an array or a number).
+
+        >>> from autograd_core import primitives as P
+        >>> P.zeros_like_value(ag.tensor([1.0, 2.0]))
+        array([0., 0.], dtype=float32)
+    """
     return np.zeros(np.shape(data_of(a)), dtype=np.result_type(data_of(a)))
 
 
@@ -263,21 +376,38 @@ def zeros_like_value(a):
 
 
 def keep_shape(shape, axis):
-    """The shape of a reduction over ``axis`` with keepdims=True."""
+    """The shape of a reduction over ``axis`` with keepdims=True.
+
+        >>> from autograd_core import primitives as P
+        >>> P.keep_shape((2, 3, 4), (1,)), P.keep_shape((2, 3, 4), None)
+        ((2, 1, 4), (1, 1, 1))
+    """
     if axis is None:
         return (1,) * len(shape)
     return tuple(1 if i in axis else n for i, n in enumerate(shape))
 
 
 def reduced_shape(shape, axis):
-    """The shape of a reduction over ``axis`` with keepdims=False."""
+    """The shape of a reduction over ``axis`` with keepdims=False.
+
+        >>> from autograd_core import primitives as P
+        >>> P.reduced_shape((2, 3, 4), (1,)), P.reduced_shape((2, 3, 4), None)
+        ((2, 4), ())
+    """
     if axis is None:
         return ()
     return tuple(n for i, n in enumerate(shape) if i not in axis)
 
 
 def sum_to(g, shape):
-    """Sum ``g`` down to ``shape``: the adjoint of broadcasting to g's shape."""
+    """Sum ``g`` down to ``shape``: the adjoint of broadcasting to g's shape.
+
+        >>> from autograd_core import primitives as P
+        >>> P.sum_to(np.ones((2, 3)), (1, 3))             # the gradient of a (1, 3) broadcast to (2, 3)
+        array([[2., 2., 2.]])
+        >>> P.sum_to(np.ones((2, 3)), (3,))
+        array([2., 2., 2.])
+    """
     if g.shape == shape:
         return g
     lead = g.ndim - len(shape)
@@ -289,14 +419,26 @@ def sum_to(g, shape):
 
 
 def matrix_transpose(a):
-    """Swap the last two axes (the transpose of each matrix in a stack)."""
+    """Swap the last two axes (the transpose of each matrix in a stack).
+
+        >>> from autograd_core import primitives as P
+        >>> P.matrix_transpose(np.ones((5, 2, 3))).shape
+        (5, 3, 2)
+    """
     nd = a.ndim
     return transpose(a, axes=tuple(range(nd - 2)) + (nd - 1, nd - 2))
 
 
 def normalized_index(index):
     """Turn an index into a tuple NumPy and ``np.add.at`` treat alike: Tensor
-    indices become arrays, boolean masks become integer arrays."""
+    indices become arrays, boolean masks become integer arrays.
+
+        >>> from autograd_core import primitives as P
+        >>> P.normalized_index(np.array([True, False, True]))     # a mask: its positions
+        (array([0, 2]),)
+        >>> P.normalized_index((slice(None), ag.tensor([1, 0])))
+        (slice(None, None, None), array([1, 0]))
+    """
     if not isinstance(index, tuple):
         index = (index,)
     out = []
@@ -313,6 +455,12 @@ def normalized_index(index):
 
 
 def is_advanced(index):
+    """Whether a ``normalized_index`` holds an integer array (NumPy's advanced indexing).
+
+        >>> from autograd_core import primitives as P
+        >>> P.is_advanced(P.normalized_index(np.array([True, False]))), P.is_advanced((slice(1),))
+        (True, False)
+    """
     return builtins.any(isinstance(i, np.ndarray) for i in index)
 
 
@@ -323,7 +471,15 @@ def is_advanced(index):
 class Source(Constant):
     """Random numbers: ``draw(sample, rng, *args)`` is ``sample(rng, *args)`` as a
     constant of the graph. A compiled program repeats the draw on every call,
-    from the same generator, so its random numbers are fresh each time."""
+    from the same generator, so its random numbers are fresh each time.
+
+        >>> from autograd_core import primitives as P
+        >>> isinstance(P.draw, P.Source)
+        True
+        >>> sample = lambda rng, n: rng.integers(0, 10, n)
+        >>> P.draw(sample, np.random.default_rng(0), (3,)).shape   # sample(rng, *args)
+        (3,)
+    """
 
     def __init__(self, name):
         super().__init__(name, lambda sample, rng, args: sample(rng, *args))
@@ -876,7 +1032,15 @@ softmax = Unary(
 
 
 def is_grad_recording():
-    """True while primitives record nodes (used by ops to skip needless work)."""
+    """True while primitives record nodes (used by ops to skip needless work).
+
+        >>> from autograd_core import primitives as P
+        >>> P.is_grad_recording()
+        True
+        >>> with ag.no_grad():
+        ...     P.is_grad_recording()
+        False
+    """
     return state.grad_enabled
 
 # ---------------------------------------------------------------------------
@@ -934,7 +1098,16 @@ def _zero_vjp(g, out, x, **settings):
 class Step(Unary):
     """A piecewise-constant op (floor, sign, round, ...). Its derivative is zero
     wherever it exists, and PyTorch defines it as zero everywhere: the VJP is
-    zeros, the JVP is a zero tangent (None)."""
+    zeros, the JVP is a zero tangent (None).
+
+        >>> from autograd_core import primitives as P
+        >>> x = ag.tensor([0.5, 1.5], requires_grad=True)
+        >>> isinstance(P.floor, P.Step)
+        True
+        >>> P.floor(x).sum().backward()
+        >>> x.grad                                       # zero, as PyTorch defines it
+        Tensor([0., 0.], dtype=float32)
+    """
 
     def __init__(self, name, fn):
         super().__init__(name, fn, vjp=(_zero_vjp,), jvp=(lambda d, out, x, **s: None,))

@@ -71,7 +71,6 @@ def undefined(names):
 
 PENDING = "examples to be completed by the docstring pass (new module or names)"
 EXAMPLES_NOT_YET_RUNNABLE = {
-    "autograd_core.primitives": NO_EXAMPLES,
 }
 
 

@@ -73,7 +73,14 @@ _broadcast_index = P.Constant("broadcast_index", lambda idx, shape: np.broadcast
 
 def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):  # noqa: A001
     """Σ over ``axis`` (all axes by default). float16 accumulates in float32.
-    Integer and bool tensors sum to int64, as in PyTorch."""
+    Integer and bool tensors sum to int64, as in PyTorch.
+
+        >>> x = ag.tensor([[1.0, 5.0, 2.0], [4.0, 3.0, 6.0]])
+        >>> ag.sum(x), x.sum(dim=0), x.sum(axis=1, keepdims=True).shape
+        (Tensor(21., dtype=float32), Tensor([5., 8., 8.], dtype=float32), (2, 1))
+        >>> ag.sum(ag.tensor([1, 2]), dtype=ag.float64)
+        Tensor(3.)
+    """
     x = to_tensor(x, "sum")
     ax, kd = _reduce_args("sum", x, axis, keepdims, dim, keepdim)
     if dtype is not None:
@@ -84,7 +91,12 @@ def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):  #
 
 
 def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
-    """Σ / count over ``axis``. The mean over nothing is NaN, as in PyTorch."""
+    """Σ / count over ``axis``. The mean over nothing is NaN, as in PyTorch.
+
+        >>> x = ag.tensor([[1.0, 5.0, 2.0], [4.0, 3.0, 6.0]])
+        >>> ag.mean(x), x.mean(dim=1)
+        (Tensor(3.5, dtype=float32), Tensor([2.6666667, 4.3333335], dtype=float32))
+    """
     x = to_tensor(x, "mean")
     if dtype is not None:
         x = x.astype(dtype)
@@ -117,7 +129,14 @@ def _values_indices(fn, x, dim, keepdim, arg):
 def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
     """The maximum: over ``axis`` (values; ties share the gradient, a NaN is the
     maximum), over ``dim=`` (PyTorch's ``(values, indices)``), or elementwise
-    when the second argument is a Tensor (``max(a, b)``)."""
+    when the second argument is a Tensor (``max(a, b)``).
+
+        >>> x = ag.tensor([[1.0, 5.0, 2.0], [4.0, 3.0, 6.0]])
+        >>> ag.max(x)                              # all axes: a value
+        Tensor(6., dtype=float32)
+        >>> ag.max(x, dim=1)                       # one axis: values and indices, as torch
+        max(values=Tensor([5., 6.], dtype=float32), indices=Tensor([1, 2]))
+    """
     x = to_tensor(x, "max")
     if isinstance(axis, TensorBase):
         return maximum(x, axis)
@@ -134,7 +153,12 @@ def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
 
 
 def min(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
-    """The minimum, as ``max`` (``min(x) = -max(-x)``)."""
+    """The minimum, as ``max`` (``min(x) = -max(-x)``).
+
+        >>> x = ag.tensor([[1.0, 5.0, 2.0], [4.0, 3.0, 6.0]])
+        >>> ag.min(x, dim=0)
+        min(values=Tensor([1., 3., 2.], dtype=float32), indices=Tensor([0, 1, 0]))
+    """
     x = to_tensor(x, "min")
     if isinstance(axis, TensorBase):
         return minimum(x, axis)
@@ -150,14 +174,24 @@ def min(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
 
 
 def amax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """The maximum over ``dim`` (values only; ties share the gradient), as ``torch.amax``."""
+    """The maximum over ``dim`` (values only; ties share the gradient), as ``torch.amax``.
+
+        >>> x = ag.tensor([[1.0, 5.0, 2.0], [4.0, 3.0, 6.0]])
+        >>> ag.amax(x, dim=1)                      # the values only (ties share the gradient)
+        Tensor([5., 6.], dtype=float32)
+    """
     x = to_tensor(x, "amax")
     return max(x, spelling("amax", "dim", dim, "axis", axis),
                spelling("amax", "keepdim", keepdim, "keepdims", keepdims, default=False))
 
 
 def amin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """The minimum over ``dim`` (values only), as ``torch.amin``."""
+    """The minimum over ``dim`` (values only), as ``torch.amin``.
+
+        >>> x = ag.tensor([[1.0, 5.0, 2.0], [4.0, 3.0, 6.0]])
+        >>> ag.amin(x, dim=(0, 1))
+        Tensor(1., dtype=float32)
+    """
     x = to_tensor(x, "amin")
     return min(x, spelling("amin", "dim", dim, "axis", axis),
                spelling("amin", "keepdim", keepdim, "keepdims", keepdims, default=False))
@@ -173,19 +207,35 @@ def _arg(fn, arg, x, axis, keepdims, dim, keepdim):
 
 
 def argmax(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    """Index of the maximum (of the flattened tensor without an axis); int64, no gradient."""
+    """Index of the maximum (of the flattened tensor without an axis); int64, no gradient.
+
+        >>> x = ag.tensor([[1.0, 5.0, 2.0], [4.0, 3.0, 6.0]])
+        >>> ag.argmax(x), ag.argmax(x, dim=1)      # flat index without dim
+        (Tensor(5), Tensor([1, 2]))
+    """
     return _arg("argmax", _argmax, x, axis, keepdims, dim, keepdim)
 
 
 def argmin(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    """Index of the minimum (of the flattened tensor without an axis); int64, no gradient."""
+    """Index of the minimum (of the flattened tensor without an axis); int64, no gradient.
+
+        >>> x = ag.tensor([[1.0, 5.0, 2.0], [4.0, 3.0, 6.0]])
+        >>> ag.argmin(x, dim=0)
+        Tensor([0, 1, 0])
+    """
     return _arg("argmin", _argmin, x, axis, keepdims, dim, keepdim)
 
 
 def take_along_dim(x, indices, dim=None, *, axis=None):
     """``x`` picked at ``indices`` along ``dim`` (or ``axis``; ``np.take_along_axis``),
     of the flattened ``x`` and ``indices`` without one, as ``torch.take_along_dim``;
-    differentiable in ``x`` (the gradient is scattered back)."""
+    differentiable in ``x`` (the gradient is scattered back).
+
+        >>> x = ag.tensor([[1.0, 5.0, 2.0], [4.0, 3.0, 6.0]])
+        >>> ag.take_along_dim(x, ag.argmax(x, dim=1, keepdim=True), dim=1)   # each row's max
+        Tensor([[5.],
+                [6.]], dtype=float32)
+    """
     x = to_tensor(x, "take_along_dim")
     # The indices stay a tensor: when they are values of the step, the index the
     # program uses is computed from them on every call (``_broadcast_index``).
@@ -212,14 +262,27 @@ def take_along_dim(x, indices, dim=None, *, axis=None):
 
 
 def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    """log Σ exp(x) over ``axis``, fused (exact at ±1000). Over nothing it is -inf."""
+    """log Σ exp(x) over ``axis``, fused (exact at ±1000). Over nothing it is -inf.
+
+        >>> ag.logsumexp(ag.tensor([0.0, 0.0]), dim=0)            # log 2
+        Tensor(0.6931472, dtype=float32)
+        >>> ag.logsumexp(ag.tensor([1000.0, 1000.0]), dim=0)      # no overflow
+        Tensor(1000.6932, dtype=float32)
+    """
     x = to_tensor(x, "logsumexp")
     ax, kd = _reduce_args("logsumexp", x, axis, keepdims, dim, keepdim)
     return P.logsumexp(x, axis=ax, keepdims=kd)
 
 
 def softmax(x, axis=-1, *, dim=None, dtype=None):
-    """exp(x) / Σ exp(x) along ``axis`` (default the last), fused and stable."""
+    """exp(x) / Σ exp(x) along ``axis`` (default the last), fused and stable.
+
+        >>> ag.softmax(ag.tensor([1.0, 2.0, 3.0]), dim=0)
+        Tensor([0.09003057, 0.24472846, 0.66524094], dtype=float32)
+        >>> ag.softmax(ag.tensor([[0.0, 0.0], [0.0, 1000.0]]), dim=1)    # no overflow
+        Tensor([[0.5, 0.5],
+                [0. , 1. ]], dtype=float32)
+    """
     x = to_tensor(x, "softmax")
     if dtype is not None:
         x = x.astype(dtype)
@@ -228,7 +291,11 @@ def softmax(x, axis=-1, *, dim=None, dtype=None):
 
 
 def log_softmax(x, axis=-1, *, dim=None, dtype=None):
-    """x - logsumexp(x) along ``axis`` (default the last), fused and exact at ±1000."""
+    """x - logsumexp(x) along ``axis`` (default the last), fused and exact at ±1000.
+
+        >>> ag.log_softmax(ag.tensor([0.0, 0.0]), dim=0)             # log ½
+        Tensor([-0.6931472, -0.6931472], dtype=float32)
+    """
     x = to_tensor(x, "log_softmax")
     if dtype is not None:
         x = x.astype(dtype)
@@ -290,7 +357,12 @@ def cumprod(x, axis=None, dtype=None, *, dim=None):
 def prod(x, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
     """Π over ``axis`` (all axes by default); the last running product, so the
     gradient is exact with zeros in x (one zero: the product of the others
-    there, 0 elsewhere). Integer and bool tensors give int64. Over nothing it is 1."""
+    there, 0 elsewhere). Integer and bool tensors give int64. Over nothing it is 1.
+
+        >>> x = ag.tensor([[1.0, 5.0, 2.0], [4.0, 3.0, 6.0]])
+        >>> ag.prod(x), ag.prod(x, dim=1)
+        (Tensor(720., dtype=float32), Tensor([10., 72.], dtype=float32))
+    """
     x = to_tensor(x, "prod")
     ax, kd = _reduce_args("prod", x, axis, keepdims, dim, keepdim)
     if dtype is not None:
@@ -373,14 +445,24 @@ def var(x, axis=None, unbiased=None, keepdims=False, *, correction=None, dim=Non
 
 def std(x, axis=None, unbiased=None, keepdims=False, *, correction=None, dim=None,
         keepdim=None):
-    """√var (same arguments); the gradient at a constant slice (std = 0) is 0, as in PyTorch."""
+    """√var (same arguments); the gradient at a constant slice (std = 0) is 0, as in PyTorch.
+
+        >>> ag.std(ag.tensor([1.0, 2.0, 4.0]))                     # √(7/3), correction 1
+        Tensor(1.5275252, dtype=float32)
+        >>> ag.std(ag.tensor([1.0, 2.0, 4.0]), correction=0)
+        Tensor(1.2472191, dtype=float32)
+    """
     x, ax, kd, c = _moment_args("std", x, axis, unbiased, keepdims, correction, dim, keepdim)
     return _pow_zero_grad(_var("std", x, ax, kd, c), 0.5)
 
 
 def var_mean(x, axis=None, unbiased=None, keepdims=False, *, correction=None, dim=None,
              keepdim=None):
-    """(var, mean) over the same axes, as ``torch.var_mean``."""
+    """(var, mean) over the same axes, as ``torch.var_mean``.
+
+        >>> ag.var_mean(ag.tensor([1.0, 2.0, 4.0]))
+        (Tensor(2.3333333, dtype=float32), Tensor(2.3333335, dtype=float32))
+    """
     x, ax, kd, c = _moment_args("var_mean", x, axis, unbiased, keepdims, correction, dim,
                                 keepdim)
     return _var("var_mean", x, ax, kd, c), mean(x, ax, kd)
@@ -388,7 +470,11 @@ def var_mean(x, axis=None, unbiased=None, keepdims=False, *, correction=None, di
 
 def std_mean(x, axis=None, unbiased=None, keepdims=False, *, correction=None, dim=None,
              keepdim=None):
-    """(std, mean) over the same axes, as ``torch.std_mean``."""
+    """(std, mean) over the same axes, as ``torch.std_mean``.
+
+        >>> ag.std_mean(ag.tensor([[1.0, 3.0], [2.0, 2.0]]), dim=1)
+        (Tensor([1.4142135, 0.       ], dtype=float32), Tensor([2., 2.], dtype=float32))
+    """
     x, ax, kd, c = _moment_args("std_mean", x, axis, unbiased, keepdims, correction, dim,
                                 keepdim)
     return _pow_zero_grad(_var("std_mean", x, ax, kd, c), 0.5), mean(x, ax, kd)
@@ -450,17 +536,29 @@ def _logical_reduction(fn, reduce, x, axis, keepdims, dim, keepdim):
 
 
 def any(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
-    """True where some element along ``dim`` is non-zero (a bool tensor)."""
+    """True where some element along ``dim`` is non-zero (a bool tensor).
+
+        >>> ag.any(ag.tensor([False, True])), ag.any(ag.tensor([[0, 1], [0, 0]]), dim=1)
+        (Tensor(True), Tensor([ True, False]))
+    """
     return _logical_reduction("any", _any, x, axis, keepdims, dim, keepdim)
 
 
 def all(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
-    """True where every element along ``dim`` is non-zero (a bool tensor)."""
+    """True where every element along ``dim`` is non-zero (a bool tensor).
+
+        >>> ag.all(ag.tensor([True, True])), ag.all(ag.tensor([[1, 1], [0, 1]]), dim=1)
+        (Tensor(True), Tensor([ True, False]))
+    """
     return _logical_reduction("all", _all, x, axis, keepdims, dim, keepdim)
 
 
 def count_nonzero(x, dim=None, *, axis=None):
-    """The number of non-zero elements over ``dim`` (all by default), int64."""
+    """The number of non-zero elements over ``dim`` (all by default), int64.
+
+        >>> ag.count_nonzero(ag.tensor([[0, 1, 2], [0, 0, 3]])), ag.count_nonzero(ag.tensor([[0, 1, 2], [0, 0, 3]]), dim=1)
+        (Tensor(3), Tensor([2, 1]))
+    """
     x = to_tensor(x, "count_nonzero")
     ax = axes(spelling("count_nonzero", "dim", dim, "axis", axis), x.ndim, "count_nonzero")
     return _count_nonzero(x, axis=ax)

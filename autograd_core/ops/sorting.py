@@ -133,7 +133,14 @@ def sort(x, dim=-1, descending=False, stable=False, *, axis=None):
 
 
 def argsort(x, dim=-1, descending=False, stable=False, *, axis=None):
-    """The indices that sort x along ``dim`` (int64), as ``torch.argsort``."""
+    """The indices that sort x along ``dim`` (int64), as ``torch.argsort``.
+
+        >>> x = ag.tensor([3.0, 1.0, 2.0, 1.0])
+        >>> ag.argsort(x), ag.argsort(x, descending=True)
+        (Tensor([1, 3, 2, 0]), Tensor([0, 2, 1, 3]))
+        >>> ag.argsort(x, stable=True)             # ties keep their order
+        Tensor([1, 3, 2, 0])
+    """
     x = to_tensor(x, "argsort")
     d = _dim("argsort", x, dim, axis)
     idx = _sort_order(_as_2d(x), axis=d, descending=bool(descending))
@@ -164,7 +171,12 @@ def topk(x, k, dim=-1, largest=True, sorted=True, *, axis=None):  # noqa: A002
 
 def kthvalue(x, k, dim=-1, keepdim=False, *, axis=None, keepdims=None):
     """(values, indices) of the k-th smallest element (k from 1) along ``dim``,
-    as ``torch.kthvalue``. Among equal values the index is the stable order's."""
+    as ``torch.kthvalue``. Among equal values the index is the stable order's.
+
+        >>> x = ag.tensor([3.0, 1.0, 2.0, 1.0])
+        >>> ag.kthvalue(x, 2)                      # the 2nd smallest and its index
+        kthvalue(values=Tensor(1., dtype=float32), indices=Tensor(3))
+    """
     x = to_tensor(x, "kthvalue")
     d = _dim("kthvalue", x, dim, axis)
     kd = _keep(keepdim, keepdims)
@@ -193,6 +205,12 @@ def median(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     Without ``dim``, of all elements: a value whose gradient is shared by the
     elements equal to it. With ``dim``: (values, indices), the gradient going
     to the index.
+
+        >>> x = ag.tensor([3.0, 1.0, 2.0, 1.0])
+        >>> ag.median(x)                           # the lower of the two middle values, as torch
+        Tensor(1., dtype=float32)
+        >>> ag.median(ag.tensor([[1.0, 3.0, 2.0]]), dim=1)
+        median(values=Tensor([2.], dtype=float32), indices=Tensor([2]))
     """
     fn = "median"
     x = to_tensor(x, fn)
@@ -215,7 +233,11 @@ def median(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
 def mode(x, dim=-1, keepdim=False, *, axis=None, keepdims=None):
     """(values, indices): the most frequent value along ``dim`` (the smallest
     among equally frequent ones) and the index of its last occurrence, as
-    ``torch.mode``. The gradient goes to that index."""
+    ``torch.mode``. The gradient goes to that index.
+
+        >>> ag.mode(ag.tensor([1, 2, 2, 3, 3]))                  # the smallest of the most frequent
+        mode(values=Tensor(2), indices=Tensor(2))
+    """
     fn = "mode"
     x = to_tensor(x, fn)
     d = _dim(fn, x, dim, axis)
@@ -231,7 +253,13 @@ def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None, 
            *, axis=None):
     """The distinct elements (sorted), as ``torch.unique``; with ``dim`` (or ``axis``),
     the distinct slices along it. Optionally also the inverse indices (shaped like
-    the input, or like ``dim``) and the counts. No gradient."""
+    the input, or like ``dim``) and the counts. No gradient.
+
+        >>> ag.unique(ag.tensor([2, 1, 2, 3]))
+        Tensor([1, 2, 3])
+        >>> ag.unique(ag.tensor([2, 1, 2, 3]), return_inverse=True, return_counts=True)
+        (Tensor([1, 2, 3]), Tensor([1, 0, 1, 2]), Tensor([1, 2, 1]))
+    """
     fn = "unique"
     x = to_tensor(x, fn)
     dim = spelling(fn, "dim", dim, "axis", axis)
@@ -257,7 +285,15 @@ def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None, 
 def nonzero(x, *, as_tuple=False):
     """The indices of the non-zero elements: an (n, ndim) int64 tensor, or with
     ``as_tuple=True`` one 1-d tensor per dimension (``x[nonzero(x, as_tuple=True)]``
-    picks them), as ``torch.nonzero``."""
+    picks them), as ``torch.nonzero``.
+
+        >>> x = ag.tensor([[0, 1], [2, 0]])
+        >>> ag.nonzero(x)                          # one row per element
+        Tensor([[0, 1],
+                [1, 0]])
+        >>> ag.nonzero(x, as_tuple=True)
+        (Tensor([0, 1]), Tensor([1, 0]))
+    """
     x = to_tensor(x, "nonzero")
     _escape(x, "nonzero() (the size of the result is the number of non-zero elements)")
     data = np.asarray(x._d)
@@ -267,14 +303,25 @@ def nonzero(x, *, as_tuple=False):
 
 
 def argwhere(x):
-    """``nonzero(x)``: the (n, ndim) indices of the non-zero elements."""
+    """``nonzero(x)``: the (n, ndim) indices of the non-zero elements.
+
+        >>> ag.argwhere(ag.tensor([[0, 1], [2, 0]]))
+        Tensor([[0, 1],
+                [1, 0]])
+    """
     return nonzero(x)
 
 
 def bincount(x, weights=None, minlength=0):
     """Counts of each value 0, 1, ..., max(x) of a 1-d non-negative integer
     tensor (at least ``minlength`` bins); with ``weights``, their sums instead.
-    int64 counts, or the weights' floating dtype. No gradient (as PyTorch)."""
+    int64 counts, or the weights' floating dtype. No gradient (as PyTorch).
+
+        >>> ag.bincount(ag.tensor([0, 1, 1, 3]))
+        Tensor([1, 2, 0, 1])
+        >>> ag.bincount(ag.tensor([0, 1, 1]), weights=ag.tensor([0.5, 1.0, 2.0]), minlength=4)
+        Tensor([0.5, 3. , 0. , 0. ], dtype=float32)
+    """
     fn = "bincount"
     x = to_tensor(x, fn, "input")
     _escape(x, "bincount() (the number of bins is the largest value + 1)")

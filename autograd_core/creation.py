@@ -262,6 +262,14 @@ def as_tensor(data, dtype=None, device=None):
     itself; another dtype gives a differentiable cast. An ndarray of the
     requested dtype shares its memory (``from_numpy``). Anything else is
     converted as by ``tensor(data, dtype)``.
+
+        >>> a = np.array([1.0, 2.0])
+        >>> t = ag.as_tensor(a)                    # shares a's memory (same dtype)
+        >>> a[0] = 7.0
+        >>> t
+        Tensor([7., 2.])
+        >>> ag.as_tensor([1, 2], dtype=ag.float32)
+        Tensor([1., 2.], dtype=float32)
     """
     _check_device(device, "as_tensor")
     dt = None if dtype is None else dtypes.as_dtype(dtype, "as_tensor")
@@ -284,18 +292,33 @@ def _constant(make, fn, args, size, dtype, requires_grad, device):
 
 def zeros(*args, size=None, dtype=None, requires_grad=False, device=None):
     """A tensor of zeros: ``zeros(2, 3)``, ``zeros((2, 3))``, ``zeros(size=(2, 3))``.
-    The default dtype unless ``dtype`` is given."""
+    The default dtype unless ``dtype`` is given.
+
+        >>> ag.zeros(2, 3).shape, ag.zeros((2, 3)).shape, ag.zeros(size=(2,)).dtype
+        ((2, 3), (2, 3), dtype('float32'))
+        >>> ag.zeros(2, dtype=ag.int64, requires_grad=False)
+        Tensor([0, 0])
+    """
     return _constant(np.zeros, "zeros", args, size, dtype, requires_grad, device)
 
 
 def ones(*args, size=None, dtype=None, requires_grad=False, device=None):
-    """A tensor of ones; sizes and dtype as ``zeros``."""
+    """A tensor of ones; sizes and dtype as ``zeros``.
+
+        >>> ag.ones(2, 2, requires_grad=True)
+        Tensor([[1., 1.],
+                [1., 1.]], dtype=float32, requires_grad=True)
+    """
     return _constant(np.ones, "ones", args, size, dtype, requires_grad, device)
 
 
 def empty(*args, size=None, dtype=None, requires_grad=False, device=None):
     """A tensor whose values are whatever the memory held (fast; fill it before
-    reading). Sizes and dtype as ``zeros``."""
+    reading). Sizes and dtype as ``zeros``.
+
+        >>> ag.empty(2, 3).shape                   # uninitialised values
+        (2, 3)
+    """
     return _constant(np.empty, "empty", args, size, dtype, requires_grad, device)
 
 
@@ -321,7 +344,14 @@ def _filled(shape, value, dt, fn):
 
 def full(size, fill_value, *, dtype=None, requires_grad=False, device=None):
     """A tensor of shape ``size`` filled with ``fill_value``; its dtype follows
-    the value (``full((2,), 1)`` is int64, ``full((2,), 1.5)`` the default dtype)."""
+    the value (``full((2,), 1)`` is int64, ``full((2,), 1.5)`` the default dtype).
+
+        >>> ag.full((2, 2), 7.0)
+        Tensor([[7., 7.],
+                [7., 7.]], dtype=float32)
+        >>> ag.full((2,), 3).dtype                  # an int fill gives int64, as torch
+        dtype('int64')
+    """
     _check_device(device, "full")
     shape = _size("full", (size,), None)
     dt = _fill_dtype(fill_value, "full") if dtype is None else dtypes.as_dtype(dtype, "full")
@@ -330,7 +360,12 @@ def full(size, fill_value, *, dtype=None, requires_grad=False, device=None):
 
 
 def eye(n, m=None, *, dtype=None, requires_grad=False, device=None):
-    """The n×m identity (m = n by default), in the default dtype."""
+    """The n×m identity (m = n by default), in the default dtype.
+
+        >>> ag.eye(2), ag.eye(2, 3).shape
+        (Tensor([[1., 0.],
+                [0., 1.]], dtype=float32), (2, 3))
+    """
     _check_device(device, "eye")
     n = _count(n, "eye", "n")
     m = n if m is None else _count(m, "eye", "m")
@@ -345,23 +380,40 @@ def _constant_like(make, fn, input, dtype, requires_grad, device):  # noqa: A002
 
 
 def zeros_like(input, *, dtype=None, requires_grad=False, device=None):  # noqa: A002
-    """Zeros with the shape and (unless ``dtype`` is given) the dtype of ``input``."""
+    """Zeros with the shape and (unless ``dtype`` is given) the dtype of ``input``.
+
+        >>> ag.zeros_like(ag.ones(2, dtype=ag.float64))
+        Tensor([0., 0.])
+    """
     return _constant_like(np.zeros, "zeros_like", input, dtype, requires_grad, device)
 
 
 def ones_like(input, *, dtype=None, requires_grad=False, device=None):  # noqa: A002
-    """Ones with the shape and (unless ``dtype`` is given) the dtype of ``input``."""
+    """Ones with the shape and (unless ``dtype`` is given) the dtype of ``input``.
+
+        >>> ag.ones_like(ag.zeros(2, 2), dtype=ag.int64)
+        Tensor([[1, 1],
+                [1, 1]])
+    """
     return _constant_like(np.ones, "ones_like", input, dtype, requires_grad, device)
 
 
 def empty_like(input, *, dtype=None, requires_grad=False, device=None):  # noqa: A002
-    """Uninitialised values with the shape and dtype of ``input``."""
+    """Uninitialised values with the shape and dtype of ``input``.
+
+        >>> ag.empty_like(ag.zeros(2, 3)).shape
+        (2, 3)
+    """
     return _constant_like(np.empty, "empty_like", input, dtype, requires_grad, device)
 
 
 def full_like(input, fill_value, *, dtype=None, requires_grad=False, device=None):  # noqa: A002
     """``fill_value`` everywhere, with the shape and dtype of ``input`` (the value
-    is cast to it: ``full_like(int_tensor, 2.7)`` holds 2)."""
+    is cast to it: ``full_like(int_tensor, 2.7)`` holds 2).
+
+        >>> ag.full_like(ag.zeros(3), 0.5)
+        Tensor([0.5, 0.5, 0.5], dtype=float32)
+    """
     _check_device(device, "full_like")
     shape, dt = _like(input, "full_like")
     value = _as_number(fill_value, "full_like", "fill_value")
@@ -374,7 +426,11 @@ def full_like(input, fill_value, *, dtype=None, requires_grad=False, device=None
 def arange(start=0, end=None, step=1, *, dtype=None, requires_grad=False, device=None):
     """``[start, start + step, ...)`` up to but excluding ``end``: ``arange(5)``,
     ``arange(1, 4)``, ``arange(0, 1, 0.25)``. Integer arguments give int64, any
-    float the default dtype. Length ⌈(end − start)/step⌉."""
+    float the default dtype. Length ⌈(end − start)/step⌉.
+
+        >>> ag.arange(5), ag.arange(1.0, 2.0, 0.25)
+        (Tensor([0, 1, 2, 3, 4]), Tensor([1.  , 1.25, 1.5 , 1.75], dtype=float32))
+    """
     fn = "arange"
     _check_device(device, fn)
     if end is None:
@@ -403,7 +459,11 @@ def arange(start=0, end=None, step=1, *, dtype=None, requires_grad=False, device
 
 def linspace(start, end, steps, *, dtype=None, requires_grad=False, device=None):
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive, in the
-    default dtype (an integer ``dtype`` truncates)."""
+    default dtype (an integer ``dtype`` truncates).
+
+        >>> ag.linspace(0, 1, 5)
+        Tensor([0.  , 0.25, 0.5 , 0.75, 1.  ], dtype=float32)
+    """
     fn = "linspace"
     _check_device(device, fn)
     start, end = _as_number(start, fn, "start"), _as_number(end, fn, "end")
@@ -414,7 +474,11 @@ def linspace(start, end, steps, *, dtype=None, requires_grad=False, device=None)
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, requires_grad=False, device=None):
-    """``steps`` values base**t for t evenly spaced from ``start`` to ``end``."""
+    """``steps`` values base**t for t evenly spaced from ``start`` to ``end``.
+
+        >>> ag.logspace(0, 2, 3), ag.logspace(0, 3, 4, base=2)
+        (Tensor([  1.,  10., 100.], dtype=float32), Tensor([1., 2., 4., 8.], dtype=float32))
+    """
     fn = "logspace"
     _check_device(device, fn)
     start, end = _as_number(start, fn, "start"), _as_number(end, fn, "end")
@@ -458,14 +522,26 @@ def _floats(sample, fn, shape, dtype, generator, requires_grad):
 
 
 def rand(*args, size=None, generator=None, dtype=None, requires_grad=False, device=None):
-    """Uniform on [0, 1): ``rand(2, 3)``, in the default dtype."""
+    """Uniform on [0, 1): ``rand(2, 3)``, in the default dtype.
+
+        >>> g = ag.Generator().manual_seed(0)
+        >>> x = ag.rand(2, 3, generator=g)           # U[0, 1)
+        >>> x.shape, x.dtype, bool((x >= 0).all() and (x < 1).all())
+        ((2, 3), dtype('float32'), True)
+    """
     _check_device(device, "rand")
     return _floats(_uniform01, "rand", _size("rand", args, size), dtype, generator,
                    requires_grad)
 
 
 def randn(*args, size=None, generator=None, dtype=None, requires_grad=False, device=None):
-    """Standard normal N(0, 1): ``randn(2, 3)``, in the default dtype."""
+    """Standard normal N(0, 1): ``randn(2, 3)``, in the default dtype.
+
+        >>> g = ag.Generator().manual_seed(0)
+        >>> x = ag.randn(1000, generator=g)           # N(0, 1)
+        >>> x.shape, abs(float(x.mean())) < 0.1, abs(float(x.std()) - 1) < 0.1
+        ((1000,), True, True)
+    """
     _check_device(device, "randn")
     return _floats(_standard_normal, "randn", _size("randn", args, size), dtype, generator,
                    requires_grad)
@@ -491,7 +567,15 @@ def _randint_array(rng, low, high, shape, dt, fn):
 def randint(*args, size=None, low=None, high=None, generator=None, dtype=None,
             requires_grad=False, device=None):
     """Integers uniform on [low, high): ``randint(high, size)`` or
-    ``randint(low, high, size)`` (``size`` a tuple), int64 unless ``dtype``."""
+    ``randint(low, high, size)`` (``size`` a tuple), int64 unless ``dtype``.
+
+        >>> g = ag.Generator().manual_seed(0)
+        >>> x = ag.randint(0, 10, (2, 5), generator=g)   # integers in [low, high)
+        >>> x.dtype, bool((x >= 0).all() and (x < 10).all())
+        (dtype('int64'), True)
+        >>> ag.randint(3, (4,), generator=g).shape        # randint(high, size)
+        (4,)
+    """
     fn = "randint"
     _check_device(device, fn)
     args = list(args)
@@ -521,7 +605,12 @@ def randint(*args, size=None, low=None, high=None, generator=None, dtype=None,
 
 
 def randperm(n, *, generator=None, dtype=None, requires_grad=False, device=None):
-    """A random permutation of 0, …, n−1 (int64 unless ``dtype``)."""
+    """A random permutation of 0, …, n−1 (int64 unless ``dtype``).
+
+        >>> g = ag.Generator().manual_seed(0)
+        >>> sorted(ag.randperm(5, generator=g).tolist())
+        [0, 1, 2, 3, 4]
+    """
     _check_device(device, "randperm")
     n = _count(n, "randperm", "n")
     dt = _dtype(dtype, "randperm", np.int64)
@@ -545,6 +634,12 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, requires_gra
     shape (dtype of mean if it is a tensor, else of std); ``normal(0.0, 1.0, size)`` needs ``size``
     (default dtype). The result is not differentiable in mean and std; write
     ``mean + std * ag.randn(...)`` for the reparameterised form.
+
+        >>> g = ag.Generator().manual_seed(0)
+        >>> ag.normal(2.0, 0.0, size=(3,))                  # std 0: the mean
+        Tensor([2., 2., 2.], dtype=float32)
+        >>> ag.normal(ag.tensor([0.0, 100.0]), ag.tensor([1e-3, 1e-3]), generator=g).round()   # one mean per element
+        Tensor([  0., 100.], dtype=float32)
     """
     fn = "normal"
     _check_device(device, fn)
@@ -588,7 +683,12 @@ def _check_probabilities(p, fn, arg):
 def bernoulli(input, p=None, *, generator=None):  # noqa: A002
     """0/1 samples, 1 with probability ``input`` elementwise (or with the
     number ``p`` everywhere, ``input`` then giving only shape and dtype).
-    The result has ``input``'s shape and floating dtype."""
+    The result has ``input``'s shape and floating dtype.
+
+        >>> g = ag.Generator().manual_seed(0)
+        >>> ag.bernoulli(ag.tensor([0.0, 1.0, 1.0]), generator=g)   # p = 0 or 1: certain
+        Tensor([0., 1., 1.], dtype=float32)
+    """
     fn = "bernoulli"
     probs = _float_array_arg(input, fn, "input")
     if p is not None:
@@ -609,6 +709,12 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):  # no
     once, in the order drawn, and weight-0 categories never; so ``num_samples``
     can be at most the number of positive weights. Returns int64 of shape
     (num_samples,) or (rows, num_samples).
+
+        >>> g = ag.Generator().manual_seed(0)
+        >>> ag.multinomial(ag.tensor([0.0, 1.0, 0.0]), 2, replacement=True, generator=g)
+        Tensor([1, 1])
+        >>> sorted(ag.multinomial(ag.tensor([1.0, 1.0, 1.0]), 3, generator=g).tolist())   # without replacement
+        [0, 1, 2]
     """
     fn = "multinomial"
     w = _float_array_arg(input, fn, "input").astype(np.float64)
@@ -657,7 +763,11 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):  # no
 
 
 def rand_like(input, *, dtype=None, requires_grad=False, generator=None, device=None):  # noqa: A002
-    """``rand`` with the shape and (floating) dtype of ``input``."""
+    """``rand`` with the shape and (floating) dtype of ``input``.
+
+        >>> ag.rand_like(ag.zeros(2, 2, dtype=ag.float64)).dtype
+        dtype('float64')
+    """
     _check_device(device, "rand_like")
     shape, dt = _like(input, "rand_like")
     return _floats(_uniform01, "rand_like", shape, dt if dtype is None else dtype, generator,
@@ -665,7 +775,11 @@ def rand_like(input, *, dtype=None, requires_grad=False, generator=None, device=
 
 
 def randn_like(input, *, dtype=None, requires_grad=False, generator=None, device=None):  # noqa: A002
-    """``randn`` with the shape and (floating) dtype of ``input``."""
+    """``randn`` with the shape and (floating) dtype of ``input``.
+
+        >>> ag.randn_like(ag.zeros(2, 3)).shape
+        (2, 3)
+    """
     _check_device(device, "randn_like")
     shape, dt = _like(input, "randn_like")
     return _floats(_standard_normal, "randn_like", shape, dt if dtype is None else dtype,
@@ -675,7 +789,12 @@ def randn_like(input, *, dtype=None, requires_grad=False, generator=None, device
 def randint_like(input, low=0, high=None, *, dtype=None, requires_grad=False,  # noqa: A002
                  generator=None, device=None):
     """``randint`` with the shape and dtype of ``input``: ``randint_like(x, high)``
-    or ``randint_like(x, low, high)``."""
+    or ``randint_like(x, low, high)``.
+
+        >>> x = ag.randint_like(ag.zeros(4), 5)        # high=5, the dtype of the input
+        >>> x.dtype, bool((x >= 0).all() and (x < 5).all())
+        (dtype('float32'), True)
+    """
     fn = "randint_like"
     _check_device(device, fn)
     if high is None:

@@ -25,7 +25,14 @@ _TYPES = ("cpu", "cuda", "mps", "xpu", "meta", "hip", "xla", "ipu", "hpu", "mtia
 
 class DeviceError(RuntimeError, ValueError):
     """A device other than the CPU, or a malformed device: a RuntimeError (as
-    PyTorch raises for an unavailable device) and a ValueError (a bad argument)."""
+    PyTorch raises for an unavailable device) and a ValueError (a bad argument).
+
+        >>> try:
+        ...     ag.zeros(2, device="cuda")
+        ... except ag.DeviceError as error:
+        ...     print(type(error).__name__)
+        DeviceError
+    """
 
 
 def _parse(spec, index, fn):
@@ -68,6 +75,9 @@ class device:
 
         >>> ag.device("cpu"), str(ag.device("cuda", 1))
         (device(type='cpu'), 'cuda:1')
+
+        >>> ag.device("cpu"), ag.ones(1).device
+        (device(type='cpu'), device(type='cpu'))
     """
 
     __slots__ = ("_type", "_index")
@@ -114,7 +124,16 @@ CPU = device("cpu")
 
 def check_device(dev, fn):
     """``dev`` (None, a string, a device or an int) as a device that can hold
-    data, i.e. the CPU; anything else raises ``DeviceError`` naming ``fn``."""
+    data, i.e. the CPU; anything else raises ``DeviceError`` naming ``fn``.
+
+        >>> from autograd_core.devices import check_device
+        >>> check_device("cpu", "myop")                      # fine: the device
+        device(type='cpu')
+        >>> check_device("cuda:0", "myop")
+        Traceback (most recent call last):
+            ...
+        autograd_core.devices.DeviceError: myop: device 'cuda:0' is not available: autograd_core computes with NumPy on the CPU only; use device='cpu' (or leave it out)
+    """
     if dev is None or dev is CPU:
         return CPU
     kind, index = _parse(dev, None, fn)

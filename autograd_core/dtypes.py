@@ -15,6 +15,7 @@ float64).
     True
     >>> ag.set_default_dtype(ag.float64); ag.tensor([1.5]).dtype
     dtype('float64')
+    >>> ag.set_default_dtype(ag.float32)               # back to the default
 """
 from __future__ import annotations
 
@@ -45,13 +46,23 @@ _default_dtype = np.float32
 
 def get_default_dtype():
     """The dtype of floating results of ``tensor`` and the creation functions
-    (``ag.float32`` unless ``set_default_dtype`` changed it)."""
+    (``ag.float32`` unless ``set_default_dtype`` changed it).
+
+        >>> ag.get_default_dtype()
+        <class 'numpy.float32'>
+    """
     return _default_dtype
 
 
 def set_default_dtype(d):
     """Make ``d`` (``float16``, ``float32`` or ``float64``) the default floating
-    dtype. Example: ``ag.set_default_dtype(ag.float64)``."""
+    dtype. Example: ``ag.set_default_dtype(ag.float64)``.
+
+        >>> ag.set_default_dtype(ag.float64)
+        >>> ag.tensor([1.0]).dtype
+        dtype('float64')
+        >>> ag.set_default_dtype(ag.float32)           # back to the default
+    """
     global _default_dtype
     dt = as_dtype(d, "set_default_dtype", "d")
     if dt.type not in _DEFAULT_CHOICES:
@@ -62,7 +73,12 @@ def set_default_dtype(d):
 
 def as_dtype(dtype, fn, arg="dtype"):
     """``dtype`` as an ``np.dtype`` of a numeric kind, or a TypeError naming
-    the function and the argument."""
+    the function and the argument.
+
+        >>> from autograd_core.dtypes import as_dtype
+        >>> as_dtype("float64", "myop"), as_dtype(ag.int32, "myop")
+        (dtype('float64'), dtype('int32'))
+    """
     try:
         # np.dtype(None) would be float64: None is never a dtype here.
         dt = None if dtype is None else np.dtype(dtype)
@@ -77,18 +93,30 @@ def as_dtype(dtype, fn, arg="dtype"):
 
 def default_complex_dtype():
     """The complex dtype that pairs with the default dtype (complex64 for
-    float32, as in PyTorch; complex128 for float64)."""
+    float32, as in PyTorch; complex128 for float64).
+
+        >>> ag.dtypes.default_complex_dtype()           # for the float32 default
+        <class 'numpy.complex64'>
+    """
     return np.complex128 if _default_dtype is np.float64 else np.complex64
 
 
 def is_floating_point(x):
-    """True if the dtype of ``x`` (a Tensor, an array or a dtype) is floating."""
+    """True if the dtype of ``x`` (a Tensor, an array or a dtype) is floating.
+
+        >>> ag.is_floating_point(ag.ones(1)), ag.is_floating_point(ag.tensor([1]))
+        (True, False)
+    """
     dt = getattr(x, "dtype", x)
     return np.dtype(dt).kind == "f"
 
 
 def is_complex(x):
-    """True if the dtype of ``x`` (a Tensor, an array or a dtype) is complex."""
+    """True if the dtype of ``x`` (a Tensor, an array or a dtype) is complex.
+
+        >>> ag.is_complex(ag.tensor([1 + 2j])), ag.is_complex(ag.ones(1))
+        (True, False)
+    """
     dt = getattr(x, "dtype", x)
     return np.dtype(dt).kind == "c"
 
@@ -109,7 +137,12 @@ _BY_TYPE_NAME = {name: dt for dt, name in _TYPE_NAMES.items()}
 def type_name(dtype):
     """PyTorch's name for a CPU tensor of ``dtype``: ``type_name(ag.float32)`` is
     ``'torch.FloatTensor'`` (PyTorch's own strings, so code comparing them runs);
-    a dtype PyTorch lacks gets ``'autograd_core.<dtype>Tensor'``."""
+    a dtype PyTorch lacks gets ``'autograd_core.<dtype>Tensor'``.
+
+        >>> from autograd_core.dtypes import type_name
+        >>> type_name(ag.float32), type_name(ag.int64)     # torch's Tensor.type() names
+        ('torch.FloatTensor', 'torch.LongTensor')
+    """
     dt = np.dtype(dtype)
     name = _TYPE_NAMES.get(dt)
     return f"autograd_core.{dt.name}Tensor" if name is None else "torch." + name
@@ -117,7 +150,12 @@ def type_name(dtype):
 
 def from_type_name(name, fn="type"):
     """The dtype of a legacy CPU type name: ``'torch.FloatTensor'``, ``'FloatTensor'`` or
-    ``'autograd_core.FloatTensor'`` give float32."""
+    ``'autograd_core.FloatTensor'`` give float32.
+
+        >>> from autograd_core.dtypes import from_type_name
+        >>> from_type_name("torch.FloatTensor")
+        dtype('float32')
+    """
     parts = name.split(".")
     if parts[0] in ("torch", "autograd_core"):
         parts = parts[1:]

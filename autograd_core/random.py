@@ -177,7 +177,15 @@ default_generator = Generator()
 def get_generator(generator=None, fn="generator"):
     """The ``numpy.random.Generator`` to draw from: ``generator`` if given (an
     ``ag.Generator`` or a ``numpy.random.Generator``), else ``default_generator``.
-    Every random function of the library resolves its ``generator=`` here."""
+    Every random function of the library resolves its ``generator=`` here.
+
+        >>> from autograd_core.random import get_generator
+        >>> get_generator() is ag.default_generator
+        True
+        >>> g = ag.Generator()
+        >>> get_generator(g) is g
+        True
+    """
     if generator is None:
         return default_generator
     if not isinstance(generator, np.random.Generator):
@@ -189,27 +197,57 @@ def get_generator(generator=None, fn="generator"):
 def manual_seed(seed):
     """Seed the global generator: ``ag.manual_seed(0)`` makes initialisation,
     dropout, shuffling and the random creation functions reproducible.
-    Returns ``default_generator``."""
+    Returns ``default_generator``.
+
+        >>> ag.manual_seed(42)                          # returns the global generator
+        Generator(initial_seed=42)
+        >>> ag.initial_seed()
+        42
+    """
     return default_generator.manual_seed(seed)
 
 
 def seed():
-    """Seed the global generator from the operating system's entropy; returns the seed."""
+    """Seed the global generator from the operating system's entropy; returns the seed.
+
+        >>> s = ag.seed()                               # a fresh non-deterministic seed
+        >>> ag.initial_seed() == s
+        True
+    """
     return default_generator.seed()
 
 
 def initial_seed():
-    """The seed the global generator was last started from."""
+    """The seed the global generator was last started from.
+
+        >>> _ = ag.manual_seed(7)
+        >>> ag.initial_seed()
+        7
+    """
     return default_generator.initial_seed()
 
 
 def get_rng_state():
-    """The global generator's state, a uint8 Tensor (see ``set_rng_state``)."""
+    """The global generator's state, a uint8 Tensor (see ``set_rng_state``).
+
+        >>> state = ag.get_rng_state()
+        >>> a = ag.rand(2)
+        >>> ag.set_rng_state(state)
+        >>> bool((ag.rand(2) == a).all())                # the same numbers again
+        True
+    """
     return default_generator.get_state()
 
 
 def set_rng_state(new_state):
-    """Restore the global generator's state from ``get_rng_state()``."""
+    """Restore the global generator's state from ``get_rng_state()``.
+
+        >>> state = ag.get_rng_state()
+        >>> a = ag.randn(3)
+        >>> ag.set_rng_state(state)
+        >>> bool((ag.randn(3) == a).all())
+        True
+    """
     default_generator._restore(new_state, "set_rng_state")
 
 
@@ -217,7 +255,16 @@ def set_rng_state(new_state):
 def fork_rng(devices=None, enabled=True):
     """``with ag.random.fork_rng(): ...``: random draws inside the block do not
     change the global stream after it (its state is restored on exit).
-    ``devices`` is accepted for PyTorch's signature; there is only the CPU."""
+    ``devices`` is accepted for PyTorch's signature; there is only the CPU.
+
+        >>> _ = ag.manual_seed(0)
+        >>> expected = ag.rand(2)
+        >>> _ = ag.manual_seed(0)
+        >>> with ag.random.fork_rng():
+        ...     _ = ag.rand(5)                            # draws inside do not move the global stream
+        >>> bool((ag.rand(2) == expected).all())
+        True
+    """
     if not enabled:
         yield
         return

@@ -315,6 +315,13 @@ class ModuleCall:
     ``input_shapes``/``output_shapes``: shapes of the array arguments and
     results; ``parameters``: (name in the model, shape) of the module's own
     and its submodules' parameters.
+
+        >>> model = nn.Sequential(nn.Linear(2, 3), nn.Tanh())
+        >>> with ag.viz.record_modules(model) as recording:
+        ...     _ = model(ag.ones(4, 2))
+        >>> call = recording.calls[1]
+        >>> call.title(), call.depth, call.input_shapes, call.output_shapes, call.parameters
+        ('0 · Linear', 1, ((4, 2),), ((4, 3),), [('0.weight', (3, 2)), ('0.bias', (3,))])
     """
 
     __slots__ = ("name", "type_name", "extra", "call", "parent", "start", "end",
@@ -358,6 +365,12 @@ class ModuleRecording:
     ``calls``: the ``ModuleCall``s in the order they began; ``model``: the
     module recorded; ``names()``: the dotted names of the modules that were
     called. Pass it to ``draw_graph(..., modules=recording)``.
+
+        >>> model = nn.Sequential(nn.Linear(2, 3), nn.Tanh())
+        >>> with ag.viz.record_modules(model) as recording:
+        ...     _ = model(ag.ones(4, 2))
+        >>> len(recording), recording.names()
+        (3, ['', '0', '1'])
     """
 
     def __init__(self, model):
@@ -746,13 +759,23 @@ def _module_label(call, ops, repeats, fill):
 
 if _graphviz is not None:
     class DotNotFoundError(_graphviz.ExecutableNotFound):
-        """Graphviz's ``dot`` program is missing: says how to install it."""
+        """Graphviz's ``dot`` program is missing: says how to install it.
+
+            >>> issubclass(ag.viz.DotNotFoundError, RuntimeError)
+            True
+        """
 
         def __init__(self, message=_DOT_MISSING):
             RuntimeError.__init__(self, message)
 
     class ComputationGraph(_graphviz.Digraph):
-        """A ``graphviz.Digraph`` whose rendering explains a missing ``dot``."""
+        """A ``graphviz.Digraph`` whose rendering explains a missing ``dot``.
+
+            >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+            >>> dot = ag.viz.draw_graph((x * x).sum())
+            >>> isinstance(dot, ag.viz.ComputationGraph), dot.source.startswith("digraph")
+            (True, True)
+        """
 
         def pipe(self, *args, **kwargs):
             with _explain_missing_dot():
@@ -1035,6 +1058,13 @@ def save_graph(root, path, format=None, *, dpi=None, **options):  # noqa: A002 -
     the Graphviz source and need no ``dot`` program. ``dpi`` sets the
     resolution of raster formats (dot's default is 96). Other keyword options
     go to ``draw_graph``.
+
+        >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> y = (x * x).sum()
+        >>> ag.viz.save_graph(y, "graph.dot")           # the Graphviz source; .svg/.png need dot
+        'graph.dot'
+        >>> open("graph.dot").read().startswith("digraph")
+        True
     """
     _require_graphviz("save_graph")
     path = os.fspath(path)
@@ -1060,6 +1090,15 @@ def graph_table(root, *, show_data=True, show_grad=True, show_tangent=False,
     ``backward_order`` the step at which the backward pass reaches it.
     Needs no Graphviz. ``max_nodes`` keeps only the last rows; ``params``
     names parameters as in ``draw_graph``.
+
+        >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> y = (x * x).sum()
+        >>> print(ag.viz.graph_table(y))
+        tensor  op     parents  shape  value
+        ------  -----  -------  -----  ------
+        v1      input           (2,)   [1, 2]
+        v2      mul    v1, v1   (2,)   [1, 4]
+        v3      sum    v2       ()     5
     """
     g = _Graph(root, max_nodes, "graph_table", params)
     header = ["tensor", "op", "parents", "shape"]
@@ -1109,7 +1148,17 @@ def graph_table(root, *, show_data=True, show_grad=True, show_tangent=False,
 
 
 def print_graph(root, **options):
-    """Print ``graph_table(root, **options)``."""
+    """Print ``graph_table(root, **options)``.
+
+        >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> y = (x * x).sum()
+        >>> ag.viz.print_graph(y)
+        tensor  op     parents  shape  value
+        ------  -----  -------  -----  ------
+        v1      input           (2,)   [1, 2]
+        v2      mul    v1, v1   (2,)   [1, 4]
+        v3      sum    v2       ()     5
+    """
     print(graph_table(root, **options))
 
 
@@ -1126,6 +1175,14 @@ class BackwardFrame:
     → v̄ of every tensor the sweep has reached so far, final for those
     visited, a partial sum for the others; ``complete``: the labels whose v̄
     is final; ``graph``: the drawing (a ``graphviz.Digraph``).
+
+        >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> y = (x * x).sum()
+        >>> frames = ag.viz.backward_frames(y)
+        >>> [(f.step, f.steps, f.label) for f in frames]
+        [(1, 3, 'v3'), (2, 3, 'v2'), (3, 3, 'v1')]
+        >>> frames[-1].cotangent                          # x̄ = 2x, final
+        array([2., 4.], dtype=float32)
     """
 
     __slots__ = ("step", "steps", "tensor", "label", "cotangent", "cotangents", "complete", "graph")
@@ -1196,6 +1253,12 @@ def backward_frames(root, gradient=None, *, path=None, format="png",  # noqa: A0
         >>> frames = ag.viz.backward_frames(f)   # doctest: +SKIP
         >>> [fr.label for fr in frames]          # doctest: +SKIP
         ['f', 'e', 'u', 'y', 'x', 't']
+
+        >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> y = (x * x).sum()
+        >>> frames = ag.viz.backward_frames(y)            # one drawing per step of the sweep
+        >>> len(frames), frames[0].cotangent              # v̄ of the root is 1
+        (3, array(1., dtype=float32))
     """
     who = "backward_frames"
     _require_graphviz(who)
@@ -1260,6 +1323,13 @@ def save_frames(frames, directory, *, format="png", prefix="step", dpi=None,  # 
     ``duration`` seconds (needs Pillow, which is not a dependency of this
     package: ``pip install pillow``); its path comes last. dpi: resolution
     of raster formats.
+
+        >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> y = (x * x).sum()
+        >>> import os
+        >>> paths = ag.viz.save_frames(ag.viz.backward_frames(y), "frames", format="svg")
+        >>> [os.path.basename(p) for p in paths]
+        ['step_001.svg', 'step_002.svg', 'step_003.svg']
     """
     who = "save_frames"
     _require_graphviz(who)

@@ -73,7 +73,17 @@ def as_operator(op, n=None, fname="as_operator"):
     """``op`` as a ``LinearOperator``: a ``LinearOperator`` (returned as is), a
     square matrix (ndarray, nested list, Tensor), an object with ``matvec`` and
     ``shape`` or with ``@`` and ``shape``, or a callable v ↦ A v (then give its
-    dimension ``n``). ``fname`` names the caller in error messages."""
+    dimension ``n``). ``fname`` names the caller in error messages.
+
+        >>> from autograd_core.curvature import as_operator
+        >>> A = as_operator(np.diag([1.0, 2.0]))                   # a matrix
+        >>> A @ np.ones(2), A.shape
+        (array([1., 2.]), (2, 2))
+        >>> B = as_operator(lambda v: 3 * v, n=2)                   # a matvec and its dimension
+        >>> B.to_dense()
+        array([[3., 0.],
+               [0., 3.]])
+    """
     if isinstance(op, LinearOperator):
         return op
     shape = getattr(op, "shape", None)

@@ -22,7 +22,14 @@ __all__ = ["clone", "numel", "is_tensor", "is_nonzero",
 
 class memory_format:
     """A memory layout, as ``torch.memory_format``: ``preserve_format``,
-    ``contiguous_format``, ``channels_last``, ``channels_last_3d``."""
+    ``contiguous_format``, ``channels_last``, ``channels_last_3d``.
+
+        >>> ag.channels_last, ag.contiguous_format
+        (autograd_core.channels_last, autograd_core.contiguous_format)
+        >>> x = ag.ones(2, 3, 4, 5).contiguous(memory_format=ag.channels_last)
+        >>> x.is_contiguous(memory_format=ag.channels_last), x.is_contiguous()
+        (True, False)
+    """
 
     __slots__ = ("name", "_rank")
 
@@ -119,19 +126,35 @@ def contiguous(x, memory_format=contiguous_format):  # noqa: A002
 
 
 def numel(x):
-    """The number of elements, ∏ shape (an int), as ``torch.numel``."""
+    """The number of elements, ∏ shape (an int), as ``torch.numel``.
+
+        >>> ag.numel(ag.ones(2, 3)), ag.ones(2, 3).numel()
+        (6, 6)
+    """
     return int(np.size(to_tensor(x, "numel")._d))
 
 
 def is_tensor(obj):
     """True if ``obj`` is an autograd_core Tensor (``nn.Parameter`` included), as
-    ``torch.is_tensor``."""
+    ``torch.is_tensor``.
+
+        >>> ag.is_tensor(ag.ones(1)), ag.is_tensor(np.ones(1))
+        (True, False)
+    """
     return isinstance(obj, TensorBase)
 
 
 def is_nonzero(x):
     """The truth of a one-element tensor (``bool(x)``), as ``torch.is_nonzero``;
-    a RuntimeError for any other number of elements."""
+    a RuntimeError for any other number of elements.
+
+        >>> ag.is_nonzero(ag.tensor([0.5])), ag.is_nonzero(ag.tensor(0))
+        (True, False)
+        >>> ag.is_nonzero(ag.tensor([1, 2]))
+        Traceback (most recent call last):
+            ...
+        RuntimeError: is_nonzero: Boolean value of Tensor with more than one value is ambiguous (shape (2,))
+    """
     x = to_tensor(x, "is_nonzero")
     if x._d.size != 1:
         what = "no values" if x._d.size == 0 else "more than one value"

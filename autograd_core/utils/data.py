@@ -84,7 +84,18 @@ def _index_in_range(index, n, fn):
 class Dataset:
     """A map-style dataset: subclasses define ``__getitem__(index)`` and, to be
     shuffled, split or batched by a default sampler, ``__len__()``.
-    ``a + b`` concatenates two datasets."""
+    ``a + b`` concatenates two datasets.
+
+        >>> from autograd_core.utils.data import Dataset
+        >>> class Squares(Dataset):
+        ...     def __len__(self):
+        ...         return 4
+        ...     def __getitem__(self, i):
+        ...         return i * i
+        >>> ds = Squares()
+        >>> len(ds), ds[3], len(ds + ds)           # + concatenates
+        (4, 9, 8)
+    """
 
     def __getitem__(self, index):
         raise NotImplementedError(f"{type(self).__name__}: subclasses of Dataset should "
@@ -96,7 +107,19 @@ class Dataset:
 
 class IterableDataset(Dataset):
     """A dataset read as a stream: subclasses define ``__iter__``.
-    ``a + b`` chains two streams."""
+    ``a + b`` chains two streams.
+
+        >>> from autograd_core.utils.data import IterableDataset, DataLoader
+        >>> class Count(IterableDataset):
+        ...     def __init__(self, n):
+        ...         self.n = n
+        ...     def __iter__(self):
+        ...         return iter(range(self.n))
+        >>> [b.tolist() for b in DataLoader(Count(5), batch_size=2)]
+        [[0, 1], [2, 3], [4]]
+        >>> list(Count(2) + Count(3))                     # + chains
+        [0, 1, 0, 1, 2]
+    """
 
     def __iter__(self):
         raise NotImplementedError(f"{type(self).__name__}: subclasses of IterableDataset "
@@ -154,7 +177,13 @@ class TensorDataset(Dataset):
 
 
 class Subset(Dataset):
-    """``Subset(dataset, indices)``: the examples of ``dataset`` at ``indices``, in order."""
+    """``Subset(dataset, indices)``: the examples of ``dataset`` at ``indices``, in order.
+
+        >>> from autograd_core.utils.data import Subset, TensorDataset
+        >>> sub = Subset(TensorDataset(ag.arange(10)), [7, 2])
+        >>> len(sub), sub[0]
+        (2, (Tensor(7),))
+    """
 
     def __init__(self, dataset, indices):
         self.dataset = dataset
@@ -180,7 +209,13 @@ class Subset(Dataset):
 
 class ConcatDataset(Dataset):
     """``ConcatDataset(datasets)``: the examples of each map-style dataset in turn.
-    ``cumulative_sizes[k]`` is the number of examples in datasets 0..k."""
+    ``cumulative_sizes[k]`` is the number of examples in datasets 0..k.
+
+        >>> from autograd_core.utils.data import ConcatDataset, TensorDataset
+        >>> ds = ConcatDataset([TensorDataset(ag.arange(3)), TensorDataset(ag.arange(10, 12))])
+        >>> len(ds), ds[3]                               # index 3 is the second's first
+        (5, (Tensor(10),))
+    """
 
     def __init__(self, datasets):
         self.datasets = list(datasets)
@@ -210,7 +245,17 @@ class ConcatDataset(Dataset):
 
 
 class ChainDataset(IterableDataset):
-    """``ChainDataset(datasets)``: the streams of iterable datasets one after another."""
+    """``ChainDataset(datasets)``: the streams of iterable datasets one after another.
+
+        >>> from autograd_core.utils.data import ChainDataset, IterableDataset
+        >>> class Letters(IterableDataset):
+        ...     def __init__(self, text):
+        ...         self.text = text
+        ...     def __iter__(self):
+        ...         return iter(self.text)
+        >>> list(ChainDataset([Letters("ab"), Letters("cd")]))
+        ['a', 'b', 'c', 'd']
+    """
 
     def __init__(self, datasets):
         self.datasets = datasets
@@ -268,7 +313,19 @@ def random_split(dataset, lengths, generator=None):
 
 class Sampler:
     """Base class of samplers: iterables of dataset indices (or of index lists,
-    for batch samplers). Subclasses define ``__iter__`` and usually ``__len__``."""
+    for batch samplers). Subclasses define ``__iter__`` and usually ``__len__``.
+
+        >>> from autograd_core.utils.data import Sampler
+        >>> class EvenFirst(Sampler):                      # indices in a chosen order
+        ...     def __init__(self, n):
+        ...         self.n = n
+        ...     def __iter__(self):
+        ...         return iter(list(range(0, self.n, 2)) + list(range(1, self.n, 2)))
+        ...     def __len__(self):
+        ...         return self.n
+        >>> list(EvenFirst(5))
+        [0, 2, 4, 1, 3]
+    """
 
     def __init__(self, data_source=None):
         pass
@@ -278,7 +335,12 @@ class Sampler:
 
 
 class SequentialSampler(Sampler):
-    """Indices 0, 1, …, len(data_source) − 1."""
+    """Indices 0, 1, …, len(data_source) − 1.
+
+        >>> from autograd_core.utils.data import SequentialSampler
+        >>> list(SequentialSampler(range(4)))
+        [0, 1, 2, 3]
+    """
 
     def __init__(self, data_source):
         self.data_source = data_source
@@ -303,7 +365,15 @@ class RandomSampler(Sampler):
     """Indices in random order: a new permutation per pass, or with
     ``replacement=True`` ``num_samples`` independent uniform draws. Without
     replacement, ``num_samples`` larger than the dataset concatenates
-    permutations."""
+    permutations.
+
+        >>> from autograd_core.utils.data import RandomSampler
+        >>> order = list(RandomSampler(range(5), generator=ag.Generator().manual_seed(0)))
+        >>> sorted(order)                                # a permutation
+        [0, 1, 2, 3, 4]
+        >>> len(list(RandomSampler(range(5), replacement=True, num_samples=8, generator=ag.Generator().manual_seed(0))))
+        8
+    """
 
     def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
         self.data_source = data_source
@@ -336,7 +406,12 @@ class RandomSampler(Sampler):
 
 
 class SubsetRandomSampler(Sampler):
-    """The given ``indices`` in a new random order each pass."""
+    """The given ``indices`` in a new random order each pass.
+
+        >>> from autograd_core.utils.data import SubsetRandomSampler
+        >>> sorted(SubsetRandomSampler([3, 5, 9], generator=ag.Generator().manual_seed(0)))
+        [3, 5, 9]
+    """
 
     def __init__(self, indices, generator=None):
         self.indices = indices
@@ -354,7 +429,13 @@ class SubsetRandomSampler(Sampler):
 
 class WeightedRandomSampler(Sampler):
     """``num_samples`` indices drawn with probabilities proportional to ``weights``
-    (with replacement by default; without, each index at most once)."""
+    (with replacement by default; without, each index at most once).
+
+        >>> from autograd_core.utils.data import WeightedRandomSampler
+        >>> draws = list(WeightedRandomSampler([0.0, 1.0, 0.0], 4, generator=ag.Generator().manual_seed(0)))
+        >>> draws                                         # only index 1 has weight
+        [1, 1, 1, 1]
+    """
 
     def __init__(self, weights, num_samples, replacement=True, generator=None):
         fn = "WeightedRandomSampler"
@@ -503,7 +584,14 @@ def default_collate(batch):
 def default_convert(data):
     """Arrays and NumPy scalars in ``data`` become Tensors (arrays share memory);
     containers are converted element by element (tuples give lists, as in
-    PyTorch). What a DataLoader with ``batch_size=None`` applies to each sample."""
+    PyTorch). What a DataLoader with ``batch_size=None`` applies to each sample.
+
+        >>> from autograd_core.utils.data import default_convert
+        >>> default_convert({"x": np.ones(2), "n": 3})
+        {'x': Tensor([1., 1.]), 'n': 3}
+        >>> default_convert((np.zeros(1), np.float64(2.0)))   # a tuple gives a list
+        [Tensor([0.]), Tensor(2.)]
+    """
     if isinstance(data, Tensor):
         return data
     if isinstance(data, (np.ndarray, np.generic)):
@@ -532,7 +620,12 @@ def default_convert(data):
 
 
 def get_worker_info():
-    """``None``: data is always loaded in the calling process."""
+    """``None``: data is always loaded in the calling process.
+
+        >>> from autograd_core.utils.data import get_worker_info
+        >>> get_worker_info() is None
+        True
+    """
     return None
 
 

@@ -42,14 +42,24 @@ class _InplaceFlag(Module):
 
 
 class ReLU(_InplaceFlag):
-    """``ReLU(inplace=False)``: max(x, 0)."""
+    """``ReLU(inplace=False)``: max(x, 0).
+
+        >>> nn.ReLU()(ag.tensor([-2.0, -0.5, 0.0, 1.0, 3.0]))
+        Tensor([0., 0., 0., 1., 3.], dtype=float32)
+        >>> nn.ReLU(inplace=True)
+        ReLU(inplace=True)
+    """
 
     def forward(self, x):
         return F.relu(x)
 
 
 class LeakyReLU(Module):
-    """``LeakyReLU(negative_slope=0.01, inplace=False)``: x for x > 0, else negative_slope·x."""
+    """``LeakyReLU(negative_slope=0.01, inplace=False)``: x for x > 0, else negative_slope·x.
+
+        >>> nn.LeakyReLU(0.1)(ag.tensor([-2.0, -0.5, 0.0, 1.0, 3.0]))
+        Tensor([-0.2 , -0.05,  0.  ,  1.  ,  3.  ], dtype=float32)
+    """
 
     def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
@@ -64,21 +74,35 @@ class LeakyReLU(Module):
 
 
 class Tanh(Module):
-    """tanh x."""
+    """tanh x.
+
+        >>> nn.Tanh()(ag.tensor([-2.0, -0.5, 0.0, 1.0, 3.0]))
+        Tensor([-0.9640276, -0.4621172,  0.       ,  0.7615942,  0.9950548], dtype=float32)
+    """
 
     def forward(self, x):
         return F.tanh(x)
 
 
 class Sigmoid(Module):
-    """1 / (1 + e^{−x}), computed without overflow at ±1000."""
+    """1 / (1 + e^{−x}), computed without overflow at ±1000.
+
+        >>> nn.Sigmoid()(ag.tensor([-1000.0, 0.0, 1000.0]))
+        Tensor([0. , 0.5, 1. ], dtype=float32)
+    """
 
     def forward(self, x):
         return F.sigmoid(x)
 
 
 class Softplus(Module):
-    """``Softplus(beta=1.0, threshold=20.0)``: (1/β)·log(1 + e^{βx}), and x where βx > threshold."""
+    """``Softplus(beta=1.0, threshold=20.0)``: (1/β)·log(1 + e^{βx}), and x where βx > threshold.
+
+        >>> nn.Softplus()(ag.tensor([-2.0, -0.5, 0.0, 1.0, 3.0]))
+        Tensor([0.126928 , 0.474077 , 0.6931472, 1.3132616, 3.0485873], dtype=float32)
+        >>> nn.Softplus(beta=2.0, threshold=1.0)(ag.tensor([0.0, 5.0]))    # linear past threshold/β
+        Tensor([0.3465736, 5.       ], dtype=float32)
+    """
 
     def __init__(self, beta=1.0, threshold=20.0):
         super().__init__()
@@ -116,21 +140,34 @@ class Softmax(_AlongDim):
 
 
 class LogSoftmax(_AlongDim):
-    """``LogSoftmax(dim=None)``: x_i − log Σ_j exp(x_j) along ``dim``, stable at ±1000."""
+    """``LogSoftmax(dim=None)``: x_i − log Σ_j exp(x_j) along ``dim``, stable at ±1000.
+
+        >>> nn.LogSoftmax(dim=1)(ag.tensor([[0.0, 0.0]]))      # log ½
+        Tensor([[-0.6931472, -0.6931472]], dtype=float32)
+    """
 
     def forward(self, x):
         return F.log_softmax(x, self.dim)
 
 
 class Softmin(_AlongDim):
-    """``Softmin(dim=None)``: softmax(−x) along ``dim``."""
+    """``Softmin(dim=None)``: softmax(−x) along ``dim``.
+
+        >>> nn.Softmin(dim=1)(ag.tensor([[1.0, 2.0]]))          # softmax(−x)
+        Tensor([[0.7310586, 0.2689414]], dtype=float32)
+    """
 
     def forward(self, x):
         return F.softmin(x, self.dim)
 
 
 class Softmax2d(Module):
-    """Softmax over the channels at every position: dim −3 of (N, C, H, W) or (C, H, W)."""
+    """Softmax over the channels at every position: dim −3 of (N, C, H, W) or (C, H, W).
+
+        >>> out = nn.Softmax2d()(ag.randn(2, 3, 4, 4))            # over the channels, per pixel
+        >>> out.shape, bool(np.allclose(out.sum(dim=1).data, 1.0))
+        ((2, 3, 4, 4), True)
+    """
 
     def forward(self, x):
         x = _to_tensor(x, fn="Softmax2d")
@@ -141,7 +178,13 @@ class Softmax2d(Module):
 
 
 class GELU(Module):
-    """``GELU(approximate='none')``: x·Φ(x); ``'tanh'``: ½x(1 + tanh(√(2/π)(x + 0.044715x³)))."""
+    """``GELU(approximate='none')``: x·Φ(x); ``'tanh'``: ½x(1 + tanh(√(2/π)(x + 0.044715x³))).
+
+        >>> nn.GELU()(ag.tensor([-2.0, -0.5, 0.0, 1.0, 3.0]))
+        Tensor([-0.04550027, -0.15426877,  0.        ,  0.8413447 ,  2.9959502 ], dtype=float32)
+        >>> nn.GELU(approximate="tanh")(ag.tensor([-2.0, -0.5, 0.0, 1.0, 3.0]))
+        Tensor([-0.04540235, -0.15428598,  0.        ,  0.841192  ,  2.9963627 ], dtype=float32)
+    """
 
     def __init__(self, approximate="none"):
         super().__init__()
@@ -157,28 +200,44 @@ class GELU(Module):
 
 
 class SiLU(_InplaceFlag):
-    """``SiLU(inplace=False)``: x·σ(x)."""
+    """``SiLU(inplace=False)``: x·σ(x).
+
+        >>> nn.SiLU()(ag.tensor([-2.0, -0.5, 0.0, 1.0, 3.0]))
+        Tensor([-0.23840584, -0.18877034,  0.        ,  0.7310586 ,  2.8577223 ], dtype=float32)
+    """
 
     def forward(self, x):
         return F.silu(x)
 
 
 class Mish(_InplaceFlag):
-    """``Mish(inplace=False)``: x·tanh(softplus(x))."""
+    """``Mish(inplace=False)``: x·tanh(softplus(x)).
+
+        >>> nn.Mish()(ag.tensor([-2.0, -0.5, 0.0, 1.0, 3.0]))
+        Tensor([-0.25250146, -0.22074378,  0.        ,  0.8650984 ,  2.986535  ], dtype=float32)
+    """
 
     def forward(self, x):
         return F.mish(x)
 
 
 class Hardswish(_InplaceFlag):
-    """``Hardswish(inplace=False)``: x·relu6(x + 3)/6."""
+    """``Hardswish(inplace=False)``: x·relu6(x + 3)/6.
+
+        >>> nn.Hardswish()(ag.tensor([-2.0, -0.5, 0.0, 1.0, 3.0]))
+        Tensor([-0.33333334, -0.20833334,  0.        ,  0.6666667 ,  3.        ], dtype=float32)
+    """
 
     def forward(self, x):
         return F.hardswish(x)
 
 
 class Hardsigmoid(_InplaceFlag):
-    """``Hardsigmoid(inplace=False)``: relu6(x + 3)/6."""
+    """``Hardsigmoid(inplace=False)``: relu6(x + 3)/6.
+
+        >>> nn.Hardsigmoid()(ag.tensor([-2.0, -0.5, 0.0, 1.0, 3.0]))
+        Tensor([0.16666666, 0.41666666, 0.5       , 0.6666667 , 1.        ], dtype=float32)
+    """
 
     def forward(self, x):
         return F.hardsigmoid(x)
@@ -186,28 +245,44 @@ class Hardsigmoid(_InplaceFlag):
 
 class SELU(_InplaceFlag):
     """``SELU(inplace=False)``: scale·(max(0, x) + min(0, α(eˣ − 1))), α ≈ 1.6733,
-    scale ≈ 1.0507."""
+    scale ≈ 1.0507.
+
+        >>> nn.SELU()(ag.tensor([-2.0, -0.5, 0.0, 1.0, 3.0]))
+        Tensor([-1.5201665, -0.6917582,  0.       ,  1.050701 ,  3.152103 ], dtype=float32)
+    """
 
     def forward(self, x):
         return F.selu(x)
 
 
 class Softsign(Module):
-    """x / (1 + |x|)."""
+    """x / (1 + |x|).
+
+        >>> nn.Softsign()(ag.tensor([-2.0, -0.5, 0.0, 1.0, 3.0]))
+        Tensor([-0.6666667 , -0.33333334,  0.        ,  0.5       ,  0.75      ], dtype=float32)
+    """
 
     def forward(self, x):
         return F.softsign(x)
 
 
 class LogSigmoid(Module):
-    """log σ(x), exact for every x."""
+    """log σ(x), exact for every x.
+
+        >>> nn.LogSigmoid()(ag.tensor([-2.0, -0.5, 0.0, 1.0, 3.0]))
+        Tensor([-2.126928  , -0.974077  , -0.6931472 , -0.31326163, -0.04858735], dtype=float32)
+    """
 
     def forward(self, x):
         return F.logsigmoid(x)
 
 
 class Tanhshrink(Module):
-    """x − tanh x."""
+    """x − tanh x.
+
+        >>> nn.Tanhshrink()(ag.tensor([-2.0, -0.5, 0.0, 1.0, 3.0]))
+        Tensor([-1.0359724 , -0.0378828 ,  0.        ,  0.23840582,  2.0049453 ], dtype=float32)
+    """
 
     def forward(self, x):
         return F.tanhshrink(x)
@@ -225,14 +300,22 @@ class _Alpha(Module):
 
 
 class ELU(_Alpha):
-    """``ELU(alpha=1.0, inplace=False)``: x for x > 0, else α(eˣ − 1)."""
+    """``ELU(alpha=1.0, inplace=False)``: x for x > 0, else α(eˣ − 1).
+
+        >>> nn.ELU(alpha=1.0)(ag.tensor([-2.0, -0.5, 0.0, 1.0, 3.0]))
+        Tensor([-0.86466473, -0.39346933,  0.        ,  1.        ,  3.        ], dtype=float32)
+    """
 
     def forward(self, x):
         return F.elu(x, self.alpha)
 
 
 class CELU(_Alpha):
-    """``CELU(alpha=1.0, inplace=False)``: x for x > 0, else α(e^{x/α} − 1)."""
+    """``CELU(alpha=1.0, inplace=False)``: x for x > 0, else α(e^{x/α} − 1).
+
+        >>> nn.CELU(alpha=2.0)(ag.tensor([-2.0, -0.5, 0.0, 1.0, 3.0]))
+        Tensor([-1.2642411 , -0.44239843,  0.        ,  1.        ,  3.        ], dtype=float32)
+    """
 
     def forward(self, x):
         return F.celu(x, self.alpha)
@@ -241,7 +324,11 @@ class CELU(_Alpha):
 class Hardtanh(Module):
     """``Hardtanh(min_val=-1.0, max_val=1.0, inplace=False)``: x clipped to
     [min_val, max_val]. (torch's deprecated ``min_value``/``max_value`` still work,
-    with a warning.)"""
+    with a warning.)
+
+        >>> nn.Hardtanh(-1.0, 2.0)(ag.tensor([-2.0, -0.5, 0.0, 1.0, 3.0]))
+        Tensor([-1. , -0.5,  0. ,  1. ,  2. ], dtype=float32)
+    """
 
     def __init__(self, min_val=-1.0, max_val=1.0, inplace=False, min_value=None,
                  max_value=None):
@@ -267,7 +354,11 @@ class Hardtanh(Module):
 
 
 class ReLU6(Hardtanh):
-    """``ReLU6(inplace=False)``: min(max(x, 0), 6) (a Hardtanh from 0 to 6, as torch)."""
+    """``ReLU6(inplace=False)``: min(max(x, 0), 6) (a Hardtanh from 0 to 6, as torch).
+
+        >>> nn.ReLU6()(ag.tensor([-1.0, 3.0, 8.0]))
+        Tensor([0., 3., 6.], dtype=float32)
+    """
 
     def __init__(self, inplace=False):
         super().__init__(0.0, 6.0, inplace)
@@ -288,21 +379,33 @@ class _Lambd(Module):
 
 
 class Softshrink(_Lambd):
-    """``Softshrink(lambd=0.5)``: x − λ for x > λ, x + λ for x < −λ, else 0."""
+    """``Softshrink(lambd=0.5)``: x − λ for x > λ, x + λ for x < −λ, else 0.
+
+        >>> nn.Softshrink(0.5)(ag.tensor([-2.0, -0.5, 0.0, 1.0, 3.0]))
+        Tensor([-1.5,  0. ,  0. ,  0.5,  2.5], dtype=float32)
+    """
 
     def forward(self, x):
         return F.softshrink(x, self.lambd)
 
 
 class Hardshrink(_Lambd):
-    """``Hardshrink(lambd=0.5)``: x where |x| > λ, else 0."""
+    """``Hardshrink(lambd=0.5)``: x where |x| > λ, else 0.
+
+        >>> nn.Hardshrink(0.5)(ag.tensor([-2.0, -0.5, 0.0, 1.0, 3.0]))
+        Tensor([-2.,  0.,  0.,  1.,  3.], dtype=float32)
+    """
 
     def forward(self, x):
         return F.hardshrink(x, self.lambd)
 
 
 class Threshold(Module):
-    """``Threshold(threshold, value, inplace=False)``: x where x > threshold, else value."""
+    """``Threshold(threshold, value, inplace=False)``: x where x > threshold, else value.
+
+        >>> nn.Threshold(0.5, -9.0)(ag.tensor([-2.0, -0.5, 0.0, 1.0, 3.0]))
+        Tensor([-9., -9., -9.,  1.,  3.], dtype=float32)
+    """
 
     def __init__(self, threshold, value, inplace=False):
         super().__init__()
@@ -316,7 +419,11 @@ class Threshold(Module):
 
 
 class GLU(Module):
-    """``GLU(dim=-1)``: a ⊗ σ(b), a and b the halves of the input along ``dim``."""
+    """``GLU(dim=-1)``: a ⊗ σ(b), a and b the halves of the input along ``dim``.
+
+        >>> nn.GLU(dim=-1)(ag.tensor([[1.0, 2.0, 0.0, 100.0]]))    # a ⊙ σ(b), halves a | b
+        Tensor([[0.5, 2. ]], dtype=float32)
+    """
 
     def __init__(self, dim=-1):
         super().__init__()

@@ -66,7 +66,15 @@ __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell"
 
 class RecurrentInputError(RuntimeError, ValueError):
     """An input or state of a recurrent layer has the wrong size: a RuntimeError,
-    as PyTorch raises, and a ValueError, as the rest of ``nn`` raises for shapes."""
+    as PyTorch raises, and a ValueError, as the rest of ``nn`` raises for shapes.
+
+        >>> rnn = nn.RNN(3, 4)
+        >>> try:
+        ...     rnn(ag.zeros(5, 2, 7))                    # 7 features, the layer expects 3
+        ... except nn.recurrent.RecurrentInputError as error:
+        ...     isinstance(error, RuntimeError), isinstance(error, ValueError)
+        (True, True)
+    """
 
 
 # ---------------------------------------------------------------------- one time step
@@ -212,7 +220,15 @@ def rnn_tanh(input, hx, params, has_biases, num_layers, dropout, train,  # noqa:
 def rnn_relu(input, hx, params, has_biases, num_layers, dropout, train,  # noqa: A002
              bidirectional, batch_first):
     """The stacked Elman RNN with ReLU, as ``torch.rnn_relu`` (arguments as ``rnn_tanh``):
-    h' = relu(W_ih x + b_ih + W_hh h + b_hh)."""
+    h' = relu(W_ih x + b_ih + W_hh h + b_hh).
+
+        >>> from nn.recurrent import rnn_relu
+        >>> rnn = nn.RNN(3, 4, nonlinearity="relu")
+        >>> out, h_n = rnn_relu(ag.randn(5, 2, 3), ag.zeros(1, 2, 4), list(rnn.parameters()), True, 1,
+        ...                     0.0, False, False, False)
+        >>> out.shape, bool((out >= 0).all())
+        ((5, 2, 4), True)
+    """
     return _recurrence("RNN_RELU", input, hx, params, has_biases, num_layers, dropout, train,
                        bidirectional, batch_first)
 
@@ -242,7 +258,15 @@ def lstm(input, hx, params, has_biases, num_layers, dropout, train,  # noqa: A00
 def gru(input, hx, params, has_biases, num_layers, dropout, train,  # noqa: A002
         bidirectional, batch_first):
     """The stacked GRU, as ``torch.gru`` (arguments as ``rnn_tanh``):
-    n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), h' = (1 − z) ⊙ n + z ⊙ h."""
+    n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), h' = (1 − z) ⊙ n + z ⊙ h.
+
+        >>> from nn.recurrent import gru
+        >>> m = nn.GRU(3, 4, batch_first=True)
+        >>> out, h_n = gru(ag.randn(2, 5, 3), ag.zeros(1, 2, 4), list(m.parameters()), True, 1, 0.0,
+        ...                False, False, True)
+        >>> out.shape, h_n.shape
+        ((2, 5, 4), (1, 2, 4))
+    """
     return _recurrence("GRU", input, hx, params, has_biases, num_layers, dropout, train,
                        bidirectional, batch_first)
 
@@ -254,18 +278,38 @@ def _cell(mode, input, hx, w_ih, w_hh, b_ih, b_hh):  # noqa: A002
 
 def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):  # noqa: A002
     """One step h' = tanh(W_ih x + b_ih + W_hh h + b_hh) for x (N, input_size), h (N, hidden_size),
-    as ``torch.rnn_tanh_cell``."""
+    as ``torch.rnn_tanh_cell``.
+
+        >>> from nn.recurrent import rnn_tanh_cell
+        >>> x, h = ag.tensor([[0.5, -1.0]]), ag.zeros(1, 2)
+        >>> rnn_tanh_cell(x, h, ag.eye(2), ag.zeros(2, 2))          # W_ih = I, W_hh = 0: tanh x
+        Tensor([[ 0.4621172, -0.7615942]], dtype=float32)
+    """
     return _cell("RNN_TANH", input, hx, w_ih, w_hh, b_ih, b_hh)
 
 
 def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):  # noqa: A002
-    """One step h' = relu(W_ih x + b_ih + W_hh h + b_hh), as ``torch.rnn_relu_cell``."""
+    """One step h' = relu(W_ih x + b_ih + W_hh h + b_hh), as ``torch.rnn_relu_cell``.
+
+        >>> from nn.recurrent import rnn_relu_cell
+        >>> x, h = ag.tensor([[0.5, -1.0]]), ag.zeros(1, 2)
+        >>> rnn_relu_cell(x, h, ag.eye(2), ag.zeros(2, 2))          # relu x
+        Tensor([[0.5, 0. ]], dtype=float32)
+    """
     return _cell("RNN_RELU", input, hx, w_ih, w_hh, b_ih, b_hh)
 
 
 def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):  # noqa: A002
     """One LSTM step for x (N, input_size) and hx = (h, c), each (N, hidden_size), as
-    ``torch.lstm_cell``: returns (h', c'), c' = f ⊙ c + i ⊙ g, h' = o ⊙ tanh(c')."""
+    ``torch.lstm_cell``: returns (h', c'), c' = f ⊙ c + i ⊙ g, h' = o ⊙ tanh(c').
+
+        >>> from nn.recurrent import lstm_cell
+        >>> x, h, c = ag.ones(1, 2), ag.zeros(1, 3), ag.ones(1, 3)
+        >>> w_ih, w_hh = ag.zeros(12, 2), ag.zeros(12, 3)            # every gate ½, g = 0
+        >>> h1, c1 = lstm_cell(x, (h, c), w_ih, w_hh)
+        >>> c1, h1                                                   # c' = ½·1, h' = ½ tanh ½
+        (Tensor([[0.5, 0.5, 0.5]], dtype=float32), Tensor([[0.2310586, 0.2310586, 0.2310586]], dtype=float32))
+    """
     if not isinstance(hx, (tuple, list)) or len(hx) != 2:
         raise TypeError(f"lstm_cell: hx must be a pair (h, c), got {type(hx).__name__}")
     return _cell("LSTM", input, tuple(hx), w_ih, w_hh, b_ih, b_hh)
@@ -273,7 +317,13 @@ def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):  # noqa: A002
 
 def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):  # noqa: A002
     """One GRU step, as ``torch.gru_cell``: h' = (1 − z) ⊙ n + z ⊙ h with
-    n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))."""
+    n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)).
+
+        >>> from nn.recurrent import gru_cell
+        >>> x, h = ag.ones(1, 2), ag.ones(1, 3)
+        >>> gru_cell(x, h, ag.zeros(9, 2), ag.zeros(9, 3))            # z = ½, n = 0: h' = ½ h
+        Tensor([[0.5, 0.5, 0.5]], dtype=float32)
+    """
     return _cell("GRU", input, hx, w_ih, w_hh, b_ih, b_hh)
 
 
@@ -329,7 +379,15 @@ _REPR_DEFAULTS = (("proj_size", 0), ("num_layers", 1), ("bias", True), ("batch_f
 class RNNBase(Module):
     """The base of ``RNN``, ``LSTM`` and ``GRU`` (as ``torch.nn.RNNBase``): builds the
     parameters of ``mode`` ('RNN_TANH', 'RNN_RELU', 'LSTM' or 'GRU') and runs the
-    stacked recurrence; see ``LSTM`` for the arguments."""
+    stacked recurrence; see ``LSTM`` for the arguments.
+
+        >>> m = nn.RNNBase("GRU", 3, 4, num_layers=2)                 # what nn.GRU(3, 4, 2) builds
+        >>> [name for name, _ in m.named_parameters()][:4]
+        ['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0']
+        >>> out, h_n = m(ag.randn(5, 1, 3))
+        >>> out.shape, h_n.shape
+        ((5, 1, 4), (2, 1, 4))
+    """
 
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True,
                  batch_first=False, dropout=0.0, bidirectional=False, proj_size=0,
@@ -604,7 +662,12 @@ for _layer in (RNN, LSTM, GRU):   # the arguments they share, written once
 class RNNCellBase(Module):
     """The base of the cells (as ``torch.nn.RNNCellBase``): ``weight_ih``
     (chunks·H, input_size), ``weight_hh`` (chunks·H, H), ``bias_ih``, ``bias_hh``
-    (chunks·H,), all U(−1/√H, 1/√H)."""
+    (chunks·H,), all U(−1/√H, 1/√H).
+
+        >>> cell = nn.GRUCell(3, 4)                                   # an RNNCellBase with 3 chunks
+        >>> isinstance(cell, nn.recurrent.RNNCellBase), tuple(cell.weight_ih.shape), tuple(cell.bias_hh.shape)
+        (True, (12, 3), (12,))
+    """
 
     _mode = None  # set by each cell
 

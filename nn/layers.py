@@ -36,6 +36,17 @@ class Linear(Module):
 
     ``weight`` (out_features, in_features) and ``bias`` (out_features,), both
     U(±1/√in_features): PyTorch's default, ``kaiming_uniform_(a=√5)``.
+
+        >>> layer = nn.Linear(3, 2)
+        >>> layer
+        Linear(in_features=3, out_features=2, bias=True)
+        >>> layer(ag.ones(5, 3)).shape, tuple(layer.weight.shape), tuple(layer.bias.shape)
+        ((5, 2), (2, 3), (2,))
+        >>> with ag.no_grad():
+        ...     _ = layer.weight.fill_(1.0)
+        ...     _ = layer.bias.zero_()
+        >>> layer(ag.tensor([[1.0, 2.0, 3.0]]))                 # x Wᵀ + b
+        Tensor([[6., 6.]], dtype=float32, grad_fn=<linear>)
     """
 
     def __init__(self, in_features, out_features, bias=True, dtype=None):
@@ -71,7 +82,12 @@ class Linear(Module):
 
 
 class Identity(Module):
-    """Returns its input (any constructor arguments are ignored, as PyTorch)."""
+    """Returns its input (any constructor arguments are ignored, as PyTorch).
+
+        >>> x = ag.ones(2)
+        >>> nn.Identity(54, unused="any")(x) is x               # arguments are ignored
+        True
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__()
@@ -81,7 +97,13 @@ class Identity(Module):
 
 
 class Flatten(Module):
-    """Flattens dimensions ``start_dim`` … ``end_dim`` into one: (N, C, H, W) → (N, C·H·W)."""
+    """Flattens dimensions ``start_dim`` … ``end_dim`` into one: (N, C, H, W) → (N, C·H·W).
+
+        >>> nn.Flatten()(ag.ones(2, 3, 4, 5)).shape             # from dim 1: the batch stays
+        (2, 60)
+        >>> nn.Flatten(0, -1)(ag.ones(2, 3)).shape
+        (6,)
+    """
 
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
@@ -110,7 +132,11 @@ class Flatten(Module):
 class Unflatten(Module):
     """``Unflatten(dim, unflattened_size)``: dimension ``dim`` expanded into
     ``unflattened_size`` (whose product must be its size; one entry may be -1),
-    the inverse of ``Flatten``: (N, 60) → (N, 3, 4, 5) with ``Unflatten(1, (3, 4, 5))``."""
+    the inverse of ``Flatten``: (N, 60) → (N, 3, 4, 5) with ``Unflatten(1, (3, 4, 5))``.
+
+        >>> nn.Unflatten(1, (3, 4))(ag.ones(2, 12)).shape
+        (2, 3, 4)
+    """
 
     def __init__(self, dim, unflattened_size):
         super().__init__()

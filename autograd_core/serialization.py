@@ -80,7 +80,15 @@ _MAX_BYTES = 2**63 - 1                     # NumPy's limit on one array's size
 
 
 class CheckpointError(ValueError):
-    """A file is not a readable autograd_core checkpoint (or safetensors file)."""
+    """A file is not a readable autograd_core checkpoint (or safetensors file).
+
+        >>> _ = open("notes.txt", "w").write("not a checkpoint")
+        >>> try:
+        ...     ag.load("notes.txt")
+        ... except ag.serialization.CheckpointError as error:
+        ...     print(type(error).__name__, isinstance(error, ValueError))
+        CheckpointError True
+    """
 
 
 # safetensors' dtype codes that NumPy has, as little-endian dtypes.

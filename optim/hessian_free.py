@@ -130,6 +130,18 @@ class HessianFree(FlatStateOptimizer):
     ``state`` (under the first parameter) keeps ``damping`` (the current λ),
     ``cg_init`` (the last CG solution), ``n_iter``, ``func_evals``, and the
     last step's ``rho``, ``cg_iters`` and ``step_size``.
+
+        >>> model = nn.Linear(2, 1)
+        >>> x = ag.randn(32, 2)
+        >>> y = x @ ag.tensor([[1.0], [-3.0]]) + 2.0
+        >>> opt = optim.HessianFree(model.parameters())
+        >>> def closure():                                # (loss, output); no zero_grad, no backward
+        ...     output = model(x)
+        ...     return F.mse_loss(output, y), output
+        >>> for _ in range(5):
+        ...     _ = opt.step(closure)
+        >>> float(closure()[0]) < 1e-3
+        True
     """
 
     def __init__(self, params, lr=1.0, damping=1.0, curvature="gauss_newton", cg_max_iter=250,

@@ -54,6 +54,12 @@ def conjugate_gradient(matvec, b, x0=None, max_iter=None, tol=1e-8, stop_on_nega
     pᵀAp ≤ 0 (N&W Algorithm 7.1: then the iterate so far is returned, or b
     itself if that happens at the first iteration). Returns (x, iterations,
     hit_negative_curvature).
+
+        >>> from optim.newton import conjugate_gradient
+        >>> A = np.array([[4.0, 1.0], [1.0, 3.0]])
+        >>> x, iterations, negative = conjugate_gradient(lambda v: A @ v, np.array([1.0, 2.0]))
+        >>> bool(np.allclose(A @ x, [1.0, 2.0])), iterations, negative     # n = 2 steps at most
+        (True, 2, False)
     """
     n = b.size
     max_iter = n if max_iter is None else max_iter
@@ -103,6 +109,17 @@ class Newton(FlatStateOptimizer):
     The closure is the usual one (zero grads, loss, ``backward()``, return
     loss). ``state`` records ``n_iter``, ``func_evals``, ``last_damping`` (the
     α actually used) and ``cg_iters``.
+
+        >>> x = ag.tensor([0.0, 0.0], dtype=ag.float64, requires_grad=True)
+        >>> opt = optim.Newton([x], damping=0.0)
+        >>> def closure():
+        ...     opt.zero_grad()
+        ...     loss = (x[0] - 1) ** 2 + 10 * (x[1] + 2) ** 2     # minimum at (1, −2)
+        ...     loss.backward()
+        ...     return loss
+        >>> _ = opt.step(closure)                      # exact on a quadratic: one step
+        >>> x.data.round(6)
+        array([ 1., -2.])
     """
 
     def __init__(self, params, lr=1.0, damping=1e-3, solver="exact", cg_max_iter=None,

@@ -320,6 +320,14 @@ def trust_region_subproblem(B, g, radius):
     ‖s(λ)‖ ≤ radius, found by bisection on the secular equation
     ‖s(λ)‖ = radius; the "hard case" (g ⟂ the lowest eigenvectors) adds a
     multiple of the lowest eigenvector to reach the boundary.
+
+        >>> from optim.quasi_newton import trust_region_subproblem
+        >>> B, g = np.diag([2.0, 2.0]), np.array([-2.0, 0.0])
+        >>> trust_region_subproblem(B, g, radius=10.0)             # inside: the Newton step −B⁻¹g
+        array([ 1., -0.])
+        >>> s = trust_region_subproblem(np.diag([-1.0, 1.0]), g, radius=0.5)
+        >>> s, round(float(np.linalg.norm(s)), 6)                # indefinite B: on the boundary
+        (array([ 0.5, -0. ]), 0.5)
     """
     lam, Q = np.linalg.eigh(B)
     gq = Q.T @ g
@@ -380,6 +388,17 @@ class SR1(_QuasiNewton):
        N&W eq. 6.26); B is updated even after a rejected step.
 
     B starts as I, rescaled to (yᵀy / yᵀs)·I at the first pair with yᵀs > 0.
+
+        >>> x = ag.tensor([0.0, 0.0], dtype=ag.float64, requires_grad=True)
+        >>> opt = optim.SR1([x], max_iter=50)
+        >>> def closure():
+        ...     opt.zero_grad()
+        ...     loss = (x[0] - 1) ** 2 + 10 * (x[1] + 2) ** 2     # minimum at (1, −2)
+        ...     loss.backward()
+        ...     return loss
+        >>> _ = opt.step(closure)
+        >>> x.data.round(4)
+        array([ 1., -2.])
     """
 
     _square_state_keys = ("B",)

@@ -62,7 +62,9 @@ def _cast_method(dtype, name):
     cast.__name__ = cast.__qualname__ = name
     cast.__doc__ = (f"``self.to(ag.{np.dtype(dtype).name})``: differentiable to a floating "
                     f"dtype, a graph cut (a constant) otherwise; self if already "
-                    f"{np.dtype(dtype)}.")
+                    f"{np.dtype(dtype)}.\n\n"
+                    f"        >>> ag.tensor([1.5, 0.0]).{name}().dtype\n"
+                    f"        dtype('{np.dtype(dtype).name}')\n")
     return cast
 
 
@@ -235,7 +237,11 @@ class Tensor(TensorBase):
 
     @property
     def T(self):
-        """The axes reversed (``x.transpose()``); a 0-d or 1-d tensor is itself."""
+        """The axes reversed (``x.transpose()``); a 0-d or 1-d tensor is itself.
+
+            >>> ag.ones(2, 3, 4).T.shape
+            (4, 3, 2)
+        """
         return ops.transpose(self) if self.ndim > 1 else self
 
     # -- the backward pass --------------------------------------------------
@@ -248,6 +254,14 @@ class Tensor(TensorBase):
         derivatives) and implies ``retain_graph``. Without ``retain_graph`` the
         saved values are released and a second backward raises. ``inputs``
         (a tensor or a sequence): accumulate into these only (leaves or not).
+
+            >>> w = ag.tensor([1.0, 2.0], requires_grad=True)
+            >>> (w * w).sum().backward()
+            >>> w.grad
+            Tensor([2., 4.], dtype=float32)
+            >>> (w * 3).backward(ag.tensor([1.0, 0.0]))        # a non-scalar needs its cotangent
+            >>> w.grad                                       # accumulated
+            Tensor([5., 4.], dtype=float32)
         """
         autograd.backward((self,), None if gradient is None else (gradient,), retain_graph,
                           create_graph, inputs)
@@ -328,35 +342,68 @@ class Tensor(TensorBase):
     # -- in place (PyTorch's rules: see ops.inplace) ------------------------
 
     def add_(self, other, *, alpha=None):
-        """self += alpha·other, in place."""
+        """self += alpha·other, in place.
+
+            >>> x = ag.tensor([1.0, 2.0, 3.0])
+            >>> x.add_(ag.ones(3), alpha=10)
+            Tensor([11., 12., 13.], dtype=float32)
+        """
         if alpha is not None:
             other = ops.mul(other, alpha) if isinstance(other, TensorBase) else other * alpha
         return _ip.ufunc_(self, "add_", np.add, other, ops.add)
 
     def sub_(self, other, *, alpha=None):
-        """self -= alpha·other, in place."""
+        """self -= alpha·other, in place.
+
+            >>> x = ag.tensor([1.0, 2.0, 3.0])
+            >>> x.sub_(1.0)
+            Tensor([0., 1., 2.], dtype=float32)
+        """
         if alpha is not None:
             other = ops.mul(other, alpha) if isinstance(other, TensorBase) else other * alpha
         return _ip.ufunc_(self, "sub_", np.subtract, other, ops.sub)
 
     def mul_(self, other):
-        """self *= other, in place."""
+        """self *= other, in place.
+
+            >>> x = ag.tensor([1.0, 2.0, 3.0])
+            >>> x.mul_(2)
+            Tensor([2., 4., 6.], dtype=float32)
+        """
         return _ip.ufunc_(self, "mul_", np.multiply, other, ops.mul)
 
     def div_(self, other):
-        """self /= other, in place."""
+        """self /= other, in place.
+
+            >>> x = ag.tensor([1.0, 2.0, 3.0])
+            >>> x.div_(2)
+            Tensor([0.5, 1. , 1.5], dtype=float32)
+        """
         return _ip.ufunc_(self, "div_", np.true_divide, other, ops.div)
 
     def pow_(self, exponent):
-        """self **= exponent, in place."""
+        """self **= exponent, in place.
+
+            >>> x = ag.tensor([1.0, 2.0, 3.0])
+            >>> x.pow_(2)
+            Tensor([1., 4., 9.], dtype=float32)
+        """
         return _ip.ufunc_(self, "pow_", np.power, exponent, ops.power)
 
     def floor_divide_(self, other):
-        """self //= other, in place."""
+        """self //= other, in place.
+
+            >>> ag.tensor([7, -7]).floor_divide_(2)
+            Tensor([ 3, -4])
+        """
         return _ip.inplace(self, "floor_divide_", ops.floor_divide, other)
 
     def remainder_(self, other):
-        """self %= other, in place."""
+        """self %= other, in place.
+
+            >>> ag.tensor([7, -7]).remainder_(3)
+            Tensor([1, 2])
+        """
         return _ip.inplace(self, "remainder_", ops.remainder, other)
 
     __iadd__ = add_
@@ -368,46 +415,89 @@ class Tensor(TensorBase):
     __ipow__ = pow_
 
     def clamp_(self, min=None, max=None):  # noqa: A002
-        """self = clamp(self, min, max), in place."""
+        """self = clamp(self, min, max), in place.
+
+            >>> x = ag.tensor([1.0, 2.0, 3.0])
+            >>> x.clamp_(min=1.5, max=2.5)
+            Tensor([1.5, 2. , 2.5], dtype=float32)
+        """
         return _ip.inplace(self, "clamp_", lambda t: ops.clip(t, min, max))
 
     clip_ = clamp_
 
     def zero_(self):
-        """Fill with zeros, in place."""
+        """Fill with zeros, in place.
+
+            >>> x = ag.tensor([1.0, 2.0, 3.0])
+            >>> x.zero_()
+            Tensor([0., 0., 0.], dtype=float32)
+        """
         return self.fill_(0)
 
     def fill_(self, value):
-        """Fill with ``value`` (a number or a one-element tensor), in place."""
+        """Fill with ``value`` (a number or a one-element tensor), in place.
+
+            >>> x = ag.zeros(2, 3)
+            >>> x.fill_(7.0)
+            Tensor([[7., 7., 7.],
+                    [7., 7., 7.]], dtype=float32)
+        """
         value = _ip.fill_value(self, value, "fill_")
         return _ip.inplace(self, "fill_", lambda t, v: ops.broadcast_to(
             ops.reshape(ops.astype(v, t.dtype), ()), t.shape), value)
 
     def copy_(self, src):
-        """Copy ``src`` (broadcast to self's shape, cast to its dtype) into self, in place."""
+        """Copy ``src`` (broadcast to self's shape, cast to its dtype) into self, in place.
+
+            >>> x = ag.zeros(2, 3)
+            >>> x.copy_(ag.tensor([1, 2, 3]))                # broadcast and cast
+            Tensor([[1., 2., 3.],
+                    [1., 2., 3.]], dtype=float32)
+        """
         return _ip.inplace(self, "copy_", lambda t, s: _copy_value(s, t), src)
 
     def __setitem__(self, index, value):
         _ip.setitem(self, index, value)
 
     def relu_(self):
-        """max(self, 0), in place."""
+        """max(self, 0), in place.
+
+            >>> ag.tensor([-1.0, 2.0]).relu_()
+            Tensor([0., 2.], dtype=float32)
+        """
         return _ip.inplace(self, "relu_", ops.relu)
 
     def sigmoid_(self):
-        """σ(self), in place."""
+        """σ(self), in place.
+
+            >>> ag.zeros(2).sigmoid_()
+            Tensor([0.5, 0.5], dtype=float32)
+        """
         return _ip.inplace(self, "sigmoid_", ops.sigmoid)
 
     def tanh_(self):
-        """tanh(self), in place."""
+        """tanh(self), in place.
+
+            >>> ag.zeros(2).tanh_()
+            Tensor([0., 0.], dtype=float32)
+        """
         return _ip.inplace(self, "tanh_", ops.tanh)
 
     def exp_(self):
-        """exp(self), in place."""
+        """exp(self), in place.
+
+            >>> ag.zeros(2).exp_()
+            Tensor([1., 1.], dtype=float32)
+        """
         return _ip.inplace(self, "exp_", ops.exp)
 
     def neg_(self):
-        """-self, in place."""
+        """-self, in place.
+
+            >>> x = ag.tensor([1.0, 2.0, 3.0])
+            >>> x.neg_()
+            Tensor([-1., -2., -3.], dtype=float32)
+        """
         return _ip.inplace(self, "neg_", ops.neg)
 
     # -- elementwise --------------------------------------------------------
@@ -445,11 +535,20 @@ class Tensor(TensorBase):
                                                   ops.outer, ops.ger, ops.addmm)
 
     def where(self, condition, y):
-        """self where ``condition`` is true, else ``y`` (``torch.Tensor.where``)."""
+        """self where ``condition`` is true, else ``y`` (``torch.Tensor.where``).
+
+            >>> x = ag.tensor([1.0, 2.0, 3.0])
+            >>> x.where(x > 1.5, 0.0)
+            Tensor([0., 2., 3.], dtype=float32)
+        """
         return ops.where(condition, self, y)
 
     def astype(self, dtype):
-        """A cast: differentiable to a floating dtype, a graph cut to integer or bool."""
+        """A cast: differentiable to a floating dtype, a graph cut to integer or bool.
+
+            >>> ag.tensor([1.7, -1.7]).astype(ag.int64)           # NumPy's spelling of to(dtype)
+            Tensor([ 1, -1])
+        """
         return ops.astype(self, dtype)
 
     # -- reductions ---------------------------------------------------------
@@ -524,41 +623,86 @@ class Tensor(TensorBase):
     matmul = ops.matmul
 
     def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
-        """``scatter`` in place."""
+        """``scatter`` in place.
+
+            >>> x = ag.zeros(2, 3)
+            >>> x.scatter_(1, ag.tensor([[2], [0]]), 1.0)
+            Tensor([[0., 0., 1.],
+                    [1., 0., 0.]], dtype=float32)
+        """
         return _ip.inplace(self, "scatter_", lambda t, s: ops.scatter(
             t, dim, index, s, reduce=reduce), value if src is None else src)
 
     def scatter_add_(self, dim, index, src):
-        """``scatter_add`` in place."""
+        """``scatter_add`` in place.
+
+            >>> x = ag.zeros(2, 3)
+            >>> x.scatter_add_(1, ag.tensor([[0, 0]]), ag.ones(1, 2))
+            Tensor([[2., 0., 0.],
+                    [0., 0., 0.]], dtype=float32)
+        """
         return _ip.inplace(self, "scatter_add_",
                            lambda t, s: ops.scatter_add(t, dim, index, s), src)
 
     def index_add_(self, dim, index, source, *, alpha=1):
-        """``index_add`` in place."""
+        """``index_add`` in place.
+
+            >>> x = ag.zeros(2, 3)
+            >>> x.index_add_(1, ag.tensor([0, 0]), ag.ones(2, 2))
+            Tensor([[2., 0., 0.],
+                    [2., 0., 0.]], dtype=float32)
+        """
         return _ip.inplace(self, "index_add_",
                            lambda t, s: ops.index_add(t, dim, index, s, alpha=alpha), source)
 
     def index_copy_(self, dim, index, source):
-        """``index_copy`` in place."""
+        """``index_copy`` in place.
+
+            >>> x = ag.zeros(2, 3)
+            >>> x.index_copy_(1, ag.tensor([2]), ag.ones(2, 1))
+            Tensor([[0., 0., 1.],
+                    [0., 0., 1.]], dtype=float32)
+        """
         return _ip.inplace(self, "index_copy_",
                            lambda t, s: ops.index_copy(t, dim, index, s), source)
 
     def index_fill_(self, dim, index, value):
-        """``index_fill`` in place."""
+        """``index_fill`` in place.
+
+            >>> x = ag.zeros(2, 3)
+            >>> x.index_fill_(0, ag.tensor([1]), 5.0)
+            Tensor([[0., 0., 0.],
+                    [5., 5., 5.]], dtype=float32)
+        """
         return _ip.inplace(self, "index_fill_",
                            lambda t, v: ops.index_fill(t, dim, index, v), value)
 
     def masked_fill_(self, mask, value):
-        """``masked_fill`` in place (the mask must broadcast to self's shape)."""
+        """``masked_fill`` in place (the mask must broadcast to self's shape).
+
+            >>> x = ag.tensor([1.0, 2.0, 3.0])
+            >>> x.masked_fill_(x > 1.5, 0.0)
+            Tensor([1., 0., 0.], dtype=float32)
+        """
         return _ip.inplace(self, "masked_fill_",
                            lambda t, v: ops.masked_fill(t, mask, v), value)
 
     def tril_(self, diagonal=0):
-        """``tril`` in place."""
+        """``tril`` in place.
+
+            >>> ag.ones(2, 2).tril_()
+            Tensor([[1., 0.],
+                    [1., 1.]], dtype=float32)
+        """
         return _ip.inplace(self, "tril_", lambda t: ops.tril(t, diagonal))
 
     def triu_(self, diagonal=0):
-        """``triu`` in place."""
+        """``triu`` in place.
+
+            >>> ag.ones(2, 2).triu_(diagonal=1)
+            Tensor([[0., 1.],
+                    [0., 0.]], dtype=float32)
+        """
         return _ip.inplace(self, "triu_", lambda t: ops.triu(t, diagonal))
 
     # -- dtype, device and the Python protocol --------------------------------
@@ -607,7 +751,13 @@ class Tensor(TensorBase):
 
     def type(self, dtype=None, non_blocking=False):
         """Without ``dtype``: PyTorch's type name (``'torch.FloatTensor'``). With one
-        (a dtype or such a name): ``self.to(dtype)``."""
+        (a dtype or such a name): ``self.to(dtype)``.
+
+            >>> ag.ones(1).type()
+            'torch.FloatTensor'
+            >>> ag.ones(1).type(ag.float64).dtype
+            dtype('float64')
+        """
         if dtype is None:
             return dtypes.type_name(self._d.dtype)
         if isinstance(dtype, str):
@@ -617,25 +767,44 @@ class Tensor(TensorBase):
         return self.to(dtype)
 
     def type_as(self, other):
-        """``self.to(other.dtype)``."""
+        """``self.to(other.dtype)``.
+
+            >>> ag.tensor([1, 2]).type_as(ag.ones(1))
+            Tensor([1., 2.], dtype=float32)
+        """
         if not isinstance(other, TensorBase):
             raise TypeError(f"type_as: other must be a Tensor, got {type(other).__name__}")
         return self.to(other._d.dtype)
 
     @property
     def device(self):
-        """``ag.device('cpu')``: it prints ``cpu`` and equals ``'cpu'``."""
+        """``ag.device('cpu')``: it prints ``cpu`` and equals ``'cpu'``.
+
+            >>> ag.ones(1).device, ag.ones(1).device == "cpu"
+            (device(type='cpu'), True)
+        """
         return devices.CPU
 
     is_cuda = False
     is_cpu = True
 
     def cpu(self, memory_format=_conv.preserve_format):
-        """Self: the data are on the CPU already."""
+        """Self: the data are on the CPU already.
+
+            >>> x = ag.ones(2)
+            >>> x.cpu() is x
+            True
+        """
         return self.to(memory_format=memory_format)
 
     def cuda(self, device=None, non_blocking=False, memory_format=_conv.preserve_format):
-        """Raises ``ag.DeviceError``: autograd_core computes with NumPy on the CPU only."""
+        """Raises ``ag.DeviceError``: autograd_core computes with NumPy on the CPU only.
+
+            >>> ag.ones(2).cuda()
+            Traceback (most recent call last):
+                ...
+            autograd_core.devices.DeviceError: cuda: device 'cuda' is not available: autograd_core computes with NumPy on the CPU only; use device='cpu' (or leave it out)
+        """
         devices.check_device("cuda" if device is None else device, "cuda")
         raise devices.DeviceError(f"cuda: device must be a CUDA device, got {device!r}")
 
@@ -648,50 +817,87 @@ class Tensor(TensorBase):
     is_complex = dtypes.is_complex
 
     def dim(self):
-        """The number of dimensions (``ndim``)."""
+        """The number of dimensions (``ndim``).
+
+            >>> ag.ones(2, 3).dim()
+            2
+        """
         return self._d.ndim
 
     ndimension = dim
 
     def element_size(self):
-        """Bytes per element (``itemsize``)."""
+        """Bytes per element (``itemsize``).
+
+            >>> ag.ones(2).element_size(), ag.ones(2, dtype=ag.float64).element_size()
+            (4, 8)
+        """
         return self._d.dtype.itemsize
 
     @property
     def itemsize(self):
-        """Bytes per element."""
+        """Bytes per element.
+
+            >>> ag.ones(2).itemsize
+            4
+        """
         return self._d.dtype.itemsize
 
     @property
     def nbytes(self):
-        """Bytes of all elements, numel · itemsize."""
+        """Bytes of all elements, numel · itemsize.
+
+            >>> ag.ones(2, 3).nbytes                          # 6 · 4
+            24
+        """
         return self._d.size * self._d.dtype.itemsize
 
     def tolist(self):
-        """The values as nested Python lists of Python numbers (a number for a 0-d tensor)."""
+        """The values as nested Python lists of Python numbers (a number for a 0-d tensor).
+
+            >>> ag.tensor([[1, 2], [3, 4]]).tolist(), ag.tensor(2.5).tolist()
+            ([[1, 2], [3, 4]], 2.5)
+        """
         _escape(self, "tolist()")
         return self._d.tolist()
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        """Zeros of ``size`` with self's dtype (unless ``dtype``): ``x.new_zeros(2, 3)``."""
+        """Zeros of ``size`` with self's dtype (unless ``dtype``): ``x.new_zeros(2, 3)``.
+
+            >>> ag.ones(1, dtype=ag.int32).new_zeros((2, 2))
+            Tensor([[0, 0],
+                    [0, 0]], dtype=int32)
+        """
         shape = _size_of("new_zeros", size, None)
         return _new(self, "new_zeros", lambda dt: np.zeros(shape, dt), dtype, device,
                     requires_grad)
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        """Ones of ``size`` with self's dtype (unless ``dtype``)."""
+        """Ones of ``size`` with self's dtype (unless ``dtype``).
+
+            >>> ag.ones(1, dtype=ag.float64).new_ones(2)
+            Tensor([1., 1.])
+        """
         shape = _size_of("new_ones", size, None)
         return _new(self, "new_ones", lambda dt: np.ones(shape, dt), dtype, device,
                     requires_grad)
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
-        """Uninitialised values of ``size`` with self's dtype (unless ``dtype``)."""
+        """Uninitialised values of ``size`` with self's dtype (unless ``dtype``).
+
+            >>> ag.ones(1, dtype=ag.float64).new_empty(2, 3).dtype
+            dtype('float64')
+        """
         shape = _size_of("new_empty", size, None)
         return _new(self, "new_empty", lambda dt: np.empty(shape, dt), dtype, device,
                     requires_grad)
 
     def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
-        """``fill_value`` everywhere, of ``size``, with self's dtype (unless ``dtype``)."""
+        """``fill_value`` everywhere, of ``size``, with self's dtype (unless ``dtype``).
+
+            >>> ag.ones(1, dtype=ag.int64).new_full((2,), 7)
+            Tensor([7, 7])
+        """
         shape = _size_of("new_full", (), size)
         value = fill_value._d if isinstance(fill_value, TensorBase) else fill_value
         if np.ndim(value) != 0 or np.result_type(value).kind not in "biufc":
@@ -700,7 +906,11 @@ class Tensor(TensorBase):
                     requires_grad)
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
-        """A copy of ``data`` with self's dtype (unless ``dtype``), a new leaf."""
+        """A copy of ``data`` with self's dtype (unless ``dtype``), a new leaf.
+
+            >>> ag.ones(1, dtype=ag.float64).new_tensor([1, 2])
+            Tensor([1., 2.])
+        """
         def make(dt):
             if isinstance(data, TensorBase):
                 return Tensor(data, dtype=dt)          # the constructor copies (and is traced)
@@ -713,7 +923,12 @@ class Tensor(TensorBase):
 
     def detach_(self):
         """Take self out of the graph, in place: a leaf that does not require grad.
-        Refused for a view of a graph tensor (use ``detach()``)."""
+        Refused for a view of a graph tensor (use ``detach()``).
+
+            >>> y = ag.tensor([1.0], requires_grad=True) * 2
+            >>> y.detach_().requires_grad, y.is_leaf
+            (False, True)
+        """
         if self._rg and isinstance(self._op, P.View) and self._parents \
                 and np.may_share_memory(self._d, self._parents[0]._d):
             raise RuntimeError("detach_: cannot detach a view of a tensor in the graph in place; "
@@ -772,7 +987,12 @@ class Tensor(TensorBase):
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
         """Fill with samples of N(mean, std²), in place: drawn in float64 from
         ``generator`` (default: the global generator) and rounded to the dtype,
-        the numbers of ``nn.init.normal_``."""
+        the numbers of ``nn.init.normal_``.
+
+            >>> x = ag.zeros(1000).normal_(mean=3.0, std=0.1)
+            >>> round(float(x.mean()))
+            3
+        """
         mean, std = _number(mean, "normal_", "mean"), _number(std, "normal_", "std")
         if not std >= 0:
             raise ValueError(f"normal_: std must be non-negative, got {std}")
@@ -781,7 +1001,12 @@ class Tensor(TensorBase):
 
     def uniform_(self, a=0.0, b=1.0, *, generator=None):
         """Fill with samples of U(a, b), in place (float64 draws rounded to the dtype,
-        the numbers of ``nn.init.uniform_``)."""
+        the numbers of ``nn.init.uniform_``).
+
+            >>> x = ag.zeros(1000).uniform_(-1.0, 1.0)
+            >>> bool((x >= -1).all() and (x < 1).all())
+            True
+        """
         a, b = _number(a, "uniform_", "a"), _number(b, "uniform_", "b")
         if not a <= b:
             raise ValueError(f"uniform_: expects a <= b, got a={a}, b={b}")
@@ -790,7 +1015,11 @@ class Tensor(TensorBase):
 
     def bernoulli_(self, p=0.5, *, generator=None):
         """Fill with 1 with probability ``p`` (a number, or a tensor broadcast to self's
-        shape), else 0, in place; any dtype."""
+        shape), else 0, in place; any dtype.
+
+            >>> ag.zeros(4).bernoulli_(1.0)
+            Tensor([1., 1., 1., 1.], dtype=float32)
+        """
         probs = p._d if isinstance(p, TensorBase) else np.asarray(p)
         if probs.dtype.kind not in "biuf":
             raise TypeError(f"bernoulli_: p must be a number or a real tensor, got {p!r}")
@@ -806,7 +1035,12 @@ class Tensor(TensorBase):
 
     def exponential_(self, lambd=1.0, *, generator=None):
         """Fill with samples of the exponential distribution of rate λ (density
-        λe^{-λx}), in place."""
+        λe^{-λx}), in place.
+
+            >>> x = ag.zeros(1000).exponential_(lambd=2.0)
+            >>> bool((x >= 0).all()), round(float(x.mean()), 1)        # mean 1/λ
+            (True, 0.5)
+        """
         lambd = _number(lambd, "exponential_", "lambd")
         if not lambd > 0:
             raise ValueError(f"exponential_: expects lambd > 0, got lambd={lambd}")
@@ -815,7 +1049,12 @@ class Tensor(TensorBase):
 
     def geometric_(self, p, *, generator=None):
         """Fill with samples of the geometric distribution P(k) = (1-p)^{k-1}·p,
-        k = 1, 2, … (the trial of the first success), in place; any numeric dtype."""
+        k = 1, 2, … (the trial of the first success), in place; any numeric dtype.
+
+            >>> x = ag.zeros(1000).geometric_(0.5)
+            >>> bool((x >= 1).all()), round(float(x.mean()))             # mean 1/p
+            (True, 2)
+        """
         p = _number(p, "geometric_", "p")
         if not 0 < p < 1:
             raise ValueError(f"geometric_: expects p in (0, 1), got p={p}")
@@ -824,7 +1063,11 @@ class Tensor(TensorBase):
 
     def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
         """Fill with samples of the Cauchy distribution, density
-        1/(πσ(1 + ((x-median)/σ)²)), in place."""
+        1/(πσ(1 + ((x-median)/σ)²)), in place.
+
+            >>> ag.zeros(1000).cauchy_(median=5.0).median().round()
+            Tensor(5., dtype=float32)
+        """
         median, sigma = _number(median, "cauchy_", "median"), _number(sigma, "cauchy_", "sigma")
         if not sigma > 0:
             raise ValueError(f"cauchy_: expects sigma > 0, got sigma={sigma}")
@@ -832,7 +1075,12 @@ class Tensor(TensorBase):
                             lambda rng, shape: median + sigma * rng.standard_cauchy(size=shape))
 
     def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
-        """Fill with exp(N(mean, std²)) samples, in place (``mean``, ``std`` of the logarithm)."""
+        """Fill with exp(N(mean, std²)) samples, in place (``mean``, ``std`` of the logarithm).
+
+            >>> x = ag.zeros(1000).log_normal_(mean=0.0, std=0.5)
+            >>> bool((x > 0).all())
+            True
+        """
         mean, std = _number(mean, "log_normal_", "mean"), _number(std, "log_normal_", "std")
         if not std > 0:
             raise ValueError(f"log_normal_: expects std > 0, got std={std}")
@@ -842,7 +1090,12 @@ class Tensor(TensorBase):
     def random_(self, from_=None, to=None, *, generator=None):
         """Fill with integers uniform on [from_, to), in place, as ``torch.Tensor.random_``:
         ``random_(to)`` is [0, to); ``random_()`` is every integer the dtype holds
-        exactly ([0, 2^mantissa] for floating dtypes, [0, max] for integer ones)."""
+        exactly ([0, 2^mantissa] for floating dtypes, [0, max] for integer ones).
+
+            >>> x = ag.zeros(100).random_(0, 3)              # integers in [0, 3)
+            >>> sorted(set(x.tolist()))
+            [0.0, 1.0, 2.0]
+        """
         low, high = _random_range(self, from_, to, "random_")
         draw = np.uint64 if high > 1 << 63 else np.int64
         return _fill_random(self, "random_", generator, lambda rng, shape: rng.integers(
@@ -851,7 +1104,13 @@ class Tensor(TensorBase):
     def fill_diagonal_(self, fill_value, wrap=False):
         """Write ``fill_value`` on the main diagonal (i, i, …), in place. A tensor of more
         than 2 dimensions must have them equal; a tall matrix with ``wrap=True``
-        starts the diagonal again after N+1 rows (``np.fill_diagonal``)."""
+        starts the diagonal again after N+1 rows (``np.fill_diagonal``).
+
+            >>> x = ag.zeros(2, 3)
+            >>> x.fill_diagonal_(1.0)
+            Tensor([[1., 0., 0.],
+                    [0., 1., 0.]], dtype=float32)
+        """
         value = _number(fill_value, "fill_diagonal_", "fill_value")
         _ip.setitem(self, _diagonal_index(self.shape, wrap, "fill_diagonal_"), value)
         return self

@@ -105,7 +105,13 @@ def clone(x, *, memory_format=preserve_format):  # noqa: A002 - torch's argument
 
 def is_contiguous(x, memory_format=contiguous_format):  # noqa: A002
     """True if ``x``'s memory holds its elements in the order of ``memory_format``
-    (C order by default), as ``Tensor.is_contiguous``."""
+    (C order by default), as ``Tensor.is_contiguous``.
+
+        >>> ag.ones(2, 3).is_contiguous(), ag.ones(2, 3).t().is_contiguous()
+        (True, False)
+        >>> ag.ones(1, 3, 4, 4).is_contiguous(memory_format=ag.channels_last)
+        False
+    """
     x = to_tensor(x, "is_contiguous")
     fmt = _format(memory_format, "is_contiguous")
     if fmt is preserve_format:
@@ -115,7 +121,15 @@ def is_contiguous(x, memory_format=contiguous_format):  # noqa: A002
 
 def contiguous(x, memory_format=contiguous_format):  # noqa: A002
     """``x`` itself if its memory is in the order of ``memory_format`` (C order by
-    default), else a differentiable copy that is, as ``Tensor.contiguous``."""
+    default), else a differentiable copy that is, as ``Tensor.contiguous``.
+
+        >>> x = ag.ones(2, 3).t()                        # a transposed view
+        >>> x.is_contiguous(), x.contiguous().is_contiguous()
+        (False, True)
+        >>> y = ag.ones(2, 3)
+        >>> y.contiguous() is y                             # already C order: itself
+        True
+    """
     x = to_tensor(x, "contiguous")
     fmt = _format(memory_format, "contiguous")
     if fmt is preserve_format:

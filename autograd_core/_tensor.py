@@ -233,6 +233,12 @@ class Tensor(TensorBase):
 
     @property
     def size(self):
+        """The shape, as torch: ``x.size()`` (a tuple), ``x.size(dim)`` (one size).
+
+            >>> x = ag.ones(2, 3)
+            >>> x.size(), x.size(1), x.size(-2)
+            ((2, 3), 3, 2)
+        """
         return _Size(self._d.shape)
 
     @property

@@ -77,6 +77,9 @@ class TensorBase:
     by forward level, or None); ``_vc`` (the version counter shared with
     views, or None while nothing changed it); ``_prev`` (the record before an
     in-place op rebased this tensor, or None).
+
+        >>> isinstance(ag.ones(1), ag.core.TensorBase)      # ag.Tensor adds the methods
+        True
     """
 
     __slots__ = ("_d", "_grad", "_rg", "_op", "_parents", "_settings", "_seq",
@@ -123,6 +126,13 @@ class TensorBase:
 
         The escape hatch, as in PyTorch: changes made through it are not
         seen by autograd (no version bump).
+
+            >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+            >>> x.data                                          # an ndarray, the same memory
+            array([1., 2.], dtype=float32)
+            >>> x.data[0] = 5.0                                  # not seen by autograd
+            >>> x
+            Tensor([5., 2.], dtype=float32, requires_grad=True)
         """
         if graph._specials:
             _escape(self, ".data")
@@ -147,29 +157,64 @@ class TensorBase:
 
     @property
     def shape(self):
+        """The sizes of the axes, a tuple (NumPy's ``shape``; ``size()`` is torch's).
+
+            >>> ag.ones(2, 3).shape
+            (2, 3)
+        """
         return self._d.shape
 
     @property
     def ndim(self):
+        """The number of axes (``dim()``).
+
+            >>> ag.ones(2, 3).ndim, ag.tensor(1.0).ndim
+            (2, 0)
+        """
         return self._d.ndim
 
     @property
     def dtype(self):
+        """The NumPy dtype of the values (``ag.float32`` is ``np.float32``).
+
+            >>> ag.ones(2).dtype, ag.tensor([1, 2]).dtype
+            (dtype('float32'), dtype('int64'))
+        """
         return self._d.dtype
 
     @property
     def is_leaf(self):
         """True for tensors made by the user rather than by an op that recorded
-        a node; as in PyTorch, every tensor that does not require grad is a leaf."""
+        a node; as in PyTorch, every tensor that does not require grad is a leaf.
+
+            >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+            >>> x.is_leaf, (x * 2).is_leaf, (x * 2).detach().is_leaf
+            (True, False, True)
+        """
         return self._op is None or not self._rg
 
     @property
     def grad_fn(self):
-        """The primitive that made this tensor (None for leaves)."""
+        """The primitive that made this tensor (None for leaves).
+
+            >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+            >>> x.grad_fn is None, (x * 2).grad_fn
+            (True, <primitive mul>)
+        """
         return self._op if self._rg else None
 
     @property
     def requires_grad(self):
+        """Whether operations on this tensor are recorded for its gradient; set it
+        on a leaf (``x.requires_grad = True``, or ``requires_grad_()``).
+
+            >>> x = ag.ones(2)
+            >>> x.requires_grad, (x * 2).requires_grad
+            (False, False)
+            >>> x.requires_grad = True
+            >>> (x * 2).requires_grad
+            True
+        """
         return self._rg
 
     @requires_grad.setter
@@ -177,7 +222,16 @@ class TensorBase:
         self.requires_grad_(flag)
 
     def requires_grad_(self, requires_grad=True):
-        """Set ``requires_grad`` of a leaf in place; returns self."""
+        """Set ``requires_grad`` of a leaf in place; returns self.
+
+            >>> x = ag.ones(2).requires_grad_()
+            >>> x.requires_grad
+            True
+            >>> (x * 2).requires_grad_(False)                    # not a leaf
+            Traceback (most recent call last):
+                ...
+            RuntimeError: requires_grad_(False): you can only change requires_grad flags of leaf variables; use .detach() to get a tensor outside the graph
+        """
         if requires_grad:
             check_can_require_grad(self._d.dtype, "requires_grad_()")
         elif not self.is_leaf:
@@ -192,7 +246,15 @@ class TensorBase:
 
     @property
     def grad(self):
-        """The accumulated gradient (a Tensor) or None."""
+        """The accumulated gradient (a Tensor) or None.
+
+            >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+            >>> x.grad is None                                  # before any backward
+            True
+            >>> (x * x).sum().backward()
+            >>> x.grad                                          # 2x
+            Tensor([2., 4.], dtype=float32)
+        """
         if graph._specials and state.tracer is not None:
             state.tracer.grad_read(self, self._grad)
         return self._grad
@@ -221,14 +283,33 @@ class TensorBase:
             tracer.set_grad(self, value)
 
     def retain_grad(self):
-        """Keep ``.grad`` on this non-leaf tensor after ``backward()``."""
+        """Keep ``.grad`` on this non-leaf tensor after ``backward()``.
+
+            >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+            >>> h = x * 3
+            >>> h.retain_grad()
+            Tensor([3., 6.], dtype=float32, grad_fn=<mul>)
+            >>> h.sum().backward()
+            >>> h.grad, h.retains_grad
+            (Tensor([1., 1.], dtype=float32), True)
+        """
         if not self.is_leaf:
             graph.retained.add(self)
         return self
 
     @property
     def retains_grad(self):
-        """True for a non-leaf tensor whose ``.grad`` is kept (see retain_grad)."""
+        """True for a non-leaf tensor whose ``.grad`` is kept (see retain_grad).
+
+            >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+            >>> h = x * 3
+            >>> h.retains_grad
+            False
+            >>> h.retain_grad()
+            Tensor([3., 6.], dtype=float32, grad_fn=<mul>)
+            >>> h.retains_grad
+            True
+        """
         return self in graph.retained
 
     @property
@@ -242,7 +323,14 @@ class TensorBase:
     @property
     def tangent(self):
         """R{self}: the tangent at the innermost open forward level (``forward_ad``),
-        or, outside every level, at the outermost level closed last. None = zero."""
+        or, outside every level, at the outermost level closed last. None = zero.
+
+            >>> x = ag.tensor([1.0, 2.0])
+            >>> with ag.forward_ad():
+            ...     x.tangent = ag.tensor([1.0, 0.0])
+            ...     (x * x).tangent                            # 2x ⊙ ẋ
+            Tensor([2., 0.], dtype=float32)
+        """
         tan = self._tan
         if tan is None:
             return None
@@ -262,7 +350,13 @@ class TensorBase:
 
     def detach(self):
         """The same data outside the graph: shares memory and the version counter,
-        as in PyTorch, so an in-place change of either is seen by both."""
+        as in PyTorch, so an in-place change of either is seen by both.
+
+            >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+            >>> d = x.detach()
+            >>> d.requires_grad, np.shares_memory(d.data, x.data)
+            (False, True)
+        """
         out = wrap(self._d)
         out._vc = share_version(self)
         if graph._specials and state.tracer is not None:
@@ -271,7 +365,15 @@ class TensorBase:
 
     def numpy(self):
         """The value as an ndarray sharing memory. Refused for a tensor that requires
-        grad (its gradient would not see changes made through the array)."""
+        grad (its gradient would not see changes made through the array).
+
+            >>> ag.tensor([1.0, 2.0]).numpy()
+            array([1., 2.], dtype=float32)
+            >>> ag.tensor([1.0], requires_grad=True).numpy()
+            Traceback (most recent call last):
+                ...
+            RuntimeError: Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.
+        """
         if self._rg:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
@@ -280,7 +382,11 @@ class TensorBase:
         return self.data
 
     def item(self):
-        """The value of a one-element tensor as a Python number."""
+        """The value of a one-element tensor as a Python number.
+
+            >>> ag.tensor([2.5]).item(), type(ag.tensor(3).item())
+            (2.5, <class 'int'>)
+        """
         if self._d.size != 1:
             raise ValueError(f"item(): only a tensor with one element can be converted to a "
                              f"Python scalar, this one has shape {self.shape}")
@@ -359,7 +465,12 @@ class TensorBase:
 # ---------------------------------------------------------------------------
 
 def wrap(arr):
-    """A constant Tensor around ``arr`` (no copy, no checks)."""
+    """A constant Tensor around ``arr`` (no copy, no checks).
+
+        >>> from autograd_core.core import wrap
+        >>> wrap(np.array([1.0, 2.0]))                       # a constant Tensor around the array
+        Tensor([1., 2.])
+    """
     t = _new(_Tensor)
     t._d = arr
     t._grad = None
@@ -529,6 +640,10 @@ def lift(value, like, opname="op"):
     copied when the op will record a node, as ``torch.tensor`` copies: a
     gradient must never silently change because the caller later changed
     the array.
+
+        >>> from autograd_core.core import lift
+        >>> lift(2, ag.tensor([1.0]), "myop")                 # a number takes the tensor's dtype
+        Tensor(2., dtype=float32)
     """
     if isinstance(value, TensorBase):
         return value

@@ -204,7 +204,9 @@ def test_public_api_is_documented(site):
 def _reference_modules() -> list[str]:
     """The modules whose objects the reference pages render (``::: name`` lines):
     a module itself and, for a package such as ``curvature``, the modules
-    that define the names of its ``__all__``."""
+    that define the names of its ``__all__``; for a class, also the modules of
+    its project base classes (a page may render inherited members: ``Tensor``'s
+    shows ``core.TensorBase``'s)."""
     modules = set()
     for page in REFERENCE_DIR.rglob("*.md"):
         for ident in re.findall(r"^::: *(\S+)", page.read_text(encoding="utf-8"), re.M):
@@ -212,7 +214,10 @@ def _reference_modules() -> list[str]:
                 module = importlib.import_module(ident)
             except ImportError:
                 parent, _, attr = ident.rpartition(".")
-                modules.add(getattr(importlib.import_module(parent), attr).__module__)
+                obj = getattr(importlib.import_module(parent), attr)
+                bases = obj.__mro__ if inspect.isclass(obj) else (obj,)
+                modules.update(b.__module__ for b in bases
+                               if b.__module__.split(".")[0] in PROJECT_PACKAGES)
                 continue
             modules.add(module.__name__)
             for name in getattr(module, "__all__", ()):

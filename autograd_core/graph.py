@@ -203,7 +203,16 @@ class retain_grads(_Switch):
 
 class AnomalyError(RuntimeError):
     """A NaN or infinity appeared while ``detect_anomaly()`` was active (a
-    ``RuntimeError``, as PyTorch raises); see ``detect_anomaly`` for an example."""
+    ``RuntimeError``, as PyTorch raises); see ``detect_anomaly``.
+
+        >>> x = ag.tensor([-1.0], requires_grad=True)
+        >>> try:
+        ...     with ag.detect_anomaly():
+        ...         ag.log(x)                             # log of a negative number: NaN
+        ... except ag.AnomalyError as error:
+        ...     print(isinstance(error, RuntimeError))
+        True
+    """
 
 
 class detect_anomaly(_Switch):

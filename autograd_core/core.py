@@ -34,7 +34,15 @@ _NO_SETTINGS: dict = {}
 
 
 def use_tensor_class(cls):
-    """Make ``cls`` (a subclass of TensorBase) the class of every tensor the engine creates."""
+    """Make ``cls`` (a subclass of TensorBase) the class of every tensor the engine creates.
+
+        >>> from autograd_core.core import tensor_class, use_tensor_class
+        >>> use_tensor_class(tensor_class())          # what autograd_core does on import
+        >>> use_tensor_class(int)
+        Traceback (most recent call last):
+            ...
+        TypeError: use_tensor_class: expected a subclass of TensorBase
+    """
     global _Tensor
     if not (isinstance(cls, type) and issubclass(cls, TensorBase)):
         raise TypeError("use_tensor_class: expected a subclass of TensorBase")
@@ -42,7 +50,12 @@ def use_tensor_class(cls):
 
 
 def tensor_class():
-    """The concrete Tensor class."""
+    """The concrete Tensor class.
+
+        >>> from autograd_core.core import tensor_class
+        >>> tensor_class() is ag.Tensor
+        True
+    """
     return _Tensor
 
 
@@ -60,6 +73,16 @@ def _escape(t, what):
 
 
 def check_can_require_grad(dtype, where="requires_grad"):
+    """Raise TypeError, naming ``where``, unless ``dtype`` is a floating dtype:
+    only those can require gradients, as in PyTorch.
+
+        >>> from autograd_core.core import check_can_require_grad
+        >>> check_can_require_grad(np.float32)                 # fine: returns None
+        >>> ag.tensor([1, 2], requires_grad=True)
+        Traceback (most recent call last):
+            ...
+        TypeError: tensor: only floating-point tensors can require gradients, but the result has dtype int64
+    """
     if np.dtype(dtype).kind != "f":
         raise TypeError(
             f"{where}: only floating-point tensors can require gradients, "
@@ -493,6 +516,13 @@ def apply(prim, inputs, settings, data):
     The hot path of the engine: callers compute ``data`` themselves (no
     argument unpacking here), and rare work (tangents, anomaly checks) sits
     behind one global test.
+
+        >>> from autograd_core import primitives as P
+        >>> from autograd_core.core import apply
+        >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> y = apply(P.exp, (x,), {}, np.exp(x.data))        # what P.exp(x) does
+        >>> y.grad_fn, y.requires_grad
+        (<primitive exp>, True)
     """
     out = _new(_Tensor)
     out._d = data
@@ -536,7 +566,14 @@ def apply(prim, inputs, settings, data):
 
 def constant(prim, inputs, settings, data):
     """The output of a primitive that carries no derivative (a comparison, a
-    mask, an index): a constant Tensor, seen by the compiler's tracer."""
+    mask, an index): a constant Tensor, seen by the compiler's tracer.
+
+        >>> from autograd_core import primitives as P
+        >>> from autograd_core.core import constant
+        >>> x = ag.tensor([1.0, 3.0], requires_grad=True)
+        >>> constant(P.greater, (x, ag.tensor(2.0)), {}, x.data > 2.0)   # what P.greater(x, 2.0) does
+        Tensor([False,  True])
+    """
     if graph._specials and state.tracer is not None:
         # An ndarray, even 0-d, so a compiled program can refer to it in the
         # settings of the ops that use it (where's cond, an index).
@@ -680,7 +717,14 @@ def share_version(t):
 # ---------------------------------------------------------------------------
 
 def snapshot(t):
-    """A hidden object holding ``t``'s current record and value (its old version)."""
+    """A hidden object holding ``t``'s current record and value (its old version).
+
+        >>> from autograd_core.core import snapshot
+        >>> x = ag.tensor([1.0, 2.0], requires_grad=True) * 2
+        >>> old = snapshot(x)                                 # before an in-place change of x
+        >>> old.grad_fn is x.grad_fn, bool((old.data == x.data).all())
+        (True, True)
+    """
     old = _new(_Tensor)
     old._d = t._d
     old._grad = None
@@ -698,7 +742,17 @@ def snapshot(t):
 
 def rebase(t, new, old):
     """``t`` takes over ``new``'s record (an in-place op on a graph tensor); its
-    previous record lives on in ``old`` for the nodes created before."""
+    previous record lives on in ``old`` for the nodes created before.
+
+        >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> y = x * 2
+        >>> _ = y.mul_(3)                                     # an in-place op rebases y on a new node
+        >>> y.grad_fn
+        <primitive mul>
+        >>> y.sum().backward()
+        >>> x.grad                                          # through both records: 2 · 3
+        Tensor([6., 6.], dtype=float32)
+    """
     # A new creation number, later than the version bump of the write: the
     # record's own saved output is the value just written, not a stale one.
     t._op, t._parents, t._settings, t._seq = new._op, new._parents, new._settings, next_seq()

@@ -592,7 +592,11 @@ class Tensor(TensorBase):
     swapdims = ops.swapdims
     movedim = ops.movedim
     moveaxis = ops.moveaxis
-    mT = property(ops.matrix_transpose, doc="The last two axes swapped (a view).")
+    mT = property(ops.matrix_transpose, doc="""The last two axes swapped (a view).
+
+            >>> ag.ones(5, 2, 3).mT.shape
+            (5, 3, 2)
+        """)
     broadcast_to = ops.broadcast_to
     expand = ops.expand
     expand_as = ops.expand_as

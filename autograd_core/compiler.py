@@ -385,7 +385,8 @@ class _Ref:
 # a − b as one NumPy call (the engine has add and neg; a program fuses them)
 SUBTRACT = P.Primitive("sub", np.subtract, vjp=(), jvp=())
 
-_UFUNC = {P.add: np.add, SUBTRACT: np.subtract, P.mul: np.multiply, P.neg: np.negative,
+_UFUNC = {P.add: np.add, SUBTRACT: np.subtract, P.mul: np.multiply, P.div: np.true_divide,
+          P.neg: np.negative,
           P.exp: np.exp,
           P.log: np.log, P.reciprocal: np.reciprocal, P.sqrt: np.sqrt, P.abs: np.abs,
           P.sin: np.sin, P.cos: np.cos, P.tanh: np.tanh, P.maximum: np.maximum,

@@ -385,7 +385,7 @@ _ONE_TO_ONE = {
             P.abs: "Abs", P.sin: "Sin", P.cos: "Cos", P.tanh: "Tanh", P.relu: "Relu",
             P.sigmoid: "Sigmoid", P.sinh: "Sinh", P.cosh: "Cosh", P.asinh: "Asinh",
             P.acosh: "Acosh", P.atanh: "Atanh", P.asin: "Asin", P.acos: "Acos", P.atan: "Atan",
-            P.erf: "Erf", P.floor: "Floor", P.ceil: "Ceil", P.add: "Add", P.mul: "Mul",
+            P.erf: "Erf", P.floor: "Floor", P.ceil: "Ceil", P.add: "Add", P.mul: "Mul", P.div: "Div",
             P.pow: "Pow", P.maximum: "Max", P.minimum: "Min", P.matmul: "MatMul"},
     "common": {P.equal: "Equal", P.less: "Less", P.greater: "Greater",
                P.less_equal: "LessOrEqual", P.greater_equal: "GreaterOrEqual"},

@@ -391,7 +391,7 @@ POOL = dict(kernel=(2, 2), stride=(2, 1), padding=((1, 0), (0, 1)), dilation=(1,
 # (primitive covered, function of Tensors, makes the inputs from a Generator)
 CASES = {
     "neg": ("neg", lambda x: -x, lambda r: (normal(r, 3, 4),)),
-    "reciprocal": ("reciprocal", lambda x: 1 / x, lambda r: (_pos(r, 3, 4),)),
+    "reciprocal": ("reciprocal", ag.reciprocal, lambda r: (_pos(r, 3, 4),)),
     "log1p": ("log1p", ag.log1p, lambda r: (np.float32([[1e-7, -1e-6, 0.5], [3.0, -0.5, 0.0]]),)),
     "expm1": ("expm1", ag.expm1, lambda r: (np.float32([[1e-7, -1e-6, 0.5], [3.0, -0.5, 0.0]]),)),
     "softplus": ("softplus", lambda x: F.softplus(x, beta=2.0, threshold=3.0),
@@ -406,6 +406,7 @@ CASES = {
              lambda r: (normal(r, 3, 4),)),
     "add": ("add", lambda x, y: x + y, lambda r: (normal(r, 3, 4), normal(r, 1, 4))),
     "mul": ("mul", lambda x, y: x * y, lambda r: (normal(r, 3, 4), normal(r, 3, 1))),
+    "div": ("div", lambda x, y: x / y, lambda r: (normal(r, 3, 4), _pos(r, 3, 1))),
     "maximum": ("maximum", ag.maximum, lambda r: (normal(r, 3, 4), normal(r, 4))),
     "minimum": ("minimum", ag.minimum, lambda r: (normal(r, 3, 4), normal(r, 4))),
     "hypot": ("hypot", ag.hypot, lambda r: (normal(r, 3, 4), normal(r, 3, 4))),

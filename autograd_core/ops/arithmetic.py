@@ -78,7 +78,8 @@ _rounded_quotient = P.Constant("div_rounded", _rounded_quotient_forward)
 
 
 def div(x, y, *, rounding_mode=None):
-    """x / y = x · (1/y). True division: integer operands give a float result.
+    """x / y, rounded once (as NumPy and PyTorch divide). True division: integer
+    operands give a float result.
     ``rounding_mode='floor'|'trunc'`` as in ``torch.div`` (not differentiable).
 
         >>> ag.div(ag.tensor([1, 7]), 2)                      # also ``divide``, ``true_divide``
@@ -100,7 +101,7 @@ def div(x, y, *, rounding_mode=None):
         return _rounded_quotient(x, y, mode=rounding_mode)
     if y._d.dtype.kind != "f":
         y = astype(y, x._d.dtype if x._d.dtype.kind == "f" else np.float64)
-    return P.mul(x, P.reciprocal(y))
+    return P.div(x, y)
 
 
 def floor_divide(x, y):

@@ -109,7 +109,9 @@ def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
     ax, kd = _reduce_args("mean", x, axis, keepdims, dim, keepdim)
     total = P.sum(x, axis=ax, keepdims=kd)
     count = x._d.size // total._d.size if total._d.size else 0
-    return total * (1.0 / count if count else np.nan)
+    # Σ / count, divided (as NumPy and PyTorch do), not multiplied by 1/count:
+    # that rounds twice and is 1 ulp off for counts that are not powers of two
+    return total / count if count else total * np.nan
 
 
 def _values_indices(fn, x, dim, keepdim, arg):
@@ -461,7 +463,7 @@ def var_mean(x, axis=None, unbiased=None, keepdims=False, *, correction=None, di
     """(var, mean) over the same axes, as ``torch.var_mean``.
 
         >>> ag.var_mean(ag.tensor([1.0, 2.0, 4.0]))
-        (Tensor(2.3333333, dtype=float32), Tensor(2.3333335, dtype=float32))
+        (Tensor(2.3333333, dtype=float32), Tensor(2.3333333, dtype=float32))
     """
     x, ax, kd, c = _moment_args("var_mean", x, axis, unbiased, keepdims, correction, dim,
                                 keepdim)

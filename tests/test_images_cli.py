@@ -9,6 +9,7 @@ import csv
 import gzip
 import json
 import os
+import re
 import shutil
 import signal
 import struct
@@ -598,3 +599,16 @@ def test_compiled_steps_give_the_eager_run(tmp_path, mnist_dir, capsys):
     assert run_main(["--resume", tmp_path / "compiled", "--compile", "--no-progress"]) == 0
     capsys.readouterr()
     assert_same_run(tmp_path / "eager", tmp_path / "compiled")
+
+
+def test_compiled_run_reports_eager_steps_beside_its_own(tmp_path, mnist_dir, capsys):
+    args = ["--dataset", "mnist", "--data", mnist_dir, "--model", "mlp", "--epochs", "1",
+            "--val-size", "100", "--batch-size", "50", "--no-progress", "--no-graph",
+            "--out", tmp_path / "run", "--compile"]
+    assert run_main(args) == 0
+    out = capsys.readouterr().out
+    assert "of training steps (compiled)" in out
+    assert re.search(r"Eager steps, for comparison: \d+\.\d s per epoch .* compiled "
+                     r"\d+\.\d\dx as fast", " ".join(out.split()))
+    doc = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert doc["time"]["eager_epoch_steps_estimate"] > 0

@@ -15,6 +15,8 @@ if the run had never stopped, also from the middle of an epoch.
 """
 from __future__ import annotations
 
+import copy
+import statistics
 import time
 
 import autograd_core as ag
@@ -222,6 +224,33 @@ class Trainer:
         loss.backward()
         self.optimizer.step()
         return loss, extra
+
+    def eager_step_seconds(self, steps=20):
+        """The median wall time of one eager training step, measured on copies of
+        the model and optimiser over the loader's next ``steps`` batches: the
+        baseline a compiled run's time is reported beside. The trainer's own
+        model, optimiser, loader position and random generators are left as
+        they were."""
+        loader_state, rngs = self.loader.state_dict(), rng_state(self.model)
+        model, optimizer = copy.deepcopy((self.model, self.optimizer))
+        was_training = model.training
+        model.train()
+        times = []
+        try:
+            for k, batch in enumerate(self.loader):
+                if k == steps:
+                    break
+                t0 = time.perf_counter()
+                loss, _ = self.loss_step(model, batch)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                times.append(time.perf_counter() - t0)
+        finally:
+            model.train(was_training)
+            self.loader.load_state_dict(loader_state)
+            set_rng_state(self.model, rngs)
+        return statistics.median(times) if times else None
 
     def _step(self, batch):
         if self.compiled is None:

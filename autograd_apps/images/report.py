@@ -116,13 +116,17 @@ def final_report(trainer, data, cfg, run_dir):
     classes = CLASS_NAMES[cfg.dataset]
     cm = confusion_matrix(data["y_test"], preds, len(classes))
     steps = [e["steps_time"] for e in trainer.epoch_rows if e.get("steps_time")]
+    eager_step = trainer.eager_step_seconds() if trainer.compiled is not None else None
     walls = [e["wall_time"] for e in trainer.epoch_rows if e.get("wall_time")]
     notes = lecture_notes_figure(cfg)
     results = {"test": {"accuracy": accuracy, "cost": test_cost, "n": int(len(preds)),
                         "confusion_matrix": cm.tolist()},
                "time": {"epoch_steps_mean": float(np.mean(steps)) if steps else None,
                         "epoch_wall_mean": float(np.mean(walls)) if walls else None,
-                        "training_total": round(trainer.elapsed(), 3)},
+                        "training_total": round(trainer.elapsed(), 3),
+                        # --compile: eager steps on copies, for the comparison
+                        "eager_epoch_steps_estimate": None if eager_step is None else
+                        round(eager_step * trainer.iters_per_epoch, 3)},
                "published": [] if cfg.dataset == "mnist" else
                [{"name": n, "accuracy": a} for n, a in PUBLISHED_BENCHMARKS[MODEL_FAMILY[cfg.model]]],
                "lecture_notes_mnist": None if notes is None else
@@ -152,8 +156,14 @@ def print_result(trainer, cfg, results, run_dir):
         + (", a slice" if t["n"] < 10000 else "") + ")")
     if tm["epoch_wall_mean"]:
         say(f"Time per epoch: {tm['epoch_wall_mean']:.1f} s with evaluations, "
-            f"{tm['epoch_steps_mean']:.1f} s of training steps "
-            f"({len(trainer.loader.arrays[0]):,} images, batch {cfg.batch_size})")
+            f"{tm['epoch_steps_mean']:.1f} s of training steps"
+            + (" (compiled)" if trainer.compiled is not None else "")
+            + f" ({len(trainer.loader.arrays[0]):,} images, batch {cfg.batch_size})")
+    if tm.get("eager_epoch_steps_estimate"):
+        say(f"Eager steps, for comparison: {tm['eager_epoch_steps_estimate']:.1f} s per epoch "
+            f"(the median of 20 eager steps on a copy of the trained model, times "
+            f"{trainer.iters_per_epoch} steps): compiled "
+            f"{tm['eager_epoch_steps_estimate'] / tm['epoch_steps_mean']:.2f}x as fast")
     if cfg.dataset == "mnist" and cfg.model not in LECTURE_NOTES_MNIST:
         say(f"No reference figures for {cfg.model} on MNIST are recorded here (the lecture "
             f"notes' Example 6.2 has logistic regression and the 200-ReLU network).")

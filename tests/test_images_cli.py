@@ -206,6 +206,10 @@ def test_data_folder_that_does_not_exist(tmp_path, capsys):
     assert cli.main(["--model", "logreg", "--data", str(tmp_path / "a-file"),
                      "--out", str(tmp_path / "run")]) == EXIT_ERROR
     assert "a-file: not a directory" in one_error_line(capsys)
+    # the textbook recipe (no --model) as well, and neither leaves a run folder behind
+    assert cli.main(["--data", str(missing), "--out", str(tmp_path / "tb")]) == EXIT_ERROR
+    assert "files not found" in one_error_line(capsys)
+    assert not (tmp_path / "run").exists() and not (tmp_path / "tb").exists()
 
 
 def test_out_naming_a_file(tmp_path, capsys):

@@ -211,6 +211,8 @@ def run_textbook(command, given, resume_dir=None):
         cfgs = textbook_configs(command, given)
         out = (check_new_run_dir(command.out, TEXTBOOK_MARKER) if command.out
                else new_run_dir("textbook"))
+        for cfg in cfgs.values():   # a missing dataset is reported before any folder is made
+            load_data(cfg)          # (cached: the runs read the same arrays)
         make_run_dir(out)
         write_json(out / TEXTBOOK_MARKER, {"epochs": next(iter(cfgs.values())).epochs,
                                            "configs": {m: c.to_dict() for m, c in cfgs.items()}})

@@ -120,10 +120,20 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002
 
 
 def sigmoid(input):  # noqa: A002
+    """σ(x) = 1 / (1 + e^{−x}), elementwise; σ'(x) = σ(x)(1 − σ(x)).
+
+        >>> F.sigmoid(ag.tensor([0.0, 2.0]))
+        Tensor([0.5     , 0.880797], dtype=float32)
+    """
     return _to_tensor(input, fn="sigmoid").sigmoid()
 
 
 def tanh(input):  # noqa: A002
+    """tanh(x), elementwise; tanh'(x) = 1 − tanh²(x).
+
+        >>> F.tanh(ag.tensor([0.0, 1.0]))
+        Tensor([0.       , 0.7615942], dtype=float32)
+    """
     return _to_tensor(input, fn="tanh").tanh()
 
 

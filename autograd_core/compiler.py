@@ -56,6 +56,7 @@ from . import graph
 from . import primitives as P
 from .core import TensorBase, wrap
 from .graph import state, user_site
+from .viz import draw_program  # viz draws a program, reading it as data
 
 __all__ = ["compile", "CompiledFunction", "CompileError", "host_call", "is_tracing", "Program",
            "check_plan", "draw_program"]
@@ -1164,64 +1165,3 @@ def check_plan(program):
                                          f"{o.name} (made at {i})")
             live[o] = (o.buffer, max(o.last_use, i) if not o.pinned else len(program.instrs))
     return True
-
-
-def draw_program(program, max_instructions=400, rankdir="TB"):
-    """The compiled program as a ``graphviz.Digraph``: one box per instruction in
-    program order, edges from the values it reads; each box names the buffer its
-    result lives in (``B3``, the same colour for every value that reuses that
-    buffer), ``in place`` where an op writes into its dying argument, and views
-    (no buffer) in grey. Inputs, parameters and constants are ellipses.
-
-        >>> f = ag.compile(lambda x: (x * x).sum())
-        >>> _ = f(ag.ones(3))
-        >>> import graphviz
-        >>> isinstance(ag.compiler.draw_program(f.last_program), graphviz.Digraph)
-        True
-    """
-    import graphviz
-    if not isinstance(program, Program):
-        program = getattr(program, "last_program", None)
-        if program is None:
-            raise TypeError("draw_program: expected a compiled program (or a compiled "
-                            "function that has run)")
-    palette = ["#cfe2f3", "#d9ead3", "#fff2cc", "#f4cccc", "#d9d2e9", "#fce5cd", "#d0e0e3",
-               "#ead1dc", "#c9daf8", "#b6d7a8", "#ffe599", "#ea9999"]
-    dot = graphviz.Digraph(graph_attr={"rankdir": rankdir, "fontname": "Helvetica"},
-                           node_attr={"fontname": "Helvetica", "fontsize": "10"})
-    shown = {}
-
-    def node_of(v):
-        if id(v) in shown:
-            return shown[id(v)]
-        key = f"n{len(shown)}"
-        shown[id(v)] = key
-        if v.kind != "slot":
-            label = {"input": f"input {v.index}", "free": "parameter", "grad": "grad",
-                     "const": "constant"}[v.kind]
-            dot.node(key, f"{label}\n{v.shape}", shape="ellipse", style="filled",
-                     fillcolor="#eeeeee")
-        return key
-
-    for i, ins in enumerate(program.instrs[:max_instructions]):
-        key = f"i{i}"
-        if ins.kind == "op":
-            o = ins.out
-            where = ("view" if o.view_of is not None else "new array" if o.buffer is None
-                     else f"B{o.buffer}" + (" in place" if ins.inplace_of is not None else ""))
-            fill = ("#f3f3f3" if o.buffer is None else palette[o.buffer % len(palette)])
-            dot.node(key, f"{ins.prim.name}\n{o.shape} {o.dtype}\n{where}", shape="box",
-                     style="filled,rounded", fillcolor=fill)
-            shown[id(o)] = key
-        elif ins.kind == "write":
-            dot.node(key, f"write into {ins.target.name or 'parameter'}", shape="box",
-                     style="dashed")
-        elif ins.kind == "grad":
-            dot.node(key, "set .grad", shape="box", style="dashed")
-        else:
-            fn = ins.payload[0]
-            dot.node(key, f"host: {getattr(fn, '__qualname__', fn)}", shape="box",
-                     style="bold")
-        for a in ins.args:
-            dot.edge(node_of(a), key)
-    return dot

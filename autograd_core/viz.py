@@ -65,7 +65,7 @@ except ImportError:  # pragma: no cover - graphviz is a runtime dependency
 __all__ = ["draw_graph", "save_graph", "graph_table", "print_graph",
            "ComputationGraph", "DotNotFoundError",
            "record_modules", "ModuleRecording", "ModuleCall",
-           "backward_frames", "BackwardFrame", "save_frames", "show_frames"]
+           "backward_frames", "BackwardFrame", "save_frames", "show_frames", "draw_program"]
 
 # Fill of the title bar, and border, by kind of tensor.
 _STYLE = {
@@ -1418,3 +1418,71 @@ def _widgets_available():
         return False
     shell = get_ipython()
     return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+# ---------------------------------------------------------------------------
+# A compiled program
+# ---------------------------------------------------------------------------
+
+def draw_program(program, max_instructions=400, rankdir="TB"):
+    """A program of ``ag.compile`` (or a compiled function: its last program) as
+    a ``graphviz.Digraph``, graph mode beside ``draw_graph``'s eager graph: one
+    box per instruction in program order, edges from the values it reads; each
+    box names the buffer its
+    result lives in (``B3``, the same colour for every value that reuses that
+    buffer), ``in place`` where an op writes into its dying argument, and views
+    (no buffer) in grey. Inputs, parameters and constants are ellipses.
+
+        >>> f = ag.compile(lambda x: (x * x).sum())
+        >>> _ = f(ag.ones(3))
+        >>> import graphviz
+        >>> isinstance(ag.viz.draw_program(f.last_program), graphviz.Digraph)
+        True
+    """
+    if not (hasattr(program, "instrs") and hasattr(program, "buffers")):
+        program = getattr(program, "last_program", None)   # a compiled function
+        if program is None:
+            raise TypeError("draw_program: expected a compiled program (or a compiled "
+                            "function that has run)")
+    if _graphviz is None:  # pragma: no cover
+        raise ImportError("draw_program needs the graphviz package")
+    palette = ["#cfe2f3", "#d9ead3", "#fff2cc", "#f4cccc", "#d9d2e9", "#fce5cd", "#d0e0e3",
+               "#ead1dc", "#c9daf8", "#b6d7a8", "#ffe599", "#ea9999"]
+    dot = _graphviz.Digraph(graph_attr={"rankdir": rankdir, "fontname": "Helvetica"},
+                           node_attr={"fontname": "Helvetica", "fontsize": "10"})
+    shown = {}
+
+    def node_of(v):
+        if id(v) in shown:
+            return shown[id(v)]
+        key = f"n{len(shown)}"
+        shown[id(v)] = key
+        if v.kind != "slot":
+            label = {"input": f"input {v.index}", "free": "parameter", "grad": "grad",
+                     "const": "constant"}[v.kind]
+            dot.node(key, f"{label}\n{v.shape}", shape="ellipse", style="filled",
+                     fillcolor="#eeeeee")
+        return key
+
+    for i, ins in enumerate(program.instrs[:max_instructions]):
+        key = f"i{i}"
+        if ins.kind == "op":
+            o = ins.out
+            where = ("view" if o.view_of is not None else "new array" if o.buffer is None
+                     else f"B{o.buffer}" + (" in place" if ins.inplace_of is not None else ""))
+            fill = ("#f3f3f3" if o.buffer is None else palette[o.buffer % len(palette)])
+            dot.node(key, f"{ins.prim.name}\n{o.shape} {o.dtype}\n{where}", shape="box",
+                     style="filled,rounded", fillcolor=fill)
+            shown[id(o)] = key
+        elif ins.kind == "write":
+            dot.node(key, f"write into {ins.target.name or 'parameter'}", shape="box",
+                     style="dashed")
+        elif ins.kind == "grad":
+            dot.node(key, "set .grad", shape="box", style="dashed")
+        else:
+            fn = ins.payload[0]
+            dot.node(key, f"host: {getattr(fn, '__qualname__', fn)}", shape="box",
+                     style="bold")
+        for a in ins.args:
+            dot.edge(node_of(a), key)
+    return dot

@@ -803,3 +803,17 @@ def test_a_call_that_raises_is_closed_where_it_raised():
     assert risky.output_shapes == ()
     boxes = module_boxes(parse_nested(viz.draw_graph(y, modules=calls, collapse=True))[0])
     assert set(boxes) == {"fc · Linear"}        # the failed call made nothing y depends on
+
+
+def test_draw_program_shows_the_compiled_program_with_its_buffers():
+    """viz draws graph mode too: one box per instruction of a compiled program,
+    each naming its buffer; an elementwise chain runs in place in one buffer."""
+    f = ag.compile(lambda x: (ag.exp(x) * 2.0 + 1.0).sum())
+    f(np.ones((3, 4)))
+    dot = ag.viz.draw_program(f)            # a compiled function: its last program
+    src = dot.source
+    assert src.count("shape=box") == f.last_program.n_instructions
+    assert "exp" in src and "B0 in place" in src and "input 0" in src
+    assert ag.viz.draw_program(f.last_program).source == src
+    with pytest.raises(TypeError, match="draw_program: expected a compiled program"):
+        ag.viz.draw_program(lambda x: x)

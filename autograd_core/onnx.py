@@ -370,7 +370,11 @@ def _emits(*prims, dynamic=(), operands="out"):
 
 
 def supported_primitives():
-    """The names of the primitives ``export`` writes as ONNX (sorted)."""
+    """The names of the primitives ``export`` writes as ONNX (sorted).
+
+        >>> {"matmul", "conv", "sort_order"} <= set(ag.onnx.supported_primitives())
+        True
+    """
     return sorted({p.name for p in _EMITTERS})
 
 
@@ -1598,8 +1602,12 @@ def export(model, args, f=None, input_names=None, output_names=None, dynamic_axe
     after) unless ``training`` is true.
 
         >>> model = nn.Sequential(nn.Linear(4, 3), nn.ReLU())
-        >>> proto = ag.onnx.export(model, np.ones((2, 4), np.float32), "m.onnx",
+        >>> proto = ag.onnx.export(model, np.ones((2, 4), np.float32), None,   # or a path
         ...                        input_names=["x"], dynamic_axes={"x": {0: "batch"}})
+        >>> [node.op_type for node in proto.graph.node]
+        ['Gemm', 'Relu', 'Identity']
+        >>> [t.name for t in proto.graph.initializer]
+        ['0.weight', '0.bias']
     """
     onnx, helper, _ = _onnx()
     opset = DEFAULT_OPSET if opset_version is None else int(opset_version)

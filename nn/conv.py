@@ -395,7 +395,7 @@ class Conv1d(_Conv):
 
     ``weight`` (out_channels, in_channels/groups, kL) and ``bias`` (out_channels,),
     both U(±1/√fan_in), fan_in = in_channels/groups·kL (PyTorch's default).
-    ``dtype`` (an extension): parameter dtype, float32 by default.
+    ``dtype``: parameter dtype, the default dtype (float32 unless changed) by default.
 
         >>> nn.Conv1d(3, 8, 5, padding="same")(np.ones((2, 3, 50))).shape
         (2, 8, 50)
@@ -414,8 +414,8 @@ class Conv2d(_Conv):
     (out_channels,), both U(±1/√fan_in) with fan_in = in_channels/groups·kH·kW
     (PyTorch's ``kaiming_uniform_(a=√5)`` default), so a state_dict moves
     between the two unchanged. ``padding``: int, pair, 'valid' or 'same';
-    ``padding_mode``: 'zeros', 'reflect', 'replicate' or 'circular'. ``dtype``
-    (an extension): parameter dtype, float32 by default.
+    ``padding_mode``: 'zeros', 'reflect', 'replicate' or 'circular'. ``dtype``:
+    parameter dtype, the default dtype (float32 unless changed) by default.
 
         >>> nn.Conv2d(1, 8, 3, padding=1)(np.ones((64, 1, 28, 28))).shape
         (64, 8, 28, 28)

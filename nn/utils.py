@@ -20,7 +20,7 @@ import warnings
 
 import numpy as np
 
-from autograd_core import Tensor, concatenate
+from autograd_core import Tensor, concatenate, get_default_dtype
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_",
            "parameters_to_vector", "vector_to_parameters", "zero_grad_"]
@@ -85,7 +85,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     tensors = _tensor_list(tensors, "get_total_norm", "tensors")
     norm_type = _check_norm_type(norm_type, "get_total_norm")
     if not tensors:
-        return Tensor(np.float32(0.0))               # torch.tensor(0.0): the default dtype
+        return Tensor(np.zeros((), dtype=get_default_dtype()))   # torch.tensor(0.0)
     arrays = [t.data for t in tensors]
     dtype = np.result_type(*[a.dtype for a in arrays])
     if math.isinf(norm_type):

@@ -38,6 +38,19 @@ def _reduce_args(fn, x, axis, keepdims, dim, keepdim):
 # Integer results (sums and products of integers, indices of extrema, logical
 # reductions, counts): no derivative, but values of the step, computed by
 # traced primitives so that a compiled program recomputes them on every call.
+_HALF, _SINGLE = np.dtype(np.float16), np.dtype(np.float32)
+
+
+def _half_in_float32(compute, x, *args):
+    """``compute(x, *args)``, for a float16 ``x`` in float32 and rounded back once
+    at the end, as PyTorch accumulates half precision (Σ of 60000 ones is not inf)."""
+    if x._d.dtype != _HALF:
+        return compute(x, *args)
+    out = compute(P.astype(x, dtype=_SINGLE), *args)
+    with np.errstate(over="ignore"):  # beyond float16's range is inf, silently as in PyTorch
+        return P.astype(out, dtype=_HALF)
+
+
 _int_sum = P.Constant("sum_int", lambda x, axis, keepdims: np.asarray(
     np.sum(x, axis=axis, keepdims=keepdims, dtype=np.int64)))
 _int_prod = P.Constant("prod_int", lambda x, axis, keepdims: np.asarray(
@@ -103,10 +116,11 @@ def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
     if x._d.dtype.kind not in "fc":
         raise TypeError(f"mean: input dtype should be floating point, got {x._d.dtype} "
                         f"(convert with .float() or pass dtype=)")
-    if x._d.dtype == np.float16:  # accumulate and divide in float32, as PyTorch does
-        return P.astype(mean(P.astype(x, dtype=np.dtype(np.float32)), axis, keepdims, dim=dim,
-                             keepdim=keepdim), dtype=np.dtype(np.float16))
     ax, kd = _reduce_args("mean", x, axis, keepdims, dim, keepdim)
+    return _half_in_float32(_mean, x, ax, kd)
+
+
+def _mean(x, ax, kd):
     total = P.sum(x, axis=ax, keepdims=kd)
     count = x._d.size // total._d.size if total._d.size else 0
     # Σ / count, divided (as NumPy and PyTorch do), not multiplied by 1/count:
@@ -333,12 +347,13 @@ def _scan(fn, prim, npfn, x, axis, dim, dtype):
     x, d = _scan_input(fn, x, axis, dim, dtype)
     if x._d.dtype.kind in "biu":
         return _int_scan(x, npfn=npfn, axis=d if x.ndim else None)
-    return prim(x, axis=d) if x.ndim else x
+    return _half_in_float32(lambda t: prim(t, axis=d), x) if x.ndim else x
 
 
 def cumsum(x, axis=None, dtype=None, *, dim=None):
     """Running sums yᵢ = Σ_{j≤i} xⱼ along ``dim`` (without one: of the flattened
-    tensor, as NumPy). Integer and bool tensors give int64, as in PyTorch.
+    tensor, as NumPy). Integer and bool tensors give int64, as in PyTorch;
+    float16 accumulates in float32.
 
         >>> ag.cumsum(ag.tensor([1.0, 2.0, 3.0]), dim=0)
         Tensor([1., 3., 6.], dtype=float32)
@@ -348,7 +363,8 @@ def cumsum(x, axis=None, dtype=None, *, dim=None):
 
 def cumprod(x, axis=None, dtype=None, *, dim=None):
     """Running products yᵢ = Π_{j≤i} xⱼ along ``dim`` (without one: of the
-    flattened tensor). The gradient is exact where x has zeros (PyTorch's rule).
+    flattened tensor). The gradient is exact where x has zeros (PyTorch's rule);
+    float16 accumulates in float32.
 
         >>> ag.cumprod(ag.tensor([2.0, 0.0, 3.0]), dim=0)
         Tensor([2., 0., 0.], dtype=float32)
@@ -414,9 +430,10 @@ def _moment_args(fn, x, axis, unbiased, keepdims, correction, dim, keepdim):
 
 
 def _var(fn, x, ax, kd, correction):
-    if x._d.dtype == np.float16:  # accumulate in float32, as PyTorch does
-        v = _var(fn, P.astype(x, dtype=np.dtype(np.float32)), ax, kd, correction)
-        return P.astype(v, dtype=np.dtype(np.float16))
+    return _half_in_float32(_var_any_float, x, fn, ax, kd, correction)
+
+
+def _var_any_float(x, fn, ax, kd, correction):
     n = int(np.prod([x.shape[i] for i in (range(x.ndim) if ax is None else ax)], dtype=np.int64))
     centre = P.sum(x, axis=ax, keepdims=True) * (1.0 / n if n else np.nan)
     dev = x - centre
@@ -487,7 +504,7 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None, keepdims
     ``torch.norm``: p = 'fro' or 2 (Euclidean), 1, inf (max |x|), -inf (min |x|),
     0 (the number of non-zeros) or any other number. The gradient at 0 is 0
     (PyTorch's value, where the norm is not differentiable); at ties of the
-    inf-norm it is shared.
+    inf-norm it is shared. float16 accumulates in float32, as in PyTorch.
 
         >>> ag.norm(ag.tensor([3.0, -4.0]))
         Tensor(5., dtype=float32)
@@ -512,7 +529,10 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None, keepdims
             raise ValueError(f"{fn}: p must be a number, 'fro' or 'nuc', got {p!r}")
     if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, float, np.integer, np.floating)):
         raise TypeError(f"{fn}: p must be a number, 'fro' or 'nuc', got {type(p).__name__}")
-    p = float(p)
+    return _half_in_float32(_p_norm, x, float(p), ax, kd, fn)
+
+
+def _p_norm(x, p, ax, kd, fn):
     if p == 2:
         return _pow_zero_grad(P.sum(x * x, axis=ax, keepdims=kd), 0.5)
     if p == 0:

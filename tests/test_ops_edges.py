@@ -1,0 +1,47 @@
+"""Edge cases of the math ops against PyTorch: float16 accumulation, NaN in
+amax/amin, and empty shapes."""
+import math
+
+import numpy as np
+import pytest
+
+import autograd_core as ag
+from tests.torch_reference import torch
+
+
+# ---------------------------------------------------------------------------
+# float16 accumulates in float32 (as PyTorch's CPU kernels do) and rounds once
+# ---------------------------------------------------------------------------
+
+def test_float16_norm_and_scans_accumulate_in_float32():
+    assert ag.ones((10, 60000), dtype=ag.float16).norm().item() == pytest.approx(774.5, abs=0.5)
+    assert ag.ones(5000, dtype=ag.float16).cumsum(0)[-1].item() == 5000
+    running = ag.full((3000,), 1.001, dtype=ag.float16).cumprod(0)[-1].item()
+    assert running == pytest.approx(1.0009766 ** 3000, rel=2e-3)      # e^2.93 ≈ 18.7, not 14.9
+    assert ag.ones(3, dtype=ag.float16).norm().dtype == np.float16
+    assert ag.ones((2, 3), dtype=ag.float16).cumsum(1).dtype == np.float16
+
+
+def test_float16_gradients_stay_float16():
+    x = ag.tensor([3.0, 4.0], dtype=ag.float16, requires_grad=True)
+    (x.norm() + x.cumsum(0).sum() + x.cumprod(0).sum()).backward()
+    assert x.grad.dtype == np.float16
+    np.testing.assert_allclose(x.grad.data.astype(np.float64), [0.6 + 2 + 1 + 4, 0.8 + 1 + 3],
+                               rtol=1e-3)
+
+
+@pytest.mark.parametrize("op", ["norm2", "norm1", "norm3", "norm_inf", "norm0", "cumsum",
+                                "cumprod", "logsumexp", "var", "mean"])
+def test_float16_values_as_torch(op):
+    x = np.random.default_rng(0).standard_normal(70000).astype(np.float16) * 3
+    if op == "cumprod":
+        x = np.full(3000, 1.001, np.float16)
+    calls = {"norm2": lambda t: t.norm(), "norm1": lambda t: t.norm(1),
+             "norm3": lambda t: t.norm(3), "norm_inf": lambda t: t.norm(math.inf),
+             "norm0": lambda t: t.norm(0), "cumsum": lambda t: t.cumsum(0),
+             "cumprod": lambda t: t.cumprod(0), "logsumexp": lambda t: t.logsumexp(0),
+             "var": lambda t: t.var(), "mean": lambda t: t.mean()}
+    ours, theirs = calls[op](ag.tensor(x)), calls[op](torch.tensor(x))
+    assert ours.dtype == np.float16
+    np.testing.assert_allclose(ours.data.astype(np.float64), theirs.double().numpy(),
+                               rtol=2e-3)

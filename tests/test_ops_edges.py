@@ -45,3 +45,47 @@ def test_float16_values_as_torch(op):
     assert ours.dtype == np.float16
     np.testing.assert_allclose(ours.data.astype(np.float64), theirs.double().numpy(),
                                rtol=2e-3)
+
+
+# ---------------------------------------------------------------------------
+# NaN in amax/amin: torch.amax's gradient is NaN over the slice; max's goes to the NaN
+# ---------------------------------------------------------------------------
+
+WITH_NAN = np.array([[1.0, np.nan, 3.0, 3.0], [2.0, 5.0, 5.0, 1.0]])
+NAN_ROW = np.full(4, np.nan)
+
+
+def grad_of(f, a=WITH_NAN):
+    x = ag.tensor(a, requires_grad=True)
+    f(x).sum().backward()
+    return x.grad.data
+
+
+def test_amax_amin_give_a_nan_gradient_to_a_slice_whose_extreme_is_nan():
+    np.testing.assert_array_equal(grad_of(lambda x: x.amax(1)), [NAN_ROW, [0, 0.5, 0.5, 0]])
+    np.testing.assert_array_equal(grad_of(lambda x: x.amin(dim=1)), [NAN_ROW, [0, 0, 0, 1]])
+    np.testing.assert_array_equal(grad_of(lambda x: ag.amax(x)), [NAN_ROW, NAN_ROW])
+    np.testing.assert_array_equal(grad_of(lambda x: x.amax(0, keepdim=True)),
+                                  [[0, np.nan, 0, 1], [1, np.nan, 1, 0]])
+    # max() and max(dim) give it to the NaN, as torch's max does
+    np.testing.assert_array_equal(grad_of(lambda x: x.max()), [[0, 1, 0, 0], [0, 0, 0, 0]])
+    np.testing.assert_array_equal(grad_of(lambda x: x.max(dim=1).values),
+                                  [[0, 1, 0, 0], [0, 1, 0, 0]])
+
+
+def test_amax_forward_mode_and_empty_slices():
+    _, tangent = ag.functional.jvp(lambda x: x.amax(1), ag.tensor(WITH_NAN), ag.ones((2, 4)))
+    np.testing.assert_array_equal(tangent.data, [np.nan, 1.0])
+    assert ag.amax(ag.ones((0, 3)), dim=1).shape == (0,)
+    with pytest.raises(IndexError, match=r"amin: .*zero-size.*\(0, 3\)"):
+        ag.amin(ag.ones((0, 3)), dim=0)
+
+
+@pytest.mark.parametrize("call", [lambda t: t.amax(1), lambda t: t.amin(1), lambda t: t.amax(),
+                                  lambda t: t.amin((0, 1)), lambda t: t.amax(0, keepdim=True),
+                                  lambda t: t.max(), lambda t: t.max(dim=1).values,
+                                  lambda t: t.min(dim=0).values, lambda t: t.min()])
+def test_extrema_gradients_with_nan_as_torch(call):
+    t = torch.tensor(WITH_NAN, requires_grad=True)
+    call(t).sum().backward()
+    np.testing.assert_array_equal(grad_of(call), t.grad.numpy())

@@ -189,28 +189,37 @@ def min(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
     return P.neg(P.max(P.neg(x), axis=ax, keepdims=kd))
 
 
+def _amax(fn, x, dim, keepdim, axis, keepdims):
+    """torch.amax's reduction of ``x`` (the caller negates for amin)."""
+    ax, kd = _reduce_args(fn, x, spelling(fn, "dim", dim, "axis", axis), False,
+                          None, spelling(fn, "keepdim", keepdim, "keepdims", keepdims,
+                                         default=False))
+    if x._d.size == 0 and (ax is None or 0 in [x.shape[i] for i in ax]):
+        raise IndexError(f"{fn}: cannot reduce over a zero-size dimension of a tensor of "
+                         f"shape {x.shape}")
+    return P.amax(x, axis=ax, keepdims=kd)
+
+
 def amax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """The maximum over ``dim`` (values only; ties share the gradient), as ``torch.amax``.
+    """The maximum over ``dim`` (values only), as ``torch.amax``: ties share the
+    gradient, and a slice whose maximum is NaN gets a NaN gradient (torch's rule;
+    ``max`` gives it to the NaN).
 
         >>> x = ag.tensor([[1.0, 5.0, 2.0], [4.0, 3.0, 6.0]])
-        >>> ag.amax(x, dim=1)                      # the values only (ties share the gradient)
+        >>> ag.amax(x, dim=1)
         Tensor([5., 6.], dtype=float32)
     """
-    x = to_tensor(x, "amax")
-    return max(x, spelling("amax", "dim", dim, "axis", axis),
-               spelling("amax", "keepdim", keepdim, "keepdims", keepdims, default=False))
+    return _amax("amax", to_tensor(x, "amax"), dim, keepdim, axis, keepdims)
 
 
 def amin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """The minimum over ``dim`` (values only), as ``torch.amin``.
+    """The minimum over ``dim`` (values only), as ``torch.amin`` (``amax`` of -x).
 
         >>> x = ag.tensor([[1.0, 5.0, 2.0], [4.0, 3.0, 6.0]])
         >>> ag.amin(x, dim=(0, 1))
         Tensor(1., dtype=float32)
     """
-    x = to_tensor(x, "amin")
-    return min(x, spelling("amin", "dim", dim, "axis", axis),
-               spelling("amin", "keepdim", keepdim, "keepdims", keepdims, default=False))
+    return P.neg(_amax("amin", P.neg(to_tensor(x, "amin")), dim, keepdim, axis, keepdims))
 
 
 def _arg(fn, arg, x, axis, keepdims, dim, keepdim):

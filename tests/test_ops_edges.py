@@ -89,3 +89,30 @@ def test_extrema_gradients_with_nan_as_torch(call):
     t = torch.tensor(WITH_NAN, requires_grad=True)
     call(t).sum().backward()
     np.testing.assert_array_equal(grad_of(call), t.grad.numpy())
+
+
+# ---------------------------------------------------------------------------
+# Shapes that do not broadcast: the error names the op and the shapes
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: ag.take_along_dim(ag.ones(3, 4), ag.zeros(2, 5, dtype=ag.int64), 1),
+     r"take_along_dim: indices of shape \(2, 5\) do not broadcast with the input of shape "
+     r"\(3, 4\) in the dimensions other than dim=1"),
+    (lambda: ag.take_along_dim(ag.ones(3, 4), ag.zeros(2, 5, dtype=ag.int64), axis=-1),
+     r"take_along_dim: .*\(2, 5\).*\(3, 4\).*dim=1"),
+    (lambda: ag.clamp(ag.ones(3, 4), ag.ones(2, 5)),
+     r"clip: shapes \(3, 4\) and \(2, 5\) cannot be broadcast together"),
+    (lambda: ag.clamp(ag.ones(3, 4), None, ag.ones(2, 5)), r"clip: .*\(3, 4\) and \(2, 5\)"),
+    (lambda: ag.clamp(ag.ones(3, 4), ag.zeros(4), ag.ones(2, 1, 3)),
+     r"clip: shapes \(3, 4\) and \(4,\) and \(2, 1, 3\)"),
+])
+def test_non_broadcasting_shapes_name_the_op(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_take_along_dim_and_clamp_still_broadcast():
+    out = ag.take_along_dim(ag.ones(3, 4), ag.zeros(1, 5, dtype=ag.int64), 1)
+    assert out.shape == (3, 5)
+    assert ag.clamp(ag.ones(3, 1), ag.zeros(4), ag.ones(2, 1, 1)).shape == (2, 3, 4)

@@ -276,8 +276,13 @@ def take_along_dim(x, indices, dim=None, *, axis=None):
     if idx.ndim != x.ndim:
         raise ValueError(f"take_along_dim: indices of shape {idx.shape} must have as many "
                          f"dimensions as the input of shape {x.shape}")
-    shape = np.broadcast_shapes(tuple(1 if i == d else n for i, n in enumerate(x.shape)),
-                                tuple(1 if i == d else n for i, n in enumerate(idx.shape)))
+    try:  # the axes other than dim broadcast
+        shape = np.broadcast_shapes(*(tuple(1 if i == d else n for i, n in enumerate(t.shape))
+                                      for t in (x, idx)))
+    except ValueError:
+        raise ValueError(f"take_along_dim: indices of shape {idx.shape} do not broadcast with "
+                         f"the input of shape {x.shape} in the dimensions other than dim={d}"
+                         ) from None
     target = shape[:d] + (idx.shape[d],) + shape[d + 1:]
     if idx.shape != target:
         idx = _broadcast_index(idx, shape=target)

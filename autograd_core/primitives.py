@@ -1037,6 +1037,8 @@ logsumexp = Unary(
 
 
 def _log_softmax_forward(x, axis):
+    if x.size == 0:  # nothing to normalise (NumPy's max of nothing would raise)
+        return np.empty_like(x)
     # (x - m) - log Σ exp(x - m): subtracting m first keeps float32 exact at ±1000
     shifted = x - x.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
@@ -1050,6 +1052,8 @@ log_softmax = Unary(
 
 
 def _softmax_forward(x, axis):
+    if x.size == 0:  # nothing to normalise, as torch
+        return np.empty_like(x)
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     e /= e.sum(axis=axis, keepdims=True)
     return e

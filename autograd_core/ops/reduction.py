@@ -555,9 +555,9 @@ def _p_norm(x, p, ax, kd, fn):
     if p == 1:
         return P.sum(a, axis=ax, keepdims=kd)
     if np.isinf(p):
-        if x._d.size == 0:
-            raise ValueError(f"{fn}: the {'max' if p > 0 else 'min'} of |x| over an empty tensor "
-                             f"of shape {x.shape} is undefined (p={p})")
+        if x._d.size == 0 and (ax is None or 0 in [x.shape[i] for i in ax]):
+            raise ValueError(f"{fn}: the {'max' if p > 0 else 'min'} of |x| over a zero-size "
+                             f"dimension of a tensor of shape {x.shape} is undefined (p={p})")
         return P.max(a, axis=ax, keepdims=kd) if p > 0 else \
             P.neg(P.max(P.neg(a), axis=ax, keepdims=kd))
     powers = _pow_zero_grad(a, p) if 0 < p < 1 else P.pow_const(a, p=p)

@@ -28,7 +28,7 @@ from autograd_core import Tensor
 from autograd_core import primitives as P
 
 from . import init
-from .module import Module, Parameter, _param_dtype, _to_tensor
+from .module import Module, Parameter, _dtype_repr, _param_dtype, _to_tensor
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d",
            "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
@@ -362,8 +362,7 @@ class _ConvNd(NamedErrors, Module):
             s += ", bias=False"
         if self.padding_mode != "zeros":
             s += f", padding_mode={self.padding_mode}"
-        if self.weight.dtype != np.float32:
-            s += f", dtype={self.weight.dtype}"
+        s += _dtype_repr(self.weight.dtype)
         return s
 
 

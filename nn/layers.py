@@ -23,13 +23,9 @@ from autograd_core import Tensor
 
 from . import functional as F
 from . import init
-from .module import Module, Parameter, _param_dtype, _to_tensor
+from .module import Module, Parameter, _dtype_repr, _param_dtype, _to_tensor
 
 __all__ = ["Linear", "Identity", "Flatten", "Unflatten", "Dropout"]
-
-
-def _dtype_repr(dt):
-    return "" if dt == np.float32 else f", dtype={dt}"
 
 
 class Linear(Module):

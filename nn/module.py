@@ -103,6 +103,11 @@ def _param_dtype(dtype, where):
     return dt
 
 
+def _dtype_repr(dt):
+    """``, dtype=...`` in a layer's repr where its dtype is not the default one."""
+    return "" if dt == get_default_dtype() else f", dtype={dt}"
+
+
 def _check_name(name, kind, module, registry):
     """PyTorch's rules for a registered name: a non-empty str without ".", and not
     an attribute of the module already (a method, ``training``, or an entry of

@@ -87,3 +87,9 @@ def test_same_dtypes_as_torch(name):
         ag.set_default_dtype(before)
         torch.set_default_dtype(tbefore)
     assert ours == theirs
+
+
+def test_repr_names_a_dtype_only_where_it_is_not_the_default(float64_default):
+    assert "dtype" not in repr(nn.Linear(2, 2)) and "dtype" not in repr(nn.Conv2d(1, 1, 3))
+    assert "dtype=float32" in repr(nn.Linear(2, 2, dtype=np.float32))
+    assert "dtype=float32" in repr(nn.Conv1d(1, 1, 3, dtype=np.float32))

@@ -632,6 +632,7 @@ class Tensor(TensorBase):
     trace = ops.trace
     matmul = ops.matmul
 
+    @_args.also_spelled("axis", "dim")  # as the out-of-place op
     def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
         """``scatter`` in place.
 
@@ -643,6 +644,7 @@ class Tensor(TensorBase):
         return _ip.inplace(self, "scatter_", lambda t, s: ops.scatter(
             t, dim, index, s, reduce=reduce), value if src is None else src)
 
+    @_args.also_spelled("axis", "dim")  # as the out-of-place op
     def scatter_add_(self, dim, index, src):
         """``scatter_add`` in place.
 
@@ -654,6 +656,7 @@ class Tensor(TensorBase):
         return _ip.inplace(self, "scatter_add_",
                            lambda t, s: ops.scatter_add(t, dim, index, s), src)
 
+    @_args.also_spelled("axis", "dim")  # as the out-of-place op
     def index_add_(self, dim, index, source, *, alpha=1):
         """``index_add`` in place.
 
@@ -665,6 +668,7 @@ class Tensor(TensorBase):
         return _ip.inplace(self, "index_add_",
                            lambda t, s: ops.index_add(t, dim, index, s, alpha=alpha), source)
 
+    @_args.also_spelled("axis", "dim")  # as the out-of-place op
     def index_copy_(self, dim, index, source):
         """``index_copy`` in place.
 
@@ -676,6 +680,7 @@ class Tensor(TensorBase):
         return _ip.inplace(self, "index_copy_",
                            lambda t, s: ops.index_copy(t, dim, index, s), source)
 
+    @_args.also_spelled("axis", "dim")  # as the out-of-place op
     def index_fill_(self, dim, index, value):
         """``index_fill`` in place.
 

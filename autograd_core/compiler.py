@@ -1086,7 +1086,7 @@ class CompiledFunction:
 
 
 def compile(model=None, *, fullgraph=True, dynamic=False, backend="numpy", mode=None,
-            options=None, disable=False, cache_size=8):
+            options=None, disable=False, cache_size=8, fn=None):
     """Trace ``model`` (a function, or a Module) once per input signature and
     replay it as a planned NumPy program, as ``torch.compile``; usable as a
     decorator (``@ag.compile`` or ``@ag.compile(cache_size=4)``).
@@ -1099,7 +1099,8 @@ def compile(model=None, *, fullgraph=True, dynamic=False, backend="numpy", mode=
     (a value that would leave it raises ``CompileError``), shapes are static
     (a new shape is a new signature), and the backend is NumPy.
     ``disable=True`` returns ``model`` unchanged. See the module docstring for
-    what a signature is and what cannot be compiled.
+    what a signature is and what cannot be compiled. ``fn=`` is the API
+    contract's name for torch's ``model=``.
 
         >>> model = nn.Linear(3, 1)
         >>> opt = optim.SGD(model.parameters(), lr=0.1)
@@ -1118,6 +1119,10 @@ def compile(model=None, *, fullgraph=True, dynamic=False, backend="numpy", mode=
         >>> step.stats["traces"], step.stats["replays"]
         (1, 1)
     """
+    if fn is not None:
+        if model is not None:
+            raise TypeError("compile: got both model= and fn=; give one")
+        model = fn
     if model is None:
         return lambda fn: compile(fn, fullgraph=fullgraph, dynamic=dynamic, backend=backend,
                                   mode=mode, options=options, disable=disable,

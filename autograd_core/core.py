@@ -244,8 +244,9 @@ class TensorBase:
     def requires_grad(self, flag):
         self.requires_grad_(flag)
 
-    def requires_grad_(self, requires_grad=True):
-        """Set ``requires_grad`` of a leaf in place; returns self.
+    def requires_grad_(self, requires_grad=True, *, flag=None):
+        """Set ``requires_grad`` of a leaf in place; returns self. ``flag=`` is the
+        API contract's name for torch's ``requires_grad=``; either may be given.
 
             >>> x = ag.ones(2).requires_grad_()
             >>> x.requires_grad
@@ -255,6 +256,10 @@ class TensorBase:
                 ...
             RuntimeError: requires_grad_(False): you can only change requires_grad flags of leaf variables; use .detach() to get a tensor outside the graph
         """
+        if flag is not None:
+            if requires_grad is not True:
+                raise TypeError("requires_grad_(): got both requires_grad= and flag=; give one")
+            requires_grad = flag
         if requires_grad:
             check_can_require_grad(self._d.dtype, "requires_grad_()")
         elif not self.is_leaf:

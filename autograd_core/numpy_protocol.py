@@ -182,19 +182,62 @@ def _floating(obj):
     return False
 
 
-def _refuse(what, name):
-    hint = (f"ag.{name}" if hasattr(ops, name)
-            else "the engine's ops (autograd_core / nn.functional)")
+# What to use instead of a NumPy function that falls back, where the engine's op
+# of the same name computes something else (or NumPy's has another name).
+# Each suggestion computes what NumPy's function does (tests/test_protocol.py).
+_HINTS = {
+    "repeat": "ag.repeat_interleave (ag.repeat tiles the tensor, as torch.repeat)",
+    "split": "ag.chunk(x, sections, dim) for equal sections, or ag.split(x, [sizes], dim) with "
+             "the sizes of the pieces (ag.split(x, n) takes a piece size n, as torch.split)",
+    "array_split": "ag.split(x, [sizes], dim) with the sizes of NumPy's pieces (ag.chunk sizes "
+                   "its pieces by ceiling division)",
+    "ravel": "ag.flatten (or x.reshape(-1))",
+    "select": "ag.where (ag.select(x, dim, index) picks one index, as torch.select)",
+    "median": "the mean of the two middle values of ag.sort(x, dim).values (ag.median takes "
+              "the lower middle value, as torch.median)",
+    "pad": "ag.pad, with torch's layout of the padding (the last dimension's (before, after) "
+           "first)",
+    "sign": "ag.sign, which gives 0 at NaN as torch.sign does (np.sign gives NaN)",
+    "dot": "ag.matmul (np.dot of matrices) or ag.tensordot (ag.dot takes two vectors, as "
+           "torch.dot)",
+    "outer": "ag.outer of the flattened tensors",
+    "sort": "ag.sort(x, dim).values (ag.sort returns values and indices, as torch.sort)",
+    "var": "ag.var(x, dim, correction=0) (NumPy's default ddof=0; ag.var's correction is 1 by "
+           "default, as torch.var)",
+    "std": "ag.std(x, dim, correction=0) (NumPy's default ddof=0; ag.std's correction is 1 by "
+           "default, as torch.std)",
+    "around": "ag.round",
+}
+# ufunc methods other than __call__ with an engine equivalent
+_METHOD_HINTS = {("add", "reduce"): "ag.sum", ("add", "accumulate"): "ag.cumsum",
+                 ("multiply", "reduce"): "ag.prod", ("multiply", "accumulate"): "ag.cumprod",
+                 ("maximum", "reduce"): "ag.amax", ("minimum", "reduce"): "ag.amin"}
+_NO_HINT = "the engine's ops (autograd_core / nn.functional)"
+
+
+def _hint(name, method="__call__", func=None):
+    """The engine's spelling of NumPy's ``name`` (a ufunc's ``method``, or ``func``)."""
+    if method != "__call__":
+        return _METHOD_HINTS.get((name, method), _NO_HINT)
+    if name in _HINTS:
+        return _HINTS[name]
+    same = UFUNCS.get(name) if func is None else FUNCTIONS.get(func)
+    if same is not None and getattr(ops, same.__name__, None) is same:
+        return f"ag.{same.__name__}"      # np.absolute -> ag.abs, np.take_along_axis -> ...
+    return f"ag.{name}" if hasattr(ops, name) else _NO_HINT
+
+
+def _refuse(what, hint):
     raise TypeError(
         f"{what} on a Tensor that requires grad would return plain NumPy values and silently "
         f"cut the gradient. Use {hint} instead, or convert explicitly with "
         f"np.asarray(t.detach()) if you do not need the gradient.")
 
 
-def _fallback(what, name, call, args, kwargs):
+def _fallback(what, hint, call, args, kwargs):
     result = call(*_strip(args), **_strip(kwargs))
     if _floating(result) and (_needs_grad(args) or _needs_grad(kwargs)):
-        _refuse(what, name)
+        _refuse(what, hint())
     return result
 
 
@@ -212,8 +255,8 @@ def array_ufunc(ufunc, method, inputs, kwargs):
         return inplace(out[0], f"numpy.{name}(out=)", lambda t, r: r, result)
     if out is not None:
         kwargs["out"] = out
-    return _fallback(f"numpy.{name}" + ("" if method == "__call__" else f".{method}"), name,
-                     getattr(ufunc, method), inputs, kwargs)
+    return _fallback(f"numpy.{name}" + ("" if method == "__call__" else f".{method}"),
+                     lambda: _hint(name, method), getattr(ufunc, method), inputs, kwargs)
 
 
 def array_function(func, args, kwargs):
@@ -222,7 +265,7 @@ def array_function(func, args, kwargs):
     fn = FUNCTIONS.get(func)
     if fn is not None and _bindable(fn, args, kwargs):
         return fn(*args, **kwargs)
-    return _fallback(f"numpy.{name}", name, func, args, kwargs)
+    return _fallback(f"numpy.{name}", lambda: _hint(name, func=func), func, args, kwargs)
 
 
 def as_constant(x):

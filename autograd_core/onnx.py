@@ -629,9 +629,10 @@ def _reduce(g, op, x, axis, keepdims, ndim):
     return g.node(op, [x], axes=axes, keepdims=int(keepdims))
 
 
-@_emits(P.sum, P.max, P.logsumexp)
+@_emits(P.sum, P.max, P.amax, P.logsumexp)
 def _reduction(g, ins, a):
-    op = {"sum": "ReduceSum", "max": "ReduceMax", "logsumexp": "ReduceLogSumExp"}[ins.prim.name]
+    op = {"sum": "ReduceSum", "max": "ReduceMax", "amax": "ReduceMax",
+          "logsumexp": "ReduceLogSumExp"}[ins.prim.name]
     return _reduce(g, op, a[0], ins.settings["axis"], ins.settings["keepdims"],
                    len(ins.args[0].shape))
 

@@ -546,6 +546,18 @@ def _max_weights_forward(x, out, axis):
 # Where the maximum sits, ties sharing equally; a NaN in the data is the maximum.
 max_weights = Constant("max_weights", _max_weights_forward)
 
+
+def _amax_weights_forward(x, out, axis):
+    m = np.reshape(out, keep_shape(np.shape(x), axis))
+    hit = x == m
+    with np.errstate(invalid="ignore"):  # no hit (a NaN maximum): 0/0, NaN, as torch.amax
+        return hit / np.sum(hit, axis=axis, keepdims=True).astype(np.result_type(x))
+
+
+# torch.amax's weights: ties share equally, and a slice whose maximum is NaN
+# (nothing equals it) gets NaN everywhere.
+amax_weights = Constant("amax_weights", _amax_weights_forward)
+
 # ---------------------------------------------------------------------------
 # Elementwise primitives
 # ---------------------------------------------------------------------------
@@ -848,13 +860,21 @@ diagonal_scatter = Primitive(
 # ---------------------------------------------------------------------------
 
 
-max = Unary(  # noqa: A001
-    "max", lambda x, axis, keepdims: x.max(axis=axis, keepdims=keepdims),
-    vjp=(lambda g, out, x, axis, keepdims:
-         reshape(g, shape=keep_shape(x.shape, axis)) * max_weights(x, out, axis=axis),),
-    jvp=(lambda d, out, x, axis, keepdims:
-         sum(d * max_weights(x, out, axis=axis), axis=axis, keepdims=keepdims),),
-    saves=((0, -1),))
+def _max_reduction(name, weights):
+    """The maximum over ``axis``, its gradient spread by ``weights(x, out, axis)``."""
+    return Unary(
+        name, lambda x, axis, keepdims: x.max(axis=axis, keepdims=keepdims),
+        vjp=(lambda g, out, x, axis, keepdims:
+             reshape(g, shape=keep_shape(x.shape, axis)) * weights(x, out, axis=axis),),
+        jvp=(lambda d, out, x, axis, keepdims:
+             sum(d * weights(x, out, axis=axis), axis=axis, keepdims=keepdims),),
+        saves=((0, -1),))
+
+
+# max: a NaN is the maximum and takes the gradient (torch's max() and max(dim));
+# amax: the same values, torch.amax's gradient (NaN over a slice whose maximum is NaN)
+max = _max_reduction("max", max_weights)  # noqa: A001
+amax = _max_reduction("amax", amax_weights)
 
 def _median_forward(x):
     data = np.reshape(x, -1)
@@ -1017,6 +1037,8 @@ logsumexp = Unary(
 
 
 def _log_softmax_forward(x, axis):
+    if x.size == 0:  # nothing to normalise (NumPy's max of nothing would raise)
+        return np.empty_like(x)
     # (x - m) - log Σ exp(x - m): subtracting m first keeps float32 exact at ±1000
     shifted = x - x.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
@@ -1030,6 +1052,8 @@ log_softmax = Unary(
 
 
 def _softmax_forward(x, axis):
+    if x.size == 0:  # nothing to normalise, as torch
+        return np.empty_like(x)
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     e /= e.sum(axis=axis, keepdims=True)
     return e

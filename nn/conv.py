@@ -28,7 +28,7 @@ from autograd_core import Tensor
 from autograd_core import primitives as P
 
 from . import init
-from .module import Module, Parameter, _param_dtype, _to_tensor
+from .module import Module, Parameter, _dtype_repr, _param_dtype, _to_tensor
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d",
            "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
@@ -362,8 +362,7 @@ class _ConvNd(NamedErrors, Module):
             s += ", bias=False"
         if self.padding_mode != "zeros":
             s += f", padding_mode={self.padding_mode}"
-        if self.weight.dtype != np.float32:
-            s += f", dtype={self.weight.dtype}"
+        s += _dtype_repr(self.weight.dtype)
         return s
 
 
@@ -395,7 +394,7 @@ class Conv1d(_Conv):
 
     ``weight`` (out_channels, in_channels/groups, kL) and ``bias`` (out_channels,),
     both U(±1/√fan_in), fan_in = in_channels/groups·kL (PyTorch's default).
-    ``dtype`` (an extension): parameter dtype, float32 by default.
+    ``dtype``: parameter dtype, the default dtype (float32 unless changed) by default.
 
         >>> nn.Conv1d(3, 8, 5, padding="same")(np.ones((2, 3, 50))).shape
         (2, 8, 50)
@@ -414,8 +413,8 @@ class Conv2d(_Conv):
     (out_channels,), both U(±1/√fan_in) with fan_in = in_channels/groups·kH·kW
     (PyTorch's ``kaiming_uniform_(a=√5)`` default), so a state_dict moves
     between the two unchanged. ``padding``: int, pair, 'valid' or 'same';
-    ``padding_mode``: 'zeros', 'reflect', 'replicate' or 'circular'. ``dtype``
-    (an extension): parameter dtype, float32 by default.
+    ``padding_mode``: 'zeros', 'reflect', 'replicate' or 'circular'. ``dtype``:
+    parameter dtype, the default dtype (float32 unless changed) by default.
 
         >>> nn.Conv2d(1, 8, 3, padding=1)(np.ones((64, 1, 28, 28))).shape
         (64, 8, 28, 28)

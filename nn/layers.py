@@ -4,8 +4,9 @@
 ``nn/normalization.py``.)
 
 Each ``forward`` is a handful of engine ops (``Linear`` is ``x @ W.T + b``) so
-that the engine, not Python, does the work. Parameters are float32 unless a
-``dtype=`` is given (an extension, e.g. ``np.float64`` for gradient checks).
+that the engine, not Python, does the work. Parameters have the default dtype
+(``ag.get_default_dtype()``, float32 unless changed, as in torch) unless a
+``dtype=`` is given (e.g. ``np.float64`` for gradient checks).
 Inputs may be Tensors or arrays; a layer with parameters converts an array
 to its parameters' dtype.
 """
@@ -22,13 +23,9 @@ from autograd_core import Tensor
 
 from . import functional as F
 from . import init
-from .module import Module, Parameter, _param_dtype, _to_tensor
+from .module import Module, Parameter, _dtype_repr, _param_dtype, _to_tensor
 
 __all__ = ["Linear", "Identity", "Flatten", "Unflatten", "Dropout"]
-
-
-def _dtype_repr(dt):
-    return "" if dt == np.float32 else f", dtype={dt}"
 
 
 class Linear(Module):

@@ -32,7 +32,7 @@ from autograd_core import no_grad as _no_grad
 from autograd_core._tensor import _to_args   # Tensor.to's overloads, shared by Module.to
 from autograd_core.compiler import host_call
 from autograd_core.devices import DeviceError, check_device
-from autograd_core.dtypes import as_dtype
+from autograd_core.dtypes import as_dtype, get_default_dtype
 
 from .utils import zero_grad_
 
@@ -44,22 +44,22 @@ class Parameter(Tensor):
     """``Parameter(data=None, requires_grad=True, dtype=None)``: a leaf Tensor that a
     ``Module`` registers when it is assigned as an attribute.
 
-    Float32 by default: a number, list or ndarray is converted to float32
-    unless ``dtype`` is given; a floating-point ``Tensor`` keeps its dtype.
-    The data are copied. ``Parameter(np.ones(3))`` is a float32 leaf that
-    requires grad.
+    The default dtype (``ag.get_default_dtype()``, float32 unless changed) by
+    default: a number, list or ndarray is converted to it unless ``dtype`` is
+    given; a floating-point ``Tensor`` keeps its dtype. The data are copied.
+    ``Parameter(np.ones(3))`` is a float32 leaf that requires grad.
     """
 
     __slots__ = ()
 
     def __init__(self, data=None, requires_grad=True, dtype=None):
         if data is None:
-            data = np.empty((0,), dtype=dtype or np.float32)
+            data = np.empty((0,), dtype=dtype or get_default_dtype())
         if dtype is None:
             if isinstance(data, Tensor) and data.dtype.kind == "f":
                 dtype = data.dtype
             else:
-                dtype = np.float32
+                dtype = get_default_dtype()
         elif np.dtype(dtype).kind != "f":
             raise TypeError(f"Parameter: dtype must be a floating-point type, got {np.dtype(dtype)}")
         super().__init__(data, requires_grad=requires_grad, dtype=dtype)
@@ -93,13 +93,19 @@ def _to_tensor(x, dtype=None, fn="module"):
 
 
 def _param_dtype(dtype, where):
-    """A layer's parameter dtype: float32 unless a floating ``dtype`` is given."""
+    """A layer's parameter dtype: the default dtype (``ag.get_default_dtype()``,
+    float32 unless changed, as in torch) unless a floating ``dtype`` is given."""
     if dtype is None:
-        return np.dtype(np.float32)
+        return np.dtype(get_default_dtype())
     dt = np.dtype(dtype)
     if dt.kind != "f":
         raise TypeError(f"{where}: dtype must be a floating-point type, got {dt}")
     return dt
+
+
+def _dtype_repr(dt):
+    """``, dtype=...`` in a layer's repr where its dtype is not the default one."""
+    return "" if dt == get_default_dtype() else f", dtype={dt}"
 
 
 def _check_name(name, kind, module, registry):

@@ -558,7 +558,7 @@ _LAYER_DOC = """
         bidirectional: add a layer-direction that reads the sequence backwards;
             its outputs are concatenated after the forward ones (default False).
 {proj_size}        device: only the CPU.
-        dtype: of the parameters (default float32).
+        dtype: of the parameters (default: the default dtype, float32 unless changed).
 
     ``forward(input, hx=None)``: input (L, N, H_in), (N, L, H_in) with
     batch_first, or unbatched (L, H_in); the initial state(s) (D·num_layers, N,

@@ -67,6 +67,21 @@ def test_grad_errors_and_allow_unused():
         ag.autograd.grad(x * Tensor([1.0, 2.0]), x)
 
 
+def test_seed_errors_name_the_callers_argument():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    with pytest.raises(ValueError, match=r"autograd.grad: .*Pass grad_outputs= .*shape \(2,\).*"
+                                         r"e\.g\. autograd\.grad\(y\.sum\(\), inputs\)") as e:
+        ag.autograd.grad(y, x, retain_graph=True)
+    assert "gradient=" not in str(e.value) and ".backward()" not in str(e.value)
+    with pytest.raises(ValueError, match=r"autograd.grad: `grad_outputs` has shape \(3,\)"):
+        ag.autograd.grad(y, x, grad_outputs=ag.ones(3), retain_graph=True)
+    with pytest.raises(TypeError, match="autograd.grad: grad_outputs must be a Tensor"):
+        ag.autograd.grad(y, x, grad_outputs="ones", retain_graph=True)
+    with pytest.raises(ValueError, match=r"backward: .*Pass gradient= .*y\.sum\(\)\.backward\(\)"):
+        y.backward()
+
+
 def test_grad_frees_the_graph_unless_retained_and_create_graph_gives_higher_order():
     x = Tensor(0.7, requires_grad=True)
     y = x ** 4

@@ -309,3 +309,27 @@ def test_a_view_of_a_constant_buffer_joins_the_graph_with_the_buffer():
     assert row0.requires_grad
     row0.sum().backward()
     np.testing.assert_array_equal(w.grad.data, [3.0, 3.0])
+
+
+
+@pytest.mark.parametrize("name,index,operand,keyword", [
+    ("scatter_", [[2], [0]], 1.0, "src"),
+    ("scatter_add_", [[0, 0]], ag.ones(1, 2), "src"),
+    ("index_add_", [0, 0], ag.ones(2, 2), "source"),
+    ("index_copy_", [2], ag.ones(2, 1), "source"),
+    ("index_fill_", [1, 2], 5.0, "value"),
+])
+def test_indexed_inplace_ops_take_axis_as_their_out_of_place_twins(name, index, operand,
+                                                                    keyword):
+    index = ag.tensor(index)
+    expected = getattr(ag.zeros(2, 3), name)(1, index, operand).data
+    twin = getattr(ag, name[:-1])
+    np.testing.assert_array_equal(twin(ag.zeros(2, 3), axis=1, index=index,
+                                       **{keyword: operand}).data, expected)
+    for spelling in ("axis", "dim"):
+        x = ag.zeros(2, 3)
+        out = getattr(x, name)(index=index, **{spelling: 1, keyword: operand})
+        assert out is x
+        np.testing.assert_array_equal(x.data, expected)
+    with pytest.raises(TypeError, match=f"{name}: got both dim= and axis="):
+        getattr(ag.zeros(2, 3), name)(dim=1, axis=1, index=index, **{keyword: operand})

@@ -284,3 +284,37 @@ def test_nn_utils_train_step_like_torch():
     np.testing.assert_allclose(nn.utils.parameters_to_vector(model.parameters()).data,
                                torch.nn.utils.parameters_to_vector(tmodel.parameters())
                                .detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_torch_submodule_paths_import():
+    import nn.utils.clip_grad
+    from nn.utils import clip_grad, convert_parameters
+    from nn.utils.clip_grad import clip_grad_norm_, clip_grad_value_
+    from nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters
+    from nn.utils import zero_grad_          # the old flat path stays
+    assert nn.utils.clip_grad is clip_grad and clip_grad.clip_grad_norm_ is nn.utils.clip_grad_norm_
+    assert clip_grad_value_ is nn.utils.clip_grad_value_ and callable(zero_grad_)
+    assert parameters_to_vector is convert_parameters.parameters_to_vector
+    assert vector_to_parameters is nn.utils.vector_to_parameters
+    assert clip_grad_norm_ is optim.clip_grad_norm_
+
+
+@pytest.mark.parametrize("submodule", ["clip_grad", "convert_parameters"])
+def test_submodules_have_torchs_public_functions(submodule):
+    torch = pytest.importorskip("torch")
+    import importlib
+    theirs = importlib.import_module(f"torch.nn.utils.{submodule}")
+    ours = importlib.import_module(f"nn.utils.{submodule}")
+    wanted = {n for n in dir(theirs) if not n.startswith("_") and callable(getattr(theirs, n))
+              and getattr(getattr(theirs, n), "__module__", "") == theirs.__name__}
+    assert wanted <= set(dir(ours)), sorted(wanted - set(dir(ours)))
+
+
+def test_deprecated_clip_grad_norm_warns_and_clips():
+    model = nn.Linear(2, 1)
+    model(ag.ones((1, 2))).sum().backward()
+    with pytest.warns(FutureWarning, match="clip_grad_norm_"):
+        total = nn.utils.clip_grad_norm(model.parameters(), 1.0)
+    assert float(total) == pytest.approx(math.sqrt(3), rel=1e-6)
+    assert float(nn.utils.get_total_norm([p.grad for p in model.parameters()])) == \
+        pytest.approx(1.0, rel=1e-5)

@@ -16,8 +16,7 @@ import nn.functional as F
 from autograd_core import Tensor, functional
 from autograd_core.testing import check_grads
 from tests.strategies import broadcastable_pair, shapes
-
-torch = pytest.importorskip("torch")
+from tests.torch_reference import torch   # tests that use torch skip without it; the rest run
 
 FAST = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -329,6 +328,12 @@ def test_einsum(equation, shapes_):
     rng = np.random.default_rng(len(equation))
     arrays = [rng.standard_normal(s) for s in shapes_]
     check(lambda *xs: ag.einsum(equation, *xs), *arrays)
+
+
+@pytest.mark.parametrize("equation,shapes_", EINSUMS, ids=[e for e, _ in EINSUMS])
+def test_einsum_matches_torch(equation, shapes_):
+    rng = np.random.default_rng(len(equation))
+    arrays = [rng.standard_normal(s) for s in shapes_]
     against_torch(lambda *xs: ag.einsum(equation, *xs),
                   lambda *xs: torch.einsum(equation, *xs), *arrays)
 
@@ -355,10 +360,8 @@ def test_einsum_forms_and_higher_order():
     np.testing.assert_allclose(t.data, tt.numpy(), rtol=1e-12)
 
 
-@FAST
-@given(m=st.integers(1, 3), n=st.integers(1, 3), k=st.integers(1, 3), b=st.integers(1, 2),
-       seed=st.integers(0, 2**16))
-def test_named_products(m, n, k, b, seed):
+def named_products(m, n, k, b, seed):
+    """(ours, torch's, inputs) for the named matrix products."""
     rng = np.random.default_rng(seed)
     A, B, v, w = (rng.standard_normal(s) for s in ((m, k), (k, n), (k,), (k,)))
     BA, BB = rng.standard_normal((b, m, k)), rng.standard_normal((b, k, n))
@@ -373,8 +376,24 @@ def test_named_products(m, n, k, b, seed):
         (lambda x, y: ag.tensordot(x, y, ([2], [1])),
          lambda x, y: torch.tensordot(x, y, ([2], [1])), (BA, A)),
     ]
-    for ours, theirs, arrays in cases:
+    return cases
+
+
+PRODUCT_SIZES = dict(m=st.integers(1, 3), n=st.integers(1, 3), k=st.integers(1, 3),
+                     b=st.integers(1, 2), seed=st.integers(0, 2**16))
+
+
+@FAST
+@given(**PRODUCT_SIZES)
+def test_named_products(m, n, k, b, seed):
+    for ours, _, arrays in named_products(m, n, k, b, seed):
         check(ours, *arrays, order=1)
+
+
+@FAST
+@given(**PRODUCT_SIZES)
+def test_named_products_match_torch(m, n, k, b, seed):
+    for ours, theirs, arrays in named_products(m, n, k, b, seed):
         against_torch(ours, theirs, *arrays)
 
 
@@ -420,27 +439,54 @@ REDUCTIONS = {
 @pytest.mark.parametrize("dim,keepdim", [(None, False), (0, False), (1, True), (-1, False),
                                          ((0, 2), True)])
 def test_reductions(name, dim, keepdim):
+    ours, _, dim, x = reduction_case(name, dim)
+    check(lambda t: ours(t, dim, keepdim), x)
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+@pytest.mark.parametrize("dim,keepdim", [(None, False), (0, False), (1, True), (-1, False),
+                                         ((0, 2), True)])
+def test_reductions_match_torch(name, dim, keepdim):
+    ours, theirs, dim, x = reduction_case(name, dim)
+    against_torch(lambda t: ours(t, dim, keepdim), lambda t: theirs(t, dim, keepdim), x)
+
+
+def reduction_case(name, dim):
+    """(ours, torch's, dim, x) for a reduction of REDUCTIONS."""
     if name == "prod" and isinstance(dim, tuple):
         dim = 2  # torch.prod takes one dim (ours also takes a tuple: test_prod_over_axes)
     ours, theirs = REDUCTIONS[name]
     # no ties, also of |x|
     x = (np.random.default_rng(3).permutation(24).reshape(2, 3, 4) - 11.3) / 7.0
-    check(lambda t: ours(t, dim, keepdim), x)
-    against_torch(lambda t: ours(t, dim, keepdim), lambda t: theirs(t, dim, keepdim), x)
+    return ours, theirs, dim, x
 
 
-@FAST
-@given(shape=shapes(min_dims=1, max_dims=3, max_side=3), seed=st.integers(0, 2**16),
-       data=st.data())
-def test_scans_and_prod_on_hypothesis_shapes(shape, seed, data):
+SEED_AND_DATA = dict(seed=st.integers(0, 2**16), data=st.data())
+
+
+def scan_case(shape, seed, data):
+    """An input with zeros and the scans and prod along a drawn dim (the same call
+    runs on our tensors and on torch's)."""
     dim = data.draw(st.integers(-len(shape), len(shape) - 1))
     x = sample(seed, shape, -2, 2)
     x = np.where(np.random.default_rng(seed).random(shape) < 0.2, 0.0, x)  # with zeros
-    for ours, theirs in ((lambda t: t.cumsum(dim), lambda t: t.cumsum(dim)),
-                         (lambda t: t.cumprod(dim), lambda t: t.cumprod(dim)),
-                         (lambda t: t.prod(dim), lambda t: t.prod(dim))):
-        check(ours, x)
-        against_torch(ours, theirs, x)
+    return x, (lambda t: t.cumsum(dim), lambda t: t.cumprod(dim), lambda t: t.prod(dim))
+
+
+@FAST
+@given(shape=shapes(min_dims=1, max_dims=3, max_side=3), **SEED_AND_DATA)
+def test_scans_and_prod_on_hypothesis_shapes(shape, seed, data):
+    x, fs = scan_case(shape, seed, data)
+    for f in fs:
+        check(f, x)
+
+
+@FAST
+@given(shape=shapes(min_dims=1, max_dims=3, max_side=3), **SEED_AND_DATA)
+def test_scans_and_prod_match_torch(shape, seed, data):
+    x, fs = scan_case(shape, seed, data)
+    for f in fs:
+        against_torch(f, f, x)
 
 
 def test_zeros_in_prod_and_cumprod_as_torch():
@@ -580,9 +626,25 @@ def test_sort_as_torch(descending):
 
 
 @FAST
-@given(shape=shapes(min_dims=1, max_dims=3, max_side=4), seed=st.integers(0, 2**16),
-       data=st.data())
+@given(shape=shapes(min_dims=1, max_dims=3, max_side=4), **SEED_AND_DATA)
 def test_selection_values_are_differentiable(shape, seed, data):
+    x, dim, k, largest, cases = selection_case(shape, seed, data)
+    for ours, _ in cases:
+        check(ours, x, order=1)
+
+
+@FAST
+@given(shape=shapes(min_dims=1, max_dims=3, max_side=4), **SEED_AND_DATA)
+def test_selection_matches_torch(shape, seed, data):
+    x, dim, k, largest, cases = selection_case(shape, seed, data)
+    for ours, theirs in cases:
+        against_torch(ours, theirs, x)
+    np.testing.assert_array_equal(ag.topk(Tensor(x), k, dim, largest=largest).indices.data,
+                                  torch.topk(torch.tensor(x), k, dim, largest=largest).indices)
+
+
+def selection_case(shape, seed, data):
+    """An input without ties, a dim, k, the direction, and (ours, torch's) selections."""
     x = np.random.default_rng(seed).permutation(int(np.prod(shape))).reshape(shape) / 3.0
     dim = data.draw(st.integers(-len(shape), len(shape) - 1))
     n = shape[dim]
@@ -598,11 +660,7 @@ def test_selection_values_are_differentiable(shape, seed, data):
         (lambda t: ag.median(t), lambda t: torch.median(t)),
         (lambda t: ag.mode(t, dim).values, lambda t: torch.mode(t, dim).values),
     ]
-    for ours, theirs in cases:
-        check(ours, x, order=1)
-        against_torch(ours, theirs, x)
-    np.testing.assert_array_equal(ag.topk(Tensor(x), k, dim, largest=largest).indices.data,
-                                  torch.topk(torch.tensor(x), k, dim, largest=largest).indices)
+    return x, dim, k, largest, cases
 
 
 def test_numpy_and_torch_spellings_of_dim_and_keepdim():

@@ -633,3 +633,69 @@ def test_dropout_masks_come_from_the_seed():
     b = F.dropout(x, 0.5, training=True).numpy()
     np.testing.assert_array_equal(a, b)
     assert set(np.unique(a)) == {0.0, 2.0}
+
+
+# ---------------------------------------------------------------------------
+# A NumPy function that would cut the gradient names the engine's equivalent,
+# and that equivalent computes what the NumPy function does
+# ---------------------------------------------------------------------------
+
+_X = np.arange(12.0).reshape(3, 4) - 4.5
+
+
+def _hint_of(call):
+    x = ag.tensor(_X, requires_grad=True)
+    with pytest.raises(TypeError, match="cut the gradient") as e:
+        call(x)
+    return str(e.value)
+
+
+def _pieces(ps):
+    return [np.asarray(p.data if isinstance(p, ag.Tensor) else p) for p in ps]
+
+
+# numpy call, the text its error must suggest, that suggestion run on our tensor
+HINTED = [
+    (lambda x: np.repeat(x, 2, axis=1), "ag.repeat_interleave",
+     lambda x: ag.repeat_interleave(x, 2, dim=1)),
+    (lambda x: np.repeat(x, [1, 0, 2], axis=0), "ag.repeat_interleave",
+     lambda x: ag.repeat_interleave(x, ag.tensor([1, 0, 2]), dim=0)),
+    (lambda x: np.split(x, 2, axis=1), "ag.chunk(x, sections, dim)",
+     lambda x: ag.chunk(x, 2, dim=1)),
+    (lambda x: np.split(x, [1, 3], axis=1), "or ag.split(x, [sizes], dim)",
+     lambda x: ag.split(x, [1, 2, 1], dim=1)),
+    (lambda x: np.array_split(x, 3, axis=1), "ag.split(x, [sizes], dim)",
+     lambda x: ag.split(x, [2, 1, 1], dim=1)),
+    (lambda x: np.ravel(x), "ag.flatten", lambda x: ag.flatten(x)),
+    (lambda x: np.select([x > 0], [x]), "ag.where", lambda x: ag.where(x > 0, x, 0.0)),
+    (lambda x: np.median(x, axis=1), "the mean of the two middle values",
+     lambda x: ag.sort(x, 1).values[:, 1:3].mean(1)),
+    (lambda x: np.pad(x, ((1, 0), (2, 3))), "ag.pad", lambda x: ag.pad(x, (2, 3, 1, 0))),
+    (lambda x: np.sign(x, where=x > 0, out=np.zeros((3, 4))), "ag.sign", None),
+    (lambda x: np.dot(x, x.T, out=np.empty((3, 3))), "ag.matmul", lambda x: ag.matmul(x, x.T)),
+    (lambda x: np.var(x, axis=1, out=None, ddof=0), "ag.var(x, dim, correction=0)",
+     lambda x: ag.var(x, 1, correction=0)),
+    (lambda x: np.std(x, 0, None, None, 0), "ag.std(x, dim, correction=0)",
+     lambda x: ag.std(x, 0, correction=0)),
+    (lambda x: np.add.reduce(x, axis=1), "ag.sum", lambda x: ag.sum(x, 1)),
+    (lambda x: np.add.accumulate(x, axis=1), "ag.cumsum", lambda x: ag.cumsum(x, 1)),
+    (lambda x: np.multiply.reduce(x, axis=0), "ag.prod", lambda x: ag.prod(x, 0)),
+    (lambda x: np.maximum.reduce(x, axis=1), "ag.amax", lambda x: ag.amax(x, 1)),
+    (lambda x: np.absolute(x, where=x > 0, out=np.zeros((3, 4))), "ag.abs", None),
+    (lambda x: np.take(x, [0, 2]), "the engine's ops", None),
+]
+
+
+@pytest.mark.parametrize("numpy_call,hint,engine_call", HINTED)
+def test_gradient_cutting_numpy_calls_name_an_equivalent_engine_op(numpy_call, hint,
+                                                                    engine_call):
+    message = _hint_of(numpy_call)
+    assert hint in message.split("cut the gradient. Use ")[1]
+    if engine_call is None:
+        return
+    expected, got = numpy_call(_X), engine_call(ag.tensor(_X))
+    if isinstance(expected, list):
+        for e, g in zip(expected, _pieces(got), strict=True):
+            np.testing.assert_allclose(g, e)
+    else:
+        np.testing.assert_allclose(got.data, expected, rtol=1e-6)

@@ -91,7 +91,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     # Tensor mode: rules run on Tensors (create_graph records them; open forward
     # levels push tangents through them; the compiler's tracer sees them).
     tensor_mode = bool(create_graph or state.levels or graph._specials and state.tracer)
-    seeds = [seed_for(o, g, tensor_mode, "autograd.grad") for o, g in zip(outputs, grad_outputs)]
+    seeds = [seed_for(o, g, tensor_mode, "autograd.grad", "grad_outputs")
+             for o, g in zip(outputs, grad_outputs)]
     grads = graph.sweep(outputs, seeds, inputs, retain_graph=retain_graph,
                         create_graph=create_graph, tensor_mode=tensor_mode)
     handed_out = {id(s) for s in seeds}
@@ -131,15 +132,18 @@ def _result(g, like, tensor_mode, handed_out):
 # backward(): the sweep's cotangents added into .grad
 # ---------------------------------------------------------------------------
 
-def seed_for(root, gradient, tensor_mode, who="backward"):
-    """The cotangent to start a sweep from ``root`` with (ones for one element)."""
+def seed_for(root, gradient, tensor_mode, who="backward", arg="gradient"):
+    """The cotangent to start a sweep from ``root`` with (ones for one element);
+    ``arg`` is the caller's name for ``gradient`` (autograd.grad's ``grad_outputs``)."""
     if gradient is None:
         if root._d.size != 1:
+            reduced = ("autograd.grad(y.sum(), inputs)" if arg == "grad_outputs"
+                       else "y.sum().backward()")
             raise ValueError(
                 f"{who}: grad can be implicitly created only for outputs with one element, but "
-                f"this tensor has shape {root.shape}. Pass gradient= an array or Tensor of shape "
+                f"this tensor has shape {root.shape}. Pass {arg}= an array or Tensor of shape "
                 f"{root.shape} (the vector u in uᵀJ), or reduce the output first, e.g. "
-                f"y.sum().backward().")
+                f"{reduced}.")
         g = np.ones_like(root._d)
         return wrap(g) if tensor_mode else g
     if isinstance(gradient, TensorBase):
@@ -148,13 +152,13 @@ def seed_for(root, gradient, tensor_mode, who="backward"):
         try:
             g = wrap(np.asarray(gradient))
         except (TypeError, ValueError):
-            raise TypeError(f"{who}: gradient must be a Tensor or an array, got "
+            raise TypeError(f"{who}: {arg} must be a Tensor or an array, got "
                             f"{type(gradient).__name__}") from None
     if g._d.dtype.kind not in "biuf":
-        raise TypeError(f"{who}: gradient has dtype {g._d.dtype}; it must be real "
+        raise TypeError(f"{who}: {arg} has dtype {g._d.dtype}; it must be real "
                         f"(the output has dtype {root.dtype})")
     if g.shape != root.shape:
-        raise ValueError(f"{who}: `gradient` has shape {g.shape} but the output has shape "
+        raise ValueError(f"{who}: `{arg}` has shape {g.shape} but the output has shape "
                          f"{root.shape}; they must match.")
     if g._d.dtype != root._d.dtype and not g._rg:
         g = wrap(np.asarray(g._d, dtype=root._d.dtype))

@@ -247,12 +247,12 @@ def clip(x, min=None, max=None):  # noqa: A002 - PyTorch/NumPy argument names
     if min is None and max is None:
         raise ValueError("clip: at least one of min and max must be given")
     if isinstance(min, (TensorBase, np.ndarray)) or isinstance(max, (TensorBase, np.ndarray)):
+        lo, hi = (None if b is None else lift(b, x, "clip") for b in (min, max))
+        P.broadcast_shapes("clip", x.shape, *(b.shape for b in (lo, hi) if b is not None))
         out = x
-        if min is not None:
-            lo = lift(min, x, "clip")
+        if lo is not None:
             out = P.where(lo, out, cond=P.less(x, lo)._d)
-        if max is not None:
-            hi = lift(max, x, "clip")
+        if hi is not None:
             out = P.where(hi, out, cond=P.greater(x, hi)._d)
         return out
     return P.clip(x, lo=min, hi=max)

@@ -38,6 +38,19 @@ def _reduce_args(fn, x, axis, keepdims, dim, keepdim):
 # Integer results (sums and products of integers, indices of extrema, logical
 # reductions, counts): no derivative, but values of the step, computed by
 # traced primitives so that a compiled program recomputes them on every call.
+_HALF, _SINGLE = np.dtype(np.float16), np.dtype(np.float32)
+
+
+def _half_in_float32(compute, x, *args):
+    """``compute(x, *args)``, for a float16 ``x`` in float32 and rounded back once
+    at the end, as PyTorch accumulates half precision (Σ of 60000 ones is not inf)."""
+    if x._d.dtype != _HALF:
+        return compute(x, *args)
+    out = compute(P.astype(x, dtype=_SINGLE), *args)
+    with np.errstate(over="ignore"):  # beyond float16's range is inf, silently as in PyTorch
+        return P.astype(out, dtype=_HALF)
+
+
 _int_sum = P.Constant("sum_int", lambda x, axis, keepdims: np.asarray(
     np.sum(x, axis=axis, keepdims=keepdims, dtype=np.int64)))
 _int_prod = P.Constant("prod_int", lambda x, axis, keepdims: np.asarray(
@@ -103,10 +116,11 @@ def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
     if x._d.dtype.kind not in "fc":
         raise TypeError(f"mean: input dtype should be floating point, got {x._d.dtype} "
                         f"(convert with .float() or pass dtype=)")
-    if x._d.dtype == np.float16:  # accumulate and divide in float32, as PyTorch does
-        return P.astype(mean(P.astype(x, dtype=np.dtype(np.float32)), axis, keepdims, dim=dim,
-                             keepdim=keepdim), dtype=np.dtype(np.float16))
     ax, kd = _reduce_args("mean", x, axis, keepdims, dim, keepdim)
+    return _half_in_float32(_mean, x, ax, kd)
+
+
+def _mean(x, ax, kd):
     total = P.sum(x, axis=ax, keepdims=kd)
     count = x._d.size // total._d.size if total._d.size else 0
     # Σ / count, divided (as NumPy and PyTorch do), not multiplied by 1/count:
@@ -175,28 +189,37 @@ def min(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
     return P.neg(P.max(P.neg(x), axis=ax, keepdims=kd))
 
 
+def _amax(fn, x, dim, keepdim, axis, keepdims):
+    """torch.amax's reduction of ``x`` (the caller negates for amin)."""
+    ax, kd = _reduce_args(fn, x, spelling(fn, "dim", dim, "axis", axis), False,
+                          None, spelling(fn, "keepdim", keepdim, "keepdims", keepdims,
+                                         default=False))
+    if x._d.size == 0 and (ax is None or 0 in [x.shape[i] for i in ax]):
+        raise IndexError(f"{fn}: cannot reduce over a zero-size dimension of a tensor of "
+                         f"shape {x.shape}")
+    return P.amax(x, axis=ax, keepdims=kd)
+
+
 def amax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """The maximum over ``dim`` (values only; ties share the gradient), as ``torch.amax``.
+    """The maximum over ``dim`` (values only), as ``torch.amax``: ties share the
+    gradient, and a slice whose maximum is NaN gets a NaN gradient (torch's rule;
+    ``max`` gives it to the NaN).
 
         >>> x = ag.tensor([[1.0, 5.0, 2.0], [4.0, 3.0, 6.0]])
-        >>> ag.amax(x, dim=1)                      # the values only (ties share the gradient)
+        >>> ag.amax(x, dim=1)
         Tensor([5., 6.], dtype=float32)
     """
-    x = to_tensor(x, "amax")
-    return max(x, spelling("amax", "dim", dim, "axis", axis),
-               spelling("amax", "keepdim", keepdim, "keepdims", keepdims, default=False))
+    return _amax("amax", to_tensor(x, "amax"), dim, keepdim, axis, keepdims)
 
 
 def amin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """The minimum over ``dim`` (values only), as ``torch.amin``.
+    """The minimum over ``dim`` (values only), as ``torch.amin`` (``amax`` of -x).
 
         >>> x = ag.tensor([[1.0, 5.0, 2.0], [4.0, 3.0, 6.0]])
         >>> ag.amin(x, dim=(0, 1))
         Tensor(1., dtype=float32)
     """
-    x = to_tensor(x, "amin")
-    return min(x, spelling("amin", "dim", dim, "axis", axis),
-               spelling("amin", "keepdim", keepdim, "keepdims", keepdims, default=False))
+    return P.neg(_amax("amin", P.neg(to_tensor(x, "amin")), dim, keepdim, axis, keepdims))
 
 
 def _arg(fn, arg, x, axis, keepdims, dim, keepdim):
@@ -253,8 +276,13 @@ def take_along_dim(x, indices, dim=None, *, axis=None):
     if idx.ndim != x.ndim:
         raise ValueError(f"take_along_dim: indices of shape {idx.shape} must have as many "
                          f"dimensions as the input of shape {x.shape}")
-    shape = np.broadcast_shapes(tuple(1 if i == d else n for i, n in enumerate(x.shape)),
-                                tuple(1 if i == d else n for i, n in enumerate(idx.shape)))
+    try:  # the axes other than dim broadcast
+        shape = np.broadcast_shapes(*(tuple(1 if i == d else n for i, n in enumerate(t.shape))
+                                      for t in (x, idx)))
+    except ValueError:
+        raise ValueError(f"take_along_dim: indices of shape {idx.shape} do not broadcast with "
+                         f"the input of shape {x.shape} in the dimensions other than dim={d}"
+                         ) from None
     target = shape[:d] + (idx.shape[d],) + shape[d + 1:]
     if idx.shape != target:
         idx = _broadcast_index(idx, shape=target)
@@ -333,12 +361,13 @@ def _scan(fn, prim, npfn, x, axis, dim, dtype):
     x, d = _scan_input(fn, x, axis, dim, dtype)
     if x._d.dtype.kind in "biu":
         return _int_scan(x, npfn=npfn, axis=d if x.ndim else None)
-    return prim(x, axis=d) if x.ndim else x
+    return _half_in_float32(lambda t: prim(t, axis=d), x) if x.ndim else x
 
 
 def cumsum(x, axis=None, dtype=None, *, dim=None):
     """Running sums yᵢ = Σ_{j≤i} xⱼ along ``dim`` (without one: of the flattened
-    tensor, as NumPy). Integer and bool tensors give int64, as in PyTorch.
+    tensor, as NumPy). Integer and bool tensors give int64, as in PyTorch;
+    float16 accumulates in float32.
 
         >>> ag.cumsum(ag.tensor([1.0, 2.0, 3.0]), dim=0)
         Tensor([1., 3., 6.], dtype=float32)
@@ -348,7 +377,8 @@ def cumsum(x, axis=None, dtype=None, *, dim=None):
 
 def cumprod(x, axis=None, dtype=None, *, dim=None):
     """Running products yᵢ = Π_{j≤i} xⱼ along ``dim`` (without one: of the
-    flattened tensor). The gradient is exact where x has zeros (PyTorch's rule).
+    flattened tensor). The gradient is exact where x has zeros (PyTorch's rule);
+    float16 accumulates in float32.
 
         >>> ag.cumprod(ag.tensor([2.0, 0.0, 3.0]), dim=0)
         Tensor([2., 0., 0.], dtype=float32)
@@ -414,9 +444,10 @@ def _moment_args(fn, x, axis, unbiased, keepdims, correction, dim, keepdim):
 
 
 def _var(fn, x, ax, kd, correction):
-    if x._d.dtype == np.float16:  # accumulate in float32, as PyTorch does
-        v = _var(fn, P.astype(x, dtype=np.dtype(np.float32)), ax, kd, correction)
-        return P.astype(v, dtype=np.dtype(np.float16))
+    return _half_in_float32(_var_any_float, x, fn, ax, kd, correction)
+
+
+def _var_any_float(x, fn, ax, kd, correction):
     n = int(np.prod([x.shape[i] for i in (range(x.ndim) if ax is None else ax)], dtype=np.int64))
     centre = P.sum(x, axis=ax, keepdims=True) * (1.0 / n if n else np.nan)
     dev = x - centre
@@ -487,7 +518,7 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None, keepdims
     ``torch.norm``: p = 'fro' or 2 (Euclidean), 1, inf (max |x|), -inf (min |x|),
     0 (the number of non-zeros) or any other number. The gradient at 0 is 0
     (PyTorch's value, where the norm is not differentiable); at ties of the
-    inf-norm it is shared.
+    inf-norm it is shared. float16 accumulates in float32, as in PyTorch.
 
         >>> ag.norm(ag.tensor([3.0, -4.0]))
         Tensor(5., dtype=float32)
@@ -512,7 +543,10 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None, keepdims
             raise ValueError(f"{fn}: p must be a number, 'fro' or 'nuc', got {p!r}")
     if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, float, np.integer, np.floating)):
         raise TypeError(f"{fn}: p must be a number, 'fro' or 'nuc', got {type(p).__name__}")
-    p = float(p)
+    return _half_in_float32(_p_norm, x, float(p), ax, kd, fn)
+
+
+def _p_norm(x, p, ax, kd, fn):
     if p == 2:
         return _pow_zero_grad(P.sum(x * x, axis=ax, keepdims=kd), 0.5)
     if p == 0:
@@ -521,9 +555,9 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None, keepdims
     if p == 1:
         return P.sum(a, axis=ax, keepdims=kd)
     if np.isinf(p):
-        if x._d.size == 0:
-            raise ValueError(f"{fn}: the {'max' if p > 0 else 'min'} of |x| over an empty tensor "
-                             f"of shape {x.shape} is undefined (p={p})")
+        if x._d.size == 0 and (ax is None or 0 in [x.shape[i] for i in ax]):
+            raise ValueError(f"{fn}: the {'max' if p > 0 else 'min'} of |x| over a zero-size "
+                             f"dimension of a tensor of shape {x.shape} is undefined (p={p})")
         return P.max(a, axis=ax, keepdims=kd) if p > 0 else \
             P.neg(P.max(P.neg(a), axis=ax, keepdims=kd))
     powers = _pow_zero_grad(a, p) if 0 < p < 1 else P.pow_const(a, p=p)

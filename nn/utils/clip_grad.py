@@ -1,16 +1,11 @@
-"""nn.utils: gradient clipping, parameters as one vector, resetting gradients.
+"""nn.utils.clip_grad: gradient norms and clipping, as ``torch.nn.utils.clip_grad``
+(names, arguments and numbers)::
 
-The functions of ``torch.nn.utils`` with its names, arguments and numbers::
+    total = clip_grad_norm_(model.parameters(), max_norm=1.0)
+    clip_grad_value_(model.parameters(), 0.5)
 
-    total = nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
-    nn.utils.clip_grad_value_(model.parameters(), 0.5)
-    vec = nn.utils.parameters_to_vector(model.parameters())
-    nn.utils.vector_to_parameters(vec * 0.5, model.parameters())
-
-They work on ``p.grad`` and ``p.data`` through the public Tensor API only.
-``optim`` re-exports the clipping functions (``optim.clip_grad_norm_``), and
-``Optimizer.zero_grad`` resets gradients with ``zero_grad_`` below: gradients
-are changed in this one module.
+They work on ``p.grad`` through the public Tensor API only; ``optim`` re-exports
+the clipping functions (``optim.clip_grad_norm_``).
 """
 from __future__ import annotations
 
@@ -20,25 +15,12 @@ import warnings
 
 import numpy as np
 
-from autograd_core import Tensor, concatenate
+from autograd_core import Tensor, get_default_dtype
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_",
-           "parameters_to_vector", "vector_to_parameters", "zero_grad_"]
+from ._gradients import _tensor_list, _update_grads_
 
-
-def _tensor_list(tensors, fn, what="parameters"):
-    """A Tensor or an iterable of Tensors as a list (TypeError naming ``fn`` otherwise)."""
-    if isinstance(tensors, Tensor):
-        return [tensors]
-    try:
-        items = list(tensors)
-    except TypeError:
-        raise TypeError(f"{fn}: {what} must be a Tensor or an iterable of Tensors, "
-                        f"got {type(tensors).__name__}") from None
-    for i, t in enumerate(items):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"{fn}: {what}[{i}] is a {type(t).__name__}, not a Tensor")
-    return items
+__all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm",
+           "clip_grads_with_norm_"]
 
 
 def _check_norm_type(norm_type, fn):
@@ -46,27 +28,6 @@ def _check_norm_type(norm_type, fn):
     if not norm_type > 0:            # also rejects NaN
         raise ValueError(f"{fn}: norm_type must be > 0 (or inf), got {norm_type}")
     return norm_type
-
-
-def _update_grads_(params, fn):
-    """p.grad ← fn(p.grad.data) for every parameter that has a gradient.
-
-    In place where the gradient is a plain writable array owned by one
-    parameter (as PyTorch's in-place ``mul_``/``clamp_``). A gradient made by
-    ``backward(create_graph=True)`` (part of a graph) or a read-only or shared
-    array gets a fresh array instead, so that no gradient is changed twice.
-    """
-    with_grad = [p for p in params if p.grad is not None]
-    owners = {}
-    for p in with_grad:
-        owners[id(p.grad)] = owners.get(id(p.grad), 0) + 1
-    for p in with_grad:
-        g = p.grad
-        if (owners[id(g)] == 1 and g.is_leaf and not g.requires_grad
-                and g.data.flags.writeable):
-            g.data[...] = fn(g.data)
-        else:
-            p.grad = np.array(fn(g.data), dtype=p.data.dtype)
 
 
 def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
@@ -85,7 +46,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     tensors = _tensor_list(tensors, "get_total_norm", "tensors")
     norm_type = _check_norm_type(norm_type, "get_total_norm")
     if not tensors:
-        return Tensor(np.float32(0.0))               # torch.tensor(0.0): the default dtype
+        return Tensor(np.zeros((), dtype=get_default_dtype()))   # torch.tensor(0.0)
     arrays = [t.data for t in tensors]
     dtype = np.result_type(*[a.dtype for a in arrays])
     if math.isinf(norm_type):
@@ -187,80 +148,16 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     _update_grads_(params, lambda g: np.clip(g, -clip_value, clip_value))
 
 
-def parameters_to_vector(parameters):
-    r"""vec = (θ₁ flattened, θ₂ flattened, …): the parameters as one 1-D Tensor.
+def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """Deprecated spelling of ``clip_grad_norm_`` (as in torch, with its FutureWarning).
 
-    Differentiable (a concatenation of reshapes), as ``torch.nn.utils.
-    parameters_to_vector``; the dtype is the parameters' common dtype.
-
-        >>> from nn.utils import parameters_to_vector
-        >>> model = nn.Linear(3, 2)
-        >>> parameters_to_vector(model.parameters()).shape    # weight (2, 3), then bias (2,)
-        (8,)
-    """
-    params = _tensor_list(parameters, "parameters_to_vector")
-    if not params:
-        raise ValueError("parameters_to_vector: got no parameters (an empty iterable)")
-    return concatenate([p.reshape(-1) for p in params])
-
-
-def vector_to_parameters(vec, parameters):
-    r"""θᵢ ← the i-th slice of ``vec``, reshaped to θᵢ: copies a 1-D Tensor into the parameters.
-
-    The inverse of ``parameters_to_vector``. Values are copied into each
-    parameter's own array (cast to its dtype), outside the graph. ``vec`` must
-    be a Tensor (TypeError otherwise, as PyTorch) with exactly as many
-    elements as the parameters have together (PyTorch ignores extra
-    elements; here a size mismatch is a ValueError). Returns None.
-
-        >>> from nn.utils import parameters_to_vector, vector_to_parameters
-        >>> model = nn.Linear(2, 1)
-        >>> vector_to_parameters(ag.tensor([1.0, 2.0, 3.0]), model.parameters())
-        >>> model.weight.data, model.bias.data
-        (array([[1., 2.]], dtype=float32), array([3.], dtype=float32))
-    """
-    if not isinstance(vec, Tensor):
-        raise TypeError(f"vector_to_parameters: expected a Tensor, but got: "
-                        f"{type(vec).__module__}.{type(vec).__name__}")
-    params = _tensor_list(parameters, "vector_to_parameters")
-    if vec.ndim != 1:
-        raise ValueError(f"vector_to_parameters: vec must be 1-D, got shape {vec.shape}")
-    total = sum(p.data.size for p in params)
-    if vec.shape[0] != total:
-        raise ValueError(f"vector_to_parameters: vec has {vec.shape[0]} elements, but the "
-                         f"parameters have {total} in all "
-                         f"(shapes {[tuple(p.shape) for p in params]})")
-    values, offset = vec.data, 0
-    for p in params:
-        n = p.data.size
-        p.data[...] = values[offset:offset + n].reshape(p.data.shape)
-        offset += n
-
-
-def zero_grad_(parameters, set_to_none=True):
-    """Reset the gradients of ``parameters``: what ``Optimizer.zero_grad`` does.
-
-    ``set_to_none=True`` (PyTorch's default) sets ``p.grad = None``; otherwise a
-    gradient is zeroed in place, or replaced by fresh zeros where it cannot be
-    (a gradient that is part of a graph, after ``backward(create_graph=True)``,
-    one that carries a forward-mode tangent, or a read-only array).
-
-        >>> from nn.utils import zero_grad_
+        >>> import warnings
         >>> model = nn.Linear(2, 1)
         >>> model(ag.ones(1, 2)).sum().backward()
-        >>> zero_grad_(model.parameters())
-        >>> model.weight.grad is None
-        True
+        >>> with warnings.catch_warnings(record=True):
+        ...     float(clip_grad_norm(model.parameters(), 10.0))   # √3: grads 1, 1 and 1
+        1.73205...
     """
-    for p in _tensor_list(parameters, "zero_grad_"):
-        g = p.grad
-        if set_to_none:
-            p.grad = None   # also when already None: a compiled step then knows the state
-            continue
-        if g is None:
-            continue
-        if (g.is_leaf and not g.requires_grad and g.data.flags.writeable
-              and getattr(g, "tangent", None) is None):
-            g.data[...] = 0
-        else:
-            p.grad = np.zeros_like(g.data)
+    warnings.warn("`nn.utils.clip_grad_norm` is now deprecated in favor of "
+                  "`nn.utils.clip_grad_norm_`.", FutureWarning, stacklevel=2)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)

@@ -11,13 +11,15 @@
 The first call for an input signature runs ``fn`` eagerly while a *tracer*
 records every primitive the engine evaluates — the forward pass, the backward
 pass (which then runs on Tensors so that its rules are seen too), in-place
-writes, ``.grad`` bindings, and the optimiser's ``step()``/``zero_grad()``,
-which are kept as opaque host calls. The record is turned into a *program*:
-a straight line of NumPy calls, generated as Python source, over buffers
-planned once — each value gets a preallocated buffer that NumPy writes into
-(``out=``), a buffer is reused when the value it held is dead (liveness), an
-elementwise op writes into its dying input's buffer (chains collapse into one
-buffer), operations on constants are folded, and views cost nothing. Later
+writes, ``.grad`` bindings, and the optimiser's ``step()``/``zero_grad()``
+(SGD's and Adam's/AdamW's updates as tensor ops, with their scalar bookkeeping
+-- step counts, learning rate, bias corrections -- as one small host call; the
+other optimisers' steps as opaque host calls). The record is turned into a
+*program*: a straight line of NumPy calls, generated as Python source, over
+buffers planned once — each value gets a preallocated buffer that NumPy writes
+into (``out=``), a buffer is reused when the value it held is dead (liveness),
+an elementwise op writes into its dying input's buffer (chains collapse into
+one buffer), operations on constants are folded, and views cost nothing. Later
 calls run the program on the new inputs: no Tensor objects, no graph, no
 dictionaries between the BLAS calls.
 
@@ -25,7 +27,9 @@ dictionaries between the BLAS calls.
 ``requires_grad`` of Tensor and array arguments, the values of Python-scalar
 arguments, the identity and train/eval mode of Module arguments and of every
 module the step called, the shapes and dtypes of the parameters and buffers
-it read, whether their gradients existed, grad mode and the default dtype.
+it read, whether their gradients existed, grad mode, the default dtype, and
+what the ``guard`` checks registered while tracing return (an optimiser's
+state: which moment buffers exist and which arrays hold them).
 Programs are cached per signature (``cache_size``, least recently used
 first); ``compiled.stats`` counts traces, replays and evictions.
 
@@ -58,8 +62,8 @@ from .core import TensorBase, wrap
 from .graph import state, user_site
 from .viz import draw_program  # viz draws a program, reading it as data
 
-__all__ = ["compile", "CompiledFunction", "CompileError", "host_call", "is_tracing", "Program",
-           "check_plan", "draw_program"]
+__all__ = ["compile", "CompiledFunction", "CompileError", "host_call", "is_tracing", "guard",
+           "untraced", "Program", "check_plan", "draw_program"]
 
 
 class CompileError(RuntimeError):
@@ -122,6 +126,60 @@ def host_call(fn):
     return wrapper
 
 
+def guard(check):
+    """While a step is traced: its program is replayed only while ``check()``
+    returns what it returns now (compared with ``==``); otherwise the step is
+    traced again. For state the program's structure depends on that the
+    tracer cannot see, e.g. whether an optimiser's moment buffers exist yet
+    and which arrays hold them. ``check`` runs before every replay: keep it
+    cheap. Outside a trace, does nothing.
+
+        >>> mode = {"double": False}
+        >>> @ag.compile
+        ... def f(x):
+        ...     ag.compiler.guard(lambda: mode["double"])
+        ...     return x * 2 if mode["double"] else x
+        >>> _ = f(ag.ones(2)); mode["double"] = True; f(ag.ones(2))
+        Tensor([2., 2.], dtype=float32)
+        >>> f.stats["traces"]
+        2
+    """
+    tracer = graph.tracer()
+    if tracer is not None and not tracer.host:
+        tracer.events.append(("guard", check, check()))
+
+
+class untraced:
+    """``with untraced():`` runs its body eagerly without recording it in the
+    step being traced (and without ``CompileError`` for values read). Only for
+    work whose result a ``guard`` makes part of the signature -- e.g. creating
+    an optimiser's state on its first step: a program traced before the state
+    existed is never replayed once it does.
+
+        >>> @ag.compile
+        ... def f(x):
+        ...     with ag.compiler.untraced():
+        ...         seen.append(float(x.sum()))          # not an escape here
+        ...     return x + 1
+        >>> seen = []
+        >>> f(ag.ones(2))
+        Tensor([2., 2.], dtype=float32)
+        >>> seen, len(f.last_program.instrs) < 3
+        ([2.0], True)
+    """
+
+    def __enter__(self):
+        self.tracer = graph.tracer()
+        if self.tracer is not None:
+            self.tracer.host += 1
+        return self
+
+    def __exit__(self, *exc):
+        if self.tracer is not None:
+            self.tracer.host -= 1
+        return False
+
+
 # ---------------------------------------------------------------------------
 # Tracing
 # ---------------------------------------------------------------------------
@@ -131,8 +189,8 @@ class Tracer:
 
     Events: ("op", prim, inputs, settings, out), ("write", tensor, value),
     ("grad", leaf, value or None), ("gradread", leaf, grad_tensor),
-    ("host", fn, args, kwargs), ("module", module). Every tensor seen is kept
-    alive, so ids stay unique while the trace is built.
+    ("host", fn, args, kwargs), ("module", module), ("guard", check, value).
+    Every tensor seen is kept alive, so ids stay unique while the trace is built.
     """
 
     def __init__(self):
@@ -261,6 +319,7 @@ class _Builder:
         self.guards = {}             # id(tensor) -> (tensor, shape, dtype, requires_grad)
         self.modules = {}            # id(module) -> (module, training)
         self.grad_state = {}         # id(leaf) -> (leaf, had a grad at entry or None, input index)
+        self.checks = []             # (check, its value at trace time): see ``guard``
 
     def _new(self, kind, t=None, index=None, const=None, shape=None, dtype=None):
         if t is not None:
@@ -872,6 +931,7 @@ class Program:
         self.signature = signature
         self.guards = list(builder.guards.values())
         self.modules = list(builder.modules.values())
+        self.checks = builder.checks
         # (a leaf that is an argument is the one passed in each call)
         self.grad_state = [(leaf, had, index) for leaf, had, index in builder.grad_state.values()
                            if had is not None]
@@ -901,6 +961,9 @@ class Program:
             if index is not None:
                 leaf = leaves[index]
             if (leaf._grad is not None) != had:
+                return False
+        for check, value in self.checks:
+            if check() != value:
                 return False
         return True
 
@@ -1069,6 +1132,8 @@ class CompiledFunction:
                 builder.host(*event[1:])
             elif kind == "module":
                 builder.module(event[1])
+            elif kind == "guard":
+                builder.checks.append(event[1:])
         out_tensors = []
         out_structure = _output_structure(out, out_tensors)
         outputs = [builder.value(t) for t in out_tensors]

@@ -48,6 +48,7 @@ is recorded).
 """
 from __future__ import annotations
 
+import bisect
 import builtins
 import collections
 import functools
@@ -387,7 +388,12 @@ class _Builder:
             self.guards[id(target)] = (target, np.shape(target._d), np.result_type(target._d),
                                        target._rg)
             self.external.add(id(target))
-        if cur.kind in ("free", "const", "grad", "input") or id(target) in self.external:
+        if cur.kind == "grad":
+            # the gradient a leaf held at entry (``zero_grad(set_to_none=False)``): on
+            # each call it is the array the leaf holds then, written through the leaf
+            self.instrs.append(Instr("write", args=(v,), target=cur.tensor, payload=cur.index,
+                                     settings={"grad": True}))
+        elif cur.kind in ("free", "const", "input") or id(target) in self.external:
             self.instrs.append(Instr("write", args=(v,), target=target,
                                      payload=self.input_index.get(id(target))))
         self.current[id(target)] = v
@@ -485,10 +491,13 @@ def _plain_settings(settings):
     return {k: sub(x) for k, x in settings.items()}
 
 
-def _fuse(b):
+def _fuse(b, outputs=()):
     """Peepholes: add(a, neg(c)) is subtract(a, c); an elementwise op whose
-    result is written into a parameter it reads (``p -= lr * g``) writes there
-    directly, without a temporary and a copy."""
+    result is written into a parameter or buffer (``p -= lr * g``, an
+    optimiser's ``m.mul_(beta)``) writes there directly, without a temporary
+    and a copy -- also when the result is read again later (Adam's ``m / denom``
+    after ``m`` is updated), as long as nothing overwrites that memory before
+    its last reading (a later write into the same tensor, a host call)."""
     uses = collections.Counter(id(a) for ins in b.instrs for a in ins.args)
     producer = {id(ins.out): ins for ins in b.instrs if ins.kind == "op"}
     dead = set()
@@ -504,17 +513,37 @@ def _fuse(b):
                     dead.add(id(p))
                     break
     b.instrs = [ins for ins in b.instrs if id(ins) not in dead]
+    last_read = {}                    # id(value) -> the last instruction reading it (or a view)
+    barriers = collections.defaultdict(list)   # id(target) -> where it is written; None: host
+    for i, ins in enumerate(b.instrs):
+        for a in ins.args:
+            last_read[id(_root(a))] = i
+        if ins.kind == "write":
+            barriers[id(ins.target)].append(i)
+        elif ins.kind == "host":
+            barriers[None].append(i)
+    kept = {id(_root(v)) for v in outputs}
+
+    def next_barrier(t, j):
+        found = len(b.instrs)
+        for where in (barriers[id(t)], barriers[None]):
+            k = bisect.bisect_right(where, j)
+            if k < len(where):
+                found = min(found, where[k])
+        return found
+
     for j, w in enumerate(b.instrs):
-        if w.kind != "write" or j == 0 or w.payload is not None:
+        if w.kind != "write" or j == 0 or w.payload is not None or w.settings:
             continue
         v, p = w.args[0], b.instrs[j - 1]
         t = w.target
-        if (p.kind == "op" and p.out is v and p.prim in _UFUNC and uses[id(v)] == 1
+        if (p.kind == "op" and p.out is v and p.prim in _UFUNC
                 and not _is_py(v)       # 0-d float64 runs as a Python float, stored by [()]
+                and not v.pinned and id(v) not in kept
+                and (uses[id(v)] == 1 or last_read.get(id(v), j) < next_barrier(t, j))
                 and isinstance(t._d, np.ndarray) and t._d.flags.writeable
-                and np.shape(t._d) == v.shape and t._d.dtype == v.dtype
-                and any(a.kind == "free" and a.tensor is t for a in p.args)):
-            p.payload = t           # write the result into the parameter itself
+                and np.shape(t._d) == v.shape and t._d.dtype == v.dtype):
+            p.payload = t           # write the result into the tensor's memory itself
             w.kind = "done"
 
 
@@ -773,6 +802,8 @@ def generate(program, threads=1):
             continue
         elif ins.kind == "write":
             t = f"T[{ins.payload}]" if ins.payload is not None else cg.name(ins.target, "t")
+            if ins.settings.get("grad"):
+                t += "._grad"
             val = _arg(ins.args[0], cg)
             if not ins.args[0].shape and np.shape(ins.target._d) == ():
                 # a 0-d parameter: item assignment (the same cast, a twentieth of the cost)
@@ -937,7 +968,7 @@ class Program:
                            if had is not None]
         _fold(builder)
         _dead_code(builder, outputs)
-        _fuse(builder)
+        _fuse(builder, outputs)
         self.instrs = builder.instrs
         self.buffers, (self.offsets, self.arena_bytes) = plan(self.instrs, self.values, outputs)
         self.source, env = generate(self, threads)

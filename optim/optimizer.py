@@ -31,7 +31,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from autograd_core import Tensor, enable_grad, flat, no_grad
+from autograd_core import Tensor, enable_grad, flat, no_grad, zeros_like
 from autograd_core.compiler import guard, host_call, is_tracing, untraced
 from autograd_core.core import wrap
 from nn.utils import zero_grad_
@@ -312,13 +312,29 @@ class Optimizer:
         otherwise gradients are zeroed in place (``nn.utils.zero_grad_``, the one
         place where gradients are reset).
         """
-        if set_to_none and is_tracing():
-            # Recorded in a compiled step as ``p.grad = None`` bindings (the old
-            # gradients are not read: whether they existed does not matter).
+        if is_tracing():
+            self._traced_zero_grad(set_to_none)
+        else:
+            self._reset_grads(set_to_none)
+
+    def _traced_zero_grad(self, set_to_none):
+        """``zero_grad`` inside a compiled step, recorded (not a host call):
+        ``p.grad = None`` bindings (without reading the old gradients, so
+        whether they existed is no part of the signature), or the gradients
+        zeroed in place -- replaced by fresh zeros where ``zero_grad_`` would."""
+        with no_grad():
             for p in self._all_params():
-                p.grad = None
-            return
-        self._reset_grads(set_to_none)
+                if set_to_none:
+                    p.grad = None
+                    continue
+                g = p.grad
+                if g is None:
+                    continue
+                if (g.is_leaf and not g.requires_grad and g._d.__class__ is np.ndarray
+                        and g._d.flags.writeable and getattr(g, "tangent", None) is None):
+                    g.zero_()
+                else:
+                    p.grad = zeros_like(g)
 
     @host_call
     def _reset_grads(self, set_to_none):
@@ -562,7 +578,7 @@ class PerParameterOptimizer(Optimizer):
         is traced again once the state exists."""
         loss = self._eval_closure(closure)
         guard(self._state_signature)
-        entries, shared = [], {}
+        entries, plan = [], {}
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
@@ -572,9 +588,11 @@ class PerParameterOptimizer(Optimizer):
                     with untraced():          # exactly eager's fresh state
                         state.update(self._init_state(p, group))
                 dtype = p.dtype
-                group_arrays = shared.setdefault((id(group), dtype.str), {})
-                entries.append((group, p, {}, group_arrays, dtype))
-        self._book(entries)
+                group_arrays, params = plan.setdefault((id(group), dtype.str),
+                                                       (group, {}, dtype, []))[1::2]
+                params.append((p, {}))
+                entries.append((group, p, params[-1][1], group_arrays, dtype))
+        self._book(list(plan.values()))
         decoupled = self._decoupled_weight_decay
         over = {}          # one Tensor over each array (no copy: in-place ops write into it)
 
@@ -613,22 +631,29 @@ class PerParameterOptimizer(Optimizer):
         return k
 
     @host_call
-    def _book(self, entries):
+    def _book(self, plan):
         """Count the steps and write this step's floats into the 0-d arrays the
         compiled program reads (created, with the parameter's dtype, on the
-        traced call)."""
+        traced call): per group and dtype ``(group, its arrays, dtype, [(p, p's
+        arrays), ...])``, the group's floats once, those of ``_stepwise_scalars``
+        per parameter."""
         stepwise = self._stepwise_scalars
-        for group, p, arrays, group_arrays, dtype in entries:
-            state = self.state[p]
-            if "step" in state:
-                state["step"] += 1
-            for name, value in self._traced_scalars(state, group).items():
-                where = arrays if name in stepwise else group_arrays
-                a = where.get(name)
-                if a is None:
-                    where[name] = np.array(value, dtype=dtype)
-                else:
-                    a[()] = value
+        for group, group_arrays, dtype, params in plan:
+            for i, (p, arrays) in enumerate(params):
+                state = self.state[p]
+                if "step" in state:
+                    state["step"] += 1
+                if i and not stepwise:
+                    continue
+                for name, value in self._traced_scalars(state, group).items():
+                    where = arrays if name in stepwise else group_arrays
+                    if i and where is group_arrays:
+                        continue
+                    a = where.get(name)
+                    if a is None:
+                        where[name] = np.array(value, dtype=dtype)
+                    else:
+                        a[()] = value
 
     def _state_signature(self):
         """What a traced step's program depends on beyond the tensors: the groups

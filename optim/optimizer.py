@@ -470,6 +470,15 @@ class PerParameterOptimizer(Optimizer):
     ``p.data`` in place. ``g`` may be the gradient's own array: rules never
     modify it.
 
+    A rule that a compiled step should record (SGD, Adam, AdamW) is instead
+    ``_rule(x, g, state, group, k)``, written once for arrays and for Tensors
+    (in-place operators and ``clone_state``/``sqrt``/``maximum_``/``assign_``),
+    with its floats ``k`` from ``_scalars(state, group)`` and its choices in
+    ``_structure(group)``; the class sets ``_traceable = True``. Eagerly it
+    runs on ``p.data`` with Python floats; inside ``ag.compile`` on ``p`` with
+    0-d Tensors the host call ``_book`` fills on every call (docs/design.md,
+    "The optimiser inside the program").
+
         >>> from optim.optimizer import PerParameterOptimizer
         >>> class SignSGD(PerParameterOptimizer):               # only the rule is new
         ...     def __init__(self, params, lr=0.1, weight_decay=0):
@@ -588,10 +597,12 @@ class PerParameterOptimizer(Optimizer):
                     with untraced():          # exactly eager's fresh state
                         state.update(self._init_state(p, group))
                 dtype = p.dtype
-                group_arrays, params = plan.setdefault((id(group), dtype.str),
-                                                       (group, {}, dtype, []))[1::2]
-                params.append((p, {}))
-                entries.append((group, p, params[-1][1], group_arrays, dtype))
+                booked = plan.get((id(group), dtype.str))
+                if booked is None:    # (group, the group's 0-d arrays, dtype, [(p, p's)])
+                    booked = plan[id(group), dtype.str] = (group, {}, dtype, [])
+                arrays = {}
+                booked[3].append((p, arrays))
+                entries.append((group, p, arrays, booked[1], dtype))
         self._book(list(plan.values()))
         decoupled = self._decoupled_weight_decay
         over = {}          # one Tensor over each array (no copy: in-place ops write into it)

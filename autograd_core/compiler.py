@@ -94,7 +94,7 @@ def is_tracing() -> bool:
 
 
 def host_call(fn):
-    """Mark ``fn`` (e.g. ``Optimizer.step``) as an opaque step of a compiled
+    """Mark ``fn`` (e.g. ``RMSprop.step``) as an opaque step of a compiled
     program: while tracing it runs as usual and is recorded as one call, which
     the program repeats with the same arguments; what it does inside is not
     traced (it may read ``.data`` and change parameters in place).

@@ -323,3 +323,10 @@ def test_eager_steps_are_unchanged_by_tracing_support():
     buf = np.float32(0.9) * g1 + g2
     np.testing.assert_array_equal(w.data, w1 - np.float32(0.1) * buf)
     assert isinstance(opt.state[w]["momentum_buffer"], np.ndarray)
+
+
+def test_the_program_with_the_update_can_be_drawn():
+    model, opt = _setup("adam_amsgrad_wd")
+    _, _, step = _run(model, opt, _batches(3), True)
+    dot = ag.compiler.draw_program(step.last_program)
+    assert "host: " in dot.source and "into " in dot.source      # _book; updates in place

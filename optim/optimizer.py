@@ -670,13 +670,13 @@ class PerParameterOptimizer(Optimizer):
         """What a traced step's program depends on beyond the tensors: the groups
         (their identity and ``_structure``), and per parameter whether its state
         exists and which arrays hold it."""
-        key = []
+        key, get, ndarray = [], self.state.get, np.ndarray     # (runs before every replay)
         for group in self.param_groups:
             key.append((id(group), self._structure(group)))
             for p in group["params"]:
-                s = self.state.get(p)
-                key.append((id(p), tuple(id(v) for v in s.values() if v.__class__ is np.ndarray)
-                            if s else None))
+                s = get(p)
+                key.append(id(p))
+                key.append([id(v) for v in s.values() if v.__class__ is ndarray] if s else None)
         return key
 
 

@@ -148,17 +148,33 @@ def copy_state(value, float_dtype=None):
 # ---------------------------------------------------------------------------
 
 def clone_state(g):
-    """A copy of ``g`` that owns its memory (a new state buffer)."""
+    """A copy of ``g`` (array or Tensor) that owns its memory: a new state buffer.
+
+        >>> from optim.optimizer import clone_state
+        >>> g = np.array([1.0, 2.0]); buf = clone_state(g); buf *= 2
+        >>> g, buf
+        (array([1., 2.]), array([2., 4.]))
+    """
     return g.clone() if isinstance(g, Tensor) else np.array(g, copy=True)
 
 
 def sqrt(a):
-    """√a elementwise."""
+    """√a elementwise, of an array (``np.sqrt``) or a Tensor (``Tensor.sqrt``).
+
+        >>> from optim.optimizer import sqrt
+        >>> sqrt(np.array([4.0])), sqrt(ag.tensor([4.0]))
+        (array([2.]), Tensor([2.], dtype=float32))
+    """
     return a.sqrt() if isinstance(a, Tensor) else np.sqrt(a)
 
 
 def maximum_(a, b):
-    """a ← max(a, b) in place."""
+    """a ← max(a, b) elementwise, in place (array or Tensor ``a``).
+
+        >>> from optim.optimizer import maximum_
+        >>> a = np.array([1.0, 5.0]); maximum_(a, np.array([3.0, 2.0])); a
+        array([3., 5.])
+    """
     if isinstance(a, Tensor):
         a.copy_(a.maximum(b))
     else:
@@ -166,11 +182,16 @@ def maximum_(a, b):
 
 
 def assign_(a, b):
-    """a ← b in place."""
+    """a ← b in place (array or Tensor ``a``; ``b`` broadcast to its shape).
+
+        >>> from optim.optimizer import assign_
+        >>> a = ag.zeros(2); _ = assign_(a, ag.tensor([1.0, 2.0])); a
+        Tensor([1., 2.], dtype=float32)
+    """
     if isinstance(a, Tensor):
-        a.copy_(b)
-    else:
-        a[...] = b
+        return a.copy_(b)
+    a[...] = b
+    return a
 
 
 # ---------------------------------------------------------------------------

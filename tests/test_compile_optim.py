@@ -187,6 +187,19 @@ def test_zero_dimensional_parameters():
         assert fc.stats["replays"] == len(xs) - 2
 
 
+@pytest.mark.parametrize("config", ["sgd_momentum", "adam_amsgrad_wd"])
+def test_the_traced_first_step_creates_the_state_as_eager(config):
+    x, y = _batches(1)[0]
+    model_e, opt_e = _setup(config)
+    _step_fn(model_e, opt_e)(Tensor(x), Tensor(y))
+    model_c, opt_c = _setup(config)
+    ag.compile(_step_fn(model_c, opt_c))(x, y)
+    assert_same_training(model_e, opt_e, model_c, opt_c)
+    for p in model_c.parameters():            # arrays of their own, as eager's
+        assert all(type(v) is np.ndarray and v.flags.owndata and v.dtype == p.dtype
+                   for v in opt_c.state[p].values() if not isinstance(v, int))
+
+
 def test_a_program_traced_before_the_state_existed_is_not_replayed():
     model, opt = _setup("sgd_momentum")
     step = ag.compile(_step_fn(model, opt))

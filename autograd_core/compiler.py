@@ -11,13 +11,15 @@
 The first call for an input signature runs ``fn`` eagerly while a *tracer*
 records every primitive the engine evaluates — the forward pass, the backward
 pass (which then runs on Tensors so that its rules are seen too), in-place
-writes, ``.grad`` bindings, and the optimiser's ``step()``/``zero_grad()``,
-which are kept as opaque host calls. The record is turned into a *program*:
-a straight line of NumPy calls, generated as Python source, over buffers
-planned once — each value gets a preallocated buffer that NumPy writes into
-(``out=``), a buffer is reused when the value it held is dead (liveness), an
-elementwise op writes into its dying input's buffer (chains collapse into one
-buffer), operations on constants are folded, and views cost nothing. Later
+writes, ``.grad`` bindings, and the optimiser's ``step()``/``zero_grad()``
+(SGD's and Adam's/AdamW's updates as tensor ops, with their scalar bookkeeping
+-- step counts, learning rate, bias corrections -- as one small host call; the
+other optimisers' steps as opaque host calls). The record is turned into a
+*program*: a straight line of NumPy calls, generated as Python source, over
+buffers planned once — each value gets a preallocated buffer that NumPy writes
+into (``out=``), a buffer is reused when the value it held is dead (liveness),
+an elementwise op writes into its dying input's buffer (chains collapse into
+one buffer), operations on constants are folded, and views cost nothing. Later
 calls run the program on the new inputs: no Tensor objects, no graph, no
 dictionaries between the BLAS calls.
 
@@ -25,7 +27,9 @@ dictionaries between the BLAS calls.
 ``requires_grad`` of Tensor and array arguments, the values of Python-scalar
 arguments, the identity and train/eval mode of Module arguments and of every
 module the step called, the shapes and dtypes of the parameters and buffers
-it read, whether their gradients existed, grad mode and the default dtype.
+it read, whether their gradients existed, grad mode, the default dtype, and
+what the ``guard`` checks registered while tracing return (an optimiser's
+state: which moment buffers exist and which arrays hold them).
 Programs are cached per signature (``cache_size``, least recently used
 first); ``compiled.stats`` counts traces, replays and evictions.
 
@@ -44,6 +48,7 @@ is recorded).
 """
 from __future__ import annotations
 
+import bisect
 import builtins
 import collections
 import functools
@@ -58,8 +63,8 @@ from .core import TensorBase, wrap
 from .graph import state, user_site
 from .viz import draw_program  # viz draws a program, reading it as data
 
-__all__ = ["compile", "CompiledFunction", "CompileError", "host_call", "is_tracing", "Program",
-           "check_plan", "draw_program"]
+__all__ = ["compile", "CompiledFunction", "CompileError", "host_call", "is_tracing", "guard",
+           "untraced", "Program", "check_plan", "draw_program"]
 
 
 class CompileError(RuntimeError):
@@ -89,7 +94,7 @@ def is_tracing() -> bool:
 
 
 def host_call(fn):
-    """Mark ``fn`` (e.g. ``Optimizer.step``) as an opaque step of a compiled
+    """Mark ``fn`` (e.g. ``RMSprop.step``) as an opaque step of a compiled
     program: while tracing it runs as usual and is recorded as one call, which
     the program repeats with the same arguments; what it does inside is not
     traced (it may read ``.data`` and change parameters in place).
@@ -122,6 +127,60 @@ def host_call(fn):
     return wrapper
 
 
+def guard(check):
+    """While a step is traced: its program is replayed only while ``check()``
+    returns what it returns now (compared with ``==``); otherwise the step is
+    traced again. For state the program's structure depends on that the
+    tracer cannot see, e.g. whether an optimiser's moment buffers exist yet
+    and which arrays hold them. ``check`` runs before every replay: keep it
+    cheap. Outside a trace, does nothing.
+
+        >>> mode = {"double": False}
+        >>> @ag.compile
+        ... def f(x):
+        ...     ag.compiler.guard(lambda: mode["double"])
+        ...     return x * 2 if mode["double"] else x
+        >>> _ = f(ag.ones(2)); mode["double"] = True; f(ag.ones(2))
+        Tensor([2., 2.], dtype=float32)
+        >>> f.stats["traces"]
+        2
+    """
+    tracer = graph.tracer()
+    if tracer is not None and not tracer.host:
+        tracer.events.append(("guard", check, check()))
+
+
+class untraced:
+    """``with untraced():`` runs its body eagerly without recording it in the
+    step being traced (and without ``CompileError`` for values read). Only for
+    work whose result a ``guard`` makes part of the signature -- e.g. creating
+    an optimiser's state on its first step: a program traced before the state
+    existed is never replayed once it does.
+
+        >>> @ag.compile
+        ... def f(x):
+        ...     with ag.compiler.untraced():
+        ...         seen.append(float(x.sum()))          # not an escape here
+        ...     return x + 1
+        >>> seen = []
+        >>> f(ag.ones(2))
+        Tensor([2., 2.], dtype=float32)
+        >>> seen, len(f.last_program.instrs) < 3
+        ([2.0], True)
+    """
+
+    def __enter__(self):
+        self.tracer = graph.tracer()
+        if self.tracer is not None:
+            self.tracer.host += 1
+        return self
+
+    def __exit__(self, *exc):
+        if self.tracer is not None:
+            self.tracer.host -= 1
+        return False
+
+
 # ---------------------------------------------------------------------------
 # Tracing
 # ---------------------------------------------------------------------------
@@ -131,8 +190,8 @@ class Tracer:
 
     Events: ("op", prim, inputs, settings, out), ("write", tensor, value),
     ("grad", leaf, value or None), ("gradread", leaf, grad_tensor),
-    ("host", fn, args, kwargs), ("module", module). Every tensor seen is kept
-    alive, so ids stay unique while the trace is built.
+    ("host", fn, args, kwargs), ("module", module), ("guard", check, value).
+    Every tensor seen is kept alive, so ids stay unique while the trace is built.
     """
 
     def __init__(self):
@@ -261,6 +320,7 @@ class _Builder:
         self.guards = {}             # id(tensor) -> (tensor, shape, dtype, requires_grad)
         self.modules = {}            # id(module) -> (module, training)
         self.grad_state = {}         # id(leaf) -> (leaf, had a grad at entry or None, input index)
+        self.checks = []             # (check, its value at trace time): see ``guard``
 
     def _new(self, kind, t=None, index=None, const=None, shape=None, dtype=None):
         if t is not None:
@@ -328,7 +388,12 @@ class _Builder:
             self.guards[id(target)] = (target, np.shape(target._d), np.result_type(target._d),
                                        target._rg)
             self.external.add(id(target))
-        if cur.kind in ("free", "const", "grad", "input") or id(target) in self.external:
+        if cur.kind == "grad":
+            # the gradient a leaf held at entry (``zero_grad(set_to_none=False)``): on
+            # each call it is the array the leaf holds then, written through the leaf
+            self.instrs.append(Instr("write", args=(v,), target=cur.tensor, payload=cur.index,
+                                     settings={"grad": True}))
+        elif cur.kind in ("free", "const", "input") or id(target) in self.external:
             self.instrs.append(Instr("write", args=(v,), target=target,
                                      payload=self.input_index.get(id(target))))
         self.current[id(target)] = v
@@ -426,10 +491,13 @@ def _plain_settings(settings):
     return {k: sub(x) for k, x in settings.items()}
 
 
-def _fuse(b):
+def _fuse(b, outputs=()):
     """Peepholes: add(a, neg(c)) is subtract(a, c); an elementwise op whose
-    result is written into a parameter it reads (``p -= lr * g``) writes there
-    directly, without a temporary and a copy."""
+    result is written into a parameter or buffer (``p -= lr * g``, an
+    optimiser's ``m.mul_(beta)``) writes there directly, without a temporary
+    and a copy -- also when the result is read again later (Adam's ``m / denom``
+    after ``m`` is updated), as long as nothing overwrites that memory before
+    its last reading (a later write into the same tensor, a host call)."""
     uses = collections.Counter(id(a) for ins in b.instrs for a in ins.args)
     producer = {id(ins.out): ins for ins in b.instrs if ins.kind == "op"}
     dead = set()
@@ -445,17 +513,37 @@ def _fuse(b):
                     dead.add(id(p))
                     break
     b.instrs = [ins for ins in b.instrs if id(ins) not in dead]
+    last_read = {}                    # id(value) -> the last instruction reading it (or a view)
+    barriers = collections.defaultdict(list)   # id(target) -> where it is written; None: host
+    for i, ins in enumerate(b.instrs):
+        for a in ins.args:
+            last_read[id(_root(a))] = i
+        if ins.kind == "write":
+            barriers[id(ins.target)].append(i)
+        elif ins.kind == "host":
+            barriers[None].append(i)
+    kept = {id(_root(v)) for v in outputs}
+
+    def next_barrier(t, j):
+        found = len(b.instrs)
+        for where in (barriers[id(t)], barriers[None]):
+            k = bisect.bisect_right(where, j)
+            if k < len(where):
+                found = min(found, where[k])
+        return found
+
     for j, w in enumerate(b.instrs):
-        if w.kind != "write" or j == 0 or w.payload is not None:
+        if w.kind != "write" or j == 0 or w.payload is not None or w.settings:
             continue
         v, p = w.args[0], b.instrs[j - 1]
         t = w.target
-        if (p.kind == "op" and p.out is v and p.prim in _UFUNC and uses[id(v)] == 1
+        if (p.kind == "op" and p.out is v and p.prim in _UFUNC
                 and not _is_py(v)       # 0-d float64 runs as a Python float, stored by [()]
+                and not v.pinned and id(v) not in kept
+                and (uses[id(v)] == 1 or last_read.get(id(v), j) < next_barrier(t, j))
                 and isinstance(t._d, np.ndarray) and t._d.flags.writeable
-                and np.shape(t._d) == v.shape and t._d.dtype == v.dtype
-                and any(a.kind == "free" and a.tensor is t for a in p.args)):
-            p.payload = t           # write the result into the parameter itself
+                and np.shape(t._d) == v.shape and t._d.dtype == v.dtype):
+            p.payload = t           # write the result into the tensor's memory itself
             w.kind = "done"
 
 
@@ -714,6 +802,8 @@ def generate(program, threads=1):
             continue
         elif ins.kind == "write":
             t = f"T[{ins.payload}]" if ins.payload is not None else cg.name(ins.target, "t")
+            if ins.settings.get("grad"):
+                t += "._grad"
             val = _arg(ins.args[0], cg)
             if not ins.args[0].shape and np.shape(ins.target._d) == ():
                 # a 0-d parameter: item assignment (the same cast, a twentieth of the cost)
@@ -872,12 +962,13 @@ class Program:
         self.signature = signature
         self.guards = list(builder.guards.values())
         self.modules = list(builder.modules.values())
+        self.checks = builder.checks
         # (a leaf that is an argument is the one passed in each call)
         self.grad_state = [(leaf, had, index) for leaf, had, index in builder.grad_state.values()
                            if had is not None]
         _fold(builder)
         _dead_code(builder, outputs)
-        _fuse(builder)
+        _fuse(builder, outputs)
         self.instrs = builder.instrs
         self.buffers, (self.offsets, self.arena_bytes) = plan(self.instrs, self.values, outputs)
         self.source, env = generate(self, threads)
@@ -901,6 +992,9 @@ class Program:
             if index is not None:
                 leaf = leaves[index]
             if (leaf._grad is not None) != had:
+                return False
+        for check, value in self.checks:
+            if check() != value:
                 return False
         return True
 
@@ -1069,6 +1163,8 @@ class CompiledFunction:
                 builder.host(*event[1:])
             elif kind == "module":
                 builder.module(event[1])
+            elif kind == "guard":
+                builder.checks.append(event[1:])
         out_tensors = []
         out_structure = _output_structure(out, out_tensors)
         outputs = [builder.value(t) for t in out_tensors]

@@ -1466,9 +1466,13 @@ def draw_program(program, max_instructions=400, rankdir="TB"):
 
     for i, ins in enumerate(program.instrs[:max_instructions]):
         key = f"i{i}"
+        if ins.kind == "done":          # a write its op made in place (the op's box says so)
+            continue
         if ins.kind == "op":
             o = ins.out
-            where = ("view" if o.view_of is not None else "new array" if o.buffer is None
+            where = ("view" if o.view_of is not None else
+                     f"into {ins.payload.name or 'the tensor'}" if ins.payload is not None else
+                     "new array" if o.buffer is None
                      else f"B{o.buffer}" + (" in place" if ins.inplace_of is not None else ""))
             fill = ("#f3f3f3" if o.buffer is None else palette[o.buffer % len(palette)])
             dot.node(key, f"{ins.prim.name}\n{o.shape} {o.dtype}\n{where}", shape="box",

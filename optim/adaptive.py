@@ -11,17 +11,23 @@ import math
 
 import numpy as np
 
-from .optimizer import PerParameterOptimizer, check_nonnegative, check_range
+from .optimizer import (PerParameterOptimizer, assign_, check_nonnegative, check_range,
+                        maximum_, sqrt)
 
 __all__ = ["Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW"]
 
 
-def _lerp_(a, b, w):
-    """a ← a + w (b − a) in place, with PyTorch's two-sided formula (exact at w = 1)."""
-    if w < 0.5:
+def _lerp_(a, b, w, rest=None, small=None):
+    """a ← a + w (b − a) in place, with PyTorch's two-sided formula (exact at w = 1):
+    a ← b − (b − a)(1 − w) when w ≥ 0.5. For a rule on Tensors (``_rule``), ``w``
+    and ``rest`` = 1 − w are given as 0-d Tensors and ``small`` = (w < 0.5) as
+    decided on the Python float."""
+    if small is None:
+        small, rest = w < 0.5, 1 - w
+    if small:
         a += w * (b - a)
     else:
-        a[...] = b - (b - a) * (1 - w)
+        assign_(a, b - (b - a) * rest)
 
 
 def _check_betas(betas):
@@ -230,23 +236,31 @@ class Adam(PerParameterOptimizer):
             state["max_exp_avg_sq"] = np.zeros_like(p.data)
         return state
 
-    def _update(self, p, g, state, group):
+    _traceable = True        # a compiled step records the update (optimizer._traced_step)
+    _stepwise_scalars = ("step_size", "bias_correction2_sqrt")
+
+    def _scalars(self, state, group):
         beta1, beta2 = group["betas"]
         step = state["step"]
+        w1 = 1 - beta1
+        return {"w1": w1, "w1_rest": 1 - w1, "beta2": beta2, "w2": 1 - beta2,
+                "eps": group["eps"], "step_size": group["lr"] / (1 - beta1 ** step),
+                "bias_correction2_sqrt": math.sqrt(1 - beta2 ** step)}
+
+    def _structure(self, group):
+        return super()._structure(group) + (group["amsgrad"], 1 - group["betas"][0] < 0.5)
+
+    def _rule(self, x, g, state, group, k):
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        _lerp_(m, g, 1 - beta1)
-        v *= beta2
-        v += (1 - beta2) * (g * g)
-        bias_correction1 = 1 - beta1 ** step
-        bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
-        step_size = group["lr"] / bias_correction1
+        _lerp_(m, g, k["w1"], k["w1_rest"], 1 - group["betas"][0] < 0.5)
+        v *= k["beta2"]
+        v += k["w2"] * (g * g)
         if group["amsgrad"]:
             vmax = state["max_exp_avg_sq"]
-            np.maximum(vmax, v, out=vmax)
-            denom = np.sqrt(vmax) / bias_correction2_sqrt + group["eps"]
-        else:
-            denom = np.sqrt(v) / bias_correction2_sqrt + group["eps"]
-        p.data -= step_size * (m / denom)
+            maximum_(vmax, v)
+            v = vmax
+        denom = sqrt(v) / k["bias_correction2_sqrt"] + k["eps"]
+        x -= k["step_size"] * (m / denom)
 
 
 class AdamW(Adam):

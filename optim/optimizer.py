@@ -31,8 +31,9 @@ from collections import defaultdict
 
 import numpy as np
 
-from autograd_core import Tensor, enable_grad, flat
-from autograd_core.compiler import host_call
+from autograd_core import Tensor, enable_grad, flat, no_grad, zeros_like
+from autograd_core.compiler import guard, host_call, is_tracing, untraced
+from autograd_core.core import wrap
 from nn.utils import zero_grad_
 
 from .line_search import backtracking, strong_wolfe
@@ -141,6 +142,59 @@ def copy_state(value, float_dtype=None):
 
 
 # ---------------------------------------------------------------------------
+# Operations of the rules that are written once for arrays and for Tensors
+# (PerParameterOptimizer._rule): the NumPy call on an array, the engine's op
+# on a Tensor -- the same floating-point operation
+# ---------------------------------------------------------------------------
+
+def clone_state(g):
+    """A copy of ``g`` (array or Tensor) that owns its memory: a new state buffer.
+
+        >>> from optim.optimizer import clone_state
+        >>> g = np.array([1.0, 2.0]); buf = clone_state(g); buf *= 2
+        >>> g, buf
+        (array([1., 2.]), array([2., 4.]))
+    """
+    return g.clone() if isinstance(g, Tensor) else np.array(g, copy=True)
+
+
+def sqrt(a):
+    """√a elementwise, of an array (``np.sqrt``) or a Tensor (``Tensor.sqrt``).
+
+        >>> from optim.optimizer import sqrt
+        >>> sqrt(np.array([4.0])), sqrt(ag.tensor([4.0]))
+        (array([2.]), Tensor([2.], dtype=float32))
+    """
+    return a.sqrt() if isinstance(a, Tensor) else np.sqrt(a)
+
+
+def maximum_(a, b):
+    """a ← max(a, b) elementwise, in place (array or Tensor ``a``).
+
+        >>> from optim.optimizer import maximum_
+        >>> a = np.array([1.0, 5.0]); maximum_(a, np.array([3.0, 2.0])); a
+        array([3., 5.])
+    """
+    if isinstance(a, Tensor):
+        a.copy_(a.maximum(b))
+    else:
+        np.maximum(a, b, out=a)
+
+
+def assign_(a, b):
+    """a ← b in place (array or Tensor ``a``; ``b`` broadcast to its shape).
+
+        >>> from optim.optimizer import assign_
+        >>> a = ag.zeros(2); _ = assign_(a, ag.tensor([1.0, 2.0])); a
+        Tensor([1., 2.], dtype=float32)
+    """
+    if isinstance(a, Tensor):
+        return a.copy_(b)
+    a[...] = b
+    return a
+
+
+# ---------------------------------------------------------------------------
 # The base class
 # ---------------------------------------------------------------------------
 
@@ -182,10 +236,12 @@ class Optimizer:
         # Inside ``autograd_core.compile`` a step and a reset are opaque host
         # calls of the program: they work on .data and .grad arrays, which the
         # program keeps in the same places from call to call.
+        # (A step that records itself -- ``PerParameterOptimizer.step`` -- is not wrapped.)
         super().__init_subclass__(**kwargs)
         for name in ("step", "zero_grad"):
             fn = cls.__dict__.get(name)
-            if fn is not None and not getattr(fn, "__wrapped_host_call__", False):
+            if fn is not None and not getattr(fn, "__wrapped_host_call__", False) \
+                    and not getattr(fn, "__records_itself__", False):
                 setattr(cls, name, host_call(fn))
 
     def __init__(self, params, defaults):
@@ -270,7 +326,6 @@ class Optimizer:
 
     # -- gradients --------------------------------------------------------------
 
-    @host_call
     def zero_grad(self, set_to_none=True):
         """Reset the gradients of all optimised parameters.
 
@@ -278,6 +333,32 @@ class Optimizer:
         otherwise gradients are zeroed in place (``nn.utils.zero_grad_``, the one
         place where gradients are reset).
         """
+        if is_tracing():
+            self._traced_zero_grad(set_to_none)
+        else:
+            self._reset_grads(set_to_none)
+
+    def _traced_zero_grad(self, set_to_none):
+        """``zero_grad`` inside a compiled step, recorded (not a host call):
+        ``p.grad = None`` bindings (without reading the old gradients, so
+        whether they existed is no part of the signature), or the gradients
+        zeroed in place -- replaced by fresh zeros where ``zero_grad_`` would."""
+        with no_grad():
+            for p in self._all_params():
+                if set_to_none:
+                    p.grad = None
+                    continue
+                g = p.grad
+                if g is None:
+                    continue
+                if (g.is_leaf and not g.requires_grad and g._d.__class__ is np.ndarray
+                        and g._d.flags.writeable and getattr(g, "tangent", None) is None):
+                    g.zero_()
+                else:
+                    p.grad = zeros_like(g)
+
+    @host_call
+    def _reset_grads(self, set_to_none):
         zero_grad_(self._all_params(), set_to_none)
 
     def step(self, closure=None):
@@ -410,6 +491,15 @@ class PerParameterOptimizer(Optimizer):
     ``p.data`` in place. ``g`` may be the gradient's own array: rules never
     modify it.
 
+    A rule that a compiled step should record (SGD, Adam, AdamW) is instead
+    ``_rule(x, g, state, group, k)``, written once for arrays and for Tensors
+    (in-place operators and ``clone_state``/``sqrt``/``maximum_``/``assign_``),
+    with its floats ``k`` from ``_scalars(state, group)`` and its choices in
+    ``_structure(group)``; the class sets ``_traceable = True``. Eagerly it
+    runs on ``p.data`` with Python floats; inside ``ag.compile`` on ``p`` with
+    0-d Tensors the host call ``_book`` fills on every call (docs/design.md,
+    "The optimiser inside the program").
+
         >>> from optim.optimizer import PerParameterOptimizer
         >>> class SignSGD(PerParameterOptimizer):               # only the rule is new
         ...     def __init__(self, params, lr=0.1, weight_decay=0):
@@ -424,17 +514,68 @@ class PerParameterOptimizer(Optimizer):
     """
 
     _decoupled_weight_decay = False
+    # True where ``_rule`` is written once for arrays and for Tensors: a compiled
+    # step then records the update as tensor ops (``_traced_step``) instead of
+    # calling ``step`` as an opaque host call.
+    _traceable = False
+    # The scalars of ``_scalars`` that depend on the parameter's own state (its
+    # step count); the others are the group's, shared by its parameters.
+    _stepwise_scalars = ()
 
     def _init_state(self, p, group):
         """The fresh per-parameter state (a dict) of parameter ``p``."""
         return {}
 
     def _update(self, p, g, state, group):
+        """The method's rule: change ``p.data`` in place, given the gradient ``g``."""
+        if not self._traceable:
+            raise NotImplementedError
+        self._rule(p.data, g, state, group, self._scalars(state, group))
+
+    def _rule(self, x, g, state, group, k):
+        """The rule of a traceable optimiser, for arrays (eager: ``x`` is ``p.data``,
+        ``state`` holds arrays, ``k`` Python floats) and for Tensors (traced: ``x`` is
+        ``p``, ``state`` holds Tensors over the state arrays, ``k`` 0-d Tensors of the
+        parameter's dtype, which round as NumPy rounds a Python float against an
+        array of that dtype). In-place operators only, on ``x`` and on ``state``."""
         raise NotImplementedError
+
+    def _scalars(self, state, group):
+        """The Python floats ``_rule`` reads this step, by name."""
+        return {"lr": group["lr"]}
+
+    def _structure(self, group):
+        """The choices of ``group`` that decide which operations ``_rule`` performs
+        (a compiled step is traced again when they change; the numbers are read
+        from ``_scalars`` on every call)."""
+        return (group.get("maximize", False), group.get("weight_decay", 0) != 0)
+
+    @staticmethod
+    def _regularise(x, g, maximize, weight_decay, decoupled, decay):
+        """g negated if ``maximize``; then the L2 term g + λx, or (decoupled, AdamW)
+        x ← x·decay with decay = 1 − lr·λ, in place. ``weight_decay`` is λ, or None
+        when λ = 0 (arrays and Python floats, or Tensors)."""
+        if maximize:
+            g = -g
+        if weight_decay is not None:
+            if decoupled:
+                x *= decay
+            else:
+                g = g + weight_decay * x
+        return g
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns the closure's loss."""
+        if self._traceable and is_tracing():
+            return self._traced_step(closure)
+        return self._eager_step(closure)
+
+    step.__records_itself__ = True
+
+    @host_call
+    def _eager_step(self, closure=None):
         loss = self._eval_closure(closure)
+        decoupled = self._decoupled_weight_decay
         for group in self.param_groups:
             maximize = group.get("maximize", False)
             wd = group.get("weight_decay", 0)
@@ -442,13 +583,9 @@ class PerParameterOptimizer(Optimizer):
                 if p.grad is None:
                     continue
                 g = np.asarray(p.grad.data, dtype=p.data.dtype)
-                if maximize:
-                    g = -g
-                if wd != 0:
-                    if self._decoupled_weight_decay:
-                        p.data *= 1 - group["lr"] * wd
-                    else:
-                        g = g + wd * p.data
+                if maximize or wd != 0:
+                    g = self._regularise(p.data, g, maximize, wd if wd != 0 else None,
+                                         decoupled, 1 - group["lr"] * wd)
                 state = self.state[p]
                 if not state:
                     state.update(self._init_state(p, group))
@@ -456,6 +593,112 @@ class PerParameterOptimizer(Optimizer):
                     state["step"] += 1
                 self._update(p, g, state, group)
         return loss
+
+    # -- inside a compiled step -------------------------------------------------
+
+    def _traced_step(self, closure):
+        """The step as tensor ops under ``no_grad``, recorded by the compiler's
+        tracer, so that a replay recomputes the update (see docs/design.md,
+        "The optimiser inside the program"). What is not an array operation --
+        the step counts and the floats of ``_scalars`` (learning rate, bias
+        corrections), which change from call to call -- is one host call,
+        ``_book``, that writes the floats into 0-d arrays the program reads.
+        A ``guard`` makes the state's existence (and the arrays holding it) part
+        of the program's signature: the first step, which creates the state,
+        is traced again once the state exists."""
+        loss = self._eval_closure(closure)
+        guard(self._state_signature)
+        entries, plan = [], {}
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    with untraced():          # exactly eager's fresh state
+                        state.update(self._init_state(p, group))
+                dtype = p.dtype
+                booked = plan.get((id(group), dtype.str))
+                if booked is None:    # (group, the group's 0-d arrays, dtype, [(p, p's)])
+                    booked = plan[id(group), dtype.str] = (group, {}, dtype, [])
+                arrays = {}
+                booked[3].append((p, arrays))
+                entries.append((group, p, arrays, booked[1], dtype))
+        self._book(list(plan.values()))
+        decoupled = self._decoupled_weight_decay
+        over = {}          # one Tensor over each array (no copy: in-place ops write into it)
+
+        def tensor_over(a):
+            t = over.get(id(a))
+            if t is None:
+                t = over[id(a)] = wrap(a)
+            return t
+
+        with no_grad():
+            for group, p, arrays, group_arrays, dtype in entries:
+                k = {name: tensor_over(a) for name, a in {**group_arrays, **arrays}.items()}
+                state = self.state[p]
+                tensors = {key: tensor_over(v) for key, v in state.items()
+                           if v.__class__ is np.ndarray}
+                g = p.grad
+                if g.dtype != dtype:
+                    g = g.to(dtype)
+                wd = group.get("weight_decay", 0) != 0
+                g = self._regularise(p, g, group.get("maximize", False),
+                                     k["weight_decay"] if wd else None, decoupled,
+                                     k["decay"] if wd and decoupled else None)
+                self._rule(p, g, tensors, group, k)
+                for key, t in tensors.items():      # state created by the rule (SGD's buffer)
+                    if key not in state:
+                        state[key] = np.array(t._d, dtype=dtype, copy=True)
+        return loss
+
+    def _traced_scalars(self, state, group):
+        """``_scalars`` and, when the group decays weights, λ and 1 − lr·λ."""
+        k = self._scalars(state, group)
+        wd = group.get("weight_decay", 0)
+        if wd != 0:
+            k["weight_decay"] = wd
+            k["decay"] = 1 - group["lr"] * wd
+        return k
+
+    @host_call
+    def _book(self, plan):
+        """Count the steps and write this step's floats into the 0-d arrays the
+        compiled program reads (created, with the parameter's dtype, on the
+        traced call): per group and dtype ``(group, its arrays, dtype, [(p, p's
+        arrays), ...])``, the group's floats once, those of ``_stepwise_scalars``
+        per parameter."""
+        stepwise = self._stepwise_scalars
+        for group, group_arrays, dtype, params in plan:
+            for i, (p, arrays) in enumerate(params):
+                state = self.state[p]
+                if "step" in state:
+                    state["step"] += 1
+                if i and not stepwise:
+                    continue
+                for name, value in self._traced_scalars(state, group).items():
+                    where = arrays if name in stepwise else group_arrays
+                    if i and where is group_arrays:
+                        continue
+                    a = where.get(name)
+                    if a is None:
+                        where[name] = np.array(value, dtype=dtype)
+                    else:
+                        a[()] = value
+
+    def _state_signature(self):
+        """What a traced step's program depends on beyond the tensors: the groups
+        (their identity and ``_structure``), and per parameter whether its state
+        exists and which arrays hold it."""
+        key, get, ndarray = [], self.state.get, np.ndarray     # (runs before every replay)
+        for group in self.param_groups:
+            key.append((id(group), self._structure(group)))
+            for p in group["params"]:
+                s = get(p)
+                key.append(id(p))
+                key.append([id(v) for v in s.values() if v.__class__ is ndarray] if s else None)
+        return key
 
 
 _LINE_SEARCHES = {"strong_wolfe": strong_wolfe, "backtracking": backtracking}

@@ -1,9 +1,7 @@
 """Stochastic gradient descent with momentum, Nesterov momentum and weight decay."""
 from __future__ import annotations
 
-import numpy as np
-
-from .optimizer import PerParameterOptimizer, check_nonnegative
+from .optimizer import PerParameterOptimizer, check_nonnegative, clone_state
 
 __all__ = ["SGD"]
 
@@ -44,14 +42,25 @@ class SGD(PerParameterOptimizer):
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
-    def _update(self, p, g, state, group):
-        mu = group["momentum"]
-        if mu != 0:
+    _traceable = True        # a compiled step records the update (optimizer._traced_step)
+
+    def _scalars(self, state, group):
+        k = {"lr": group["lr"]}
+        if group["momentum"] != 0:
+            k["momentum"] = group["momentum"]
+            k["undamped"] = 1 - group["dampening"]
+        return k
+
+    def _structure(self, group):
+        return super()._structure(group) + (group["momentum"] != 0, group["nesterov"])
+
+    def _rule(self, x, g, state, group, k):
+        if group["momentum"] != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = np.array(g, copy=True)
+                buf = state["momentum_buffer"] = clone_state(g)
             else:
-                buf *= mu
-                buf += (1 - group["dampening"]) * g
-            g = g + mu * buf if group["nesterov"] else buf
-        p.data -= group["lr"] * g
+                buf *= k["momentum"]
+                buf += k["undamped"] * g
+            g = g + k["momentum"] * buf if group["nesterov"] else buf
+        x -= k["lr"] * g

@@ -321,6 +321,7 @@ class _Builder:
         self.modules = {}            # id(module) -> (module, training)
         self.grad_state = {}         # id(leaf) -> (leaf, had a grad at entry or None, input index)
         self.checks = []             # (check, its value at trace time): see ``guard``
+        self.grad_of = {}            # id(gradient tensor set in the step) -> its leaf
 
     def _new(self, kind, t=None, index=None, const=None, shape=None, dtype=None):
         if t is not None:
@@ -396,6 +397,13 @@ class _Builder:
         elif cur.kind in ("free", "const", "input") or id(target) in self.external:
             self.instrs.append(Instr("write", args=(v,), target=target,
                                      payload=self.input_index.get(id(target))))
+        elif id(target) in self.grad_of:
+            # a gradient the step made and then changed in place (``p.grad.mul_(c)``):
+            # a renamed value, so the leaf is bound to the new one, as eager's sees it
+            leaf = self.grad_of[id(target)]
+            v.pinned = True
+            self.instrs.append(Instr("grad", args=(v,), target=leaf,
+                                     payload=self.input_index.get(id(leaf))))
         self.current[id(target)] = v
 
     def grad(self, leaf, value):
@@ -407,6 +415,7 @@ class _Builder:
                                  payload=self.input_index.get(id(leaf))))
         if value is not None:
             self.current[id(value)] = v
+            self.grad_of[id(value)] = leaf
 
     def grad_read(self, leaf, grad, touched):
         """The step reads ``leaf``'s gradient: the one it found at entry (guarded:
@@ -890,6 +899,8 @@ def _emit_op(cg, ins):
         p = settings["p"]
         if p == 2:
             cg.emit(f"    {o.name} = np.multiply({a[0]}, {a[0]}, out={out})")
+        elif p == 1:    # x ** 1 (the derivative of x²): x itself, copied
+            cg.emit(f"    {o.name} = np.positive({a[0]}, out={out})")
         else:
             cg.emit(f"    {o.name} = np.power({a[0]}, {_setting_expr(cg, p)}, out={out})")
     elif prim is P.matmul and out is not None:

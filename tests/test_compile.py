@@ -253,3 +253,41 @@ def test_scalar_network_runs_as_python_floats_and_equals_eager_bitwise(update):
         assert a.item() == b.item() and a.grad.item() == b.grad.item()
         assert a.data.shape == () and b.data.dtype == np.float64
     assert compiled.stats["traces"] == 1 and "copyto" not in compiled.last_program.source
+
+
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_gradients_changed_in_place_after_backward_are_what_the_leaves_hold(set_to_none):
+    """Scaling or clamping ``p.grad`` in place between backward and the
+    optimiser (hand-written clipping): the optimiser reads the changed values
+    and, after the call, every leaf holds them, as in eager."""
+    import nn
+    import optim
+
+    def make():
+        nn.init.manual_seed(0)
+        model = nn.Linear(4, 3)
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+        def step(x):
+            opt.zero_grad(set_to_none=set_to_none)
+            loss = (model(x) ** 2).sum()
+            loss.backward()
+            with ag.no_grad():
+                for p in model.parameters():
+                    p.grad.mul_(0.5)
+                    p.grad.clamp_(-0.3, 0.3)
+            opt.step()
+            return loss
+        return model, step
+
+    rng = np.random.default_rng(0)
+    eager_model, eager = make()
+    compiled_model, compiled = make()
+    compiled = ag.compile(compiled)
+    for _ in range(5):
+        x = rng.standard_normal((5, 4)).astype(np.float32)
+        assert eager(x).item() == compiled(x).item()
+        for a, b in zip(eager_model.parameters(), compiled_model.parameters()):
+            np.testing.assert_array_equal(a.data, b.data)
+            np.testing.assert_array_equal(a.grad.data, b.grad.data)
+    assert compiled.stats["replays"] >= 3

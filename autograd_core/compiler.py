@@ -201,12 +201,14 @@ class Tracer:
         self.touched = set()     # leaves whose .grad a host call assigned (zero_grad)
 
     def op(self, prim, inputs, settings, out):
+        """A primitive evaluated: ``out = prim(*inputs, **settings)``."""
         if self.host:
             return
         self.events.append(("op", prim, inputs, settings, out))
         self.keep.append(out)
 
     def copy(self, src, dst):
+        """``dst`` is a copy of ``src`` (in ``dst``'s dtype)."""
         self.op(P.astype, (src,), {"dtype": dst._d.dtype}, dst)
 
     def alias(self, src, dst):
@@ -214,27 +216,34 @@ class Tracer:
         self.op(P.alias, (src,), {}, dst)
 
     def write(self, target, value):
+        """An in-place change: ``target`` now holds ``value``."""
         if not self.host:
             self.events.append(("write", target, value))
 
     def set_grad(self, leaf, value):
+        """``leaf.grad = value`` (None: cleared)."""
         if self.host:
             self.touched.add(id(leaf))
         else:
             self.events.append(("grad", leaf, value))
 
     def grad_read(self, leaf, grad):
+        """The step reads ``leaf.grad`` (to accumulate into it, or as a value)."""
         if not self.host:
             self.events.append(("gradread", leaf, grad, id(leaf) in self.touched))
 
     def host_call(self, fn, args, kwargs, result):
+        """``fn(*args, **kwargs)`` ran as Python, to be called again on every replay."""
         self.events.append(("host", fn, args, kwargs))
 
     def module(self, m):
+        """Module ``m`` was called: its train/eval mode becomes a guard."""
         if not self.host:
             self.events.append(("module", m))
 
     def escape(self, t, what):
+        """A value is about to leave the engine (``what``: ``.item()``, ``.data``, ...):
+        CompileError naming the user's line, except inside a host call."""
         if self.host:
             return
         raise CompileError(

@@ -7,7 +7,6 @@ wamerican, installed by scripts/setup.sh) and skip, saying so, without it.
 """
 import json
 import math
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +16,8 @@ import pytest
 
 import autograd_core as ag
 from autograd_apps.common.cli import EXIT_ERROR
-from autograd_apps.common.interrupt import EXIT_INTERRUPTED, INTERRUPT_ENV
+from autograd_apps.common.interrupt import EXIT_INTERRUPTED
+from tests.app_runs import one_error_line as _one_error_line, run_cli
 from autograd_apps.charlm import cli, config, data, models
 from autograd_apps.charlm.inference import nll_per_char, sample_words
 
@@ -38,21 +38,11 @@ TINY = {"mlp": ["--context", "3", "--embedding", "8", "--hidden", "16"],
 
 
 def run_main(args, interrupt_after=None):
-    if interrupt_after is not None:
-        os.environ[INTERRUPT_ENV] = str(interrupt_after)
-    try:
-        return cli.main([str(a) for a in args])
-    finally:
-        os.environ.pop(INTERRUPT_ENV, None)
+    return run_cli(cli.main, args, interrupt_after)
 
 
 def one_error_line(capsys):
-    """stderr of a failed command: exactly one line, the program's error, no traceback."""
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("autograd-charlm: error:"), err
-    return lines[0]
+    return _one_error_line(capsys, "autograd-charlm")
 
 
 def metrics(run_dir):

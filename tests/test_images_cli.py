@@ -8,7 +8,6 @@ ones on the synthetic MNIST always run.
 import csv
 import gzip
 import json
-import os
 import re
 import shutil
 import signal
@@ -24,7 +23,8 @@ import pytest
 import autograd_core as ag
 import nn.datasets as datasets
 from autograd_apps.common.cli import EXIT_ERROR
-from autograd_apps.common.interrupt import EXIT_INTERRUPTED, INTERRUPT_ENV
+from autograd_apps.common.interrupt import EXIT_INTERRUPTED
+from tests.app_runs import one_error_line as _one_error_line, run_cli
 from autograd_apps.images import cli, config, models, report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,12 +52,7 @@ SMALL = ["--limit-train", "1200", "--val-size", "200", "--limit-test", "300",
 
 
 def run_main(args, interrupt_after=None):
-    if interrupt_after is not None:
-        os.environ[INTERRUPT_ENV] = str(interrupt_after)
-    try:
-        return cli.main([str(a) for a in args])
-    finally:
-        os.environ.pop(INTERRUPT_ENV, None)
+    return run_cli(cli.main, args, interrupt_after)
 
 
 def params_of(run_dir):
@@ -88,12 +83,7 @@ def assert_same_run(a, b):
 
 
 def one_error_line(capsys):
-    """stderr of a failed command: exactly one line, the program's error, no traceback."""
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("autograd-train: error:"), err
-    return lines[0]
+    return _one_error_line(capsys, "autograd-train")
 
 
 # ---------------------------------------------------------------- a small MNIST

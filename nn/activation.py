@@ -225,7 +225,7 @@ class Hardswish(_InplaceFlag):
     """``Hardswish(inplace=False)``: x·relu6(x + 3)/6.
 
         >>> nn.Hardswish()(ag.tensor([-2.0, -0.5, 0.0, 1.0, 3.0]))
-        Tensor([-0.33333334, -0.20833334,  0.        ,  0.6666667 ,  3.        ], dtype=float32)
+        Tensor([-0.33333334, -0.20833333,  0.        ,  0.6666667 ,  3.        ], dtype=float32)
     """
 
     def forward(self, x):
@@ -236,7 +236,7 @@ class Hardsigmoid(_InplaceFlag):
     """``Hardsigmoid(inplace=False)``: relu6(x + 3)/6.
 
         >>> nn.Hardsigmoid()(ag.tensor([-2.0, -0.5, 0.0, 1.0, 3.0]))
-        Tensor([0.16666666, 0.41666666, 0.5       , 0.6666667 , 1.        ], dtype=float32)
+        Tensor([0.16666667, 0.41666666, 0.5       , 0.6666667 , 1.        ], dtype=float32)
     """
 
     def forward(self, x):

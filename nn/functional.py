@@ -697,7 +697,7 @@ def kl_div(input, target, reduction="mean", log_target=False):  # noqa: A002
     if reduction == "batchmean":
         if x.ndim == 0:
             raise ValueError(f"{fn}: reduction='batchmean' needs a batch dimension, got a 0-d input")
-        return loss.sum() * (1.0 / x.shape[0])
+        return loss.sum() / x.shape[0]
     if loss.shape != x.shape:  # a target that broadcast over a 0-d or smaller input
         loss = loss.broadcast_to(x.shape)
     return _reduce(loss, reduction)
@@ -739,7 +739,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None,  # noqa: A002
     w = _class_weight(weight, c, fn, x.dtype)
     if w is not None:
         others = others * w[cls].reshape(n, 1)
-    per = (z * others).sum(axis=1) * (1.0 / c)
+    per = (z * others).sum(axis=1) / c
     if reduction == "none":
         return per.reshape(t.shape)
     return _reduce(per, reduction)
@@ -881,7 +881,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None,  
     w = _elementwise_weight(weight, x, fn)
     if w is not None:
         loss = loss * w
-    return _reduce(loss.sum(axis=-1) * (1.0 / x.shape[-1]), reduction)
+    return _reduce(loss.sum(axis=-1) / x.shape[-1], reduction)
 
 
 def _pair_of_inputs(input1, input2, fn):

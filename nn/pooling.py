@@ -177,7 +177,7 @@ def _avg_pool(fn, n, input, kernel_size, stride, padding, ceil_mode, count_inclu
     y = P.conv(planes, ones, stride=stride, padding=pads, dilation=(1,) * n, groups=1)
     y = y.reshape(lead + out)
     if divisor is not None:
-        y = y * (1.0 / divisor).astype(x.dtype)
+        y = y / np.asarray(divisor, dtype=x.dtype)    # divided, as torch's avg_pool
     return _unbatch(y, unbatched)
 
 

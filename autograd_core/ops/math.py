@@ -853,7 +853,7 @@ def hardsigmoid(x):
     """
     x = _floating(x, "hardsigmoid")
     inside = _strictly_inside(x, lo=-3.0, hi=3.0)
-    return P.where(x * (1.0 / 6.0) + 0.5, _at_least(x, t=3.0), cond=inside._d)
+    return P.where((x + 3.0) / 6.0, _at_least(x, t=3.0), cond=inside._d)   # torch's order
 
 
 def hardswish(x):
@@ -864,8 +864,10 @@ def hardswish(x):
     """
     x = _floating(x, "hardswish")
     inside = _strictly_inside(x, lo=-3.0, hi=3.0)
-    outside = P.where(x, 0, cond=P.greater_equal(x, 3.0)._d)
-    return P.where(x * (x + 3.0) * (1.0 / 6.0), outside, cond=inside._d)
+    # torch's formula and order, x·min(max(x + 3, 0), 6)/6, to its last bit: above
+    # 3 that is x·6/6, which is not always x in floating point
+    outside = P.where(x * 6.0 / 6.0, 0, cond=P.greater_equal(x, 3.0)._d)
+    return P.where(x * (x + 3.0) / 6.0, outside, cond=inside._d)
 
 
 # ---------------------------------------------------------------------------

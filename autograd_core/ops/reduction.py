@@ -443,18 +443,34 @@ def _moment_args(fn, x, axis, unbiased, keepdims, correction, dim, keepdim):
     return x, ax, kd, correction
 
 
-def _var(fn, x, ax, kd, correction):
-    return _half_in_float32(_var_any_float, x, fn, ax, kd, correction)
+# var and std accumulate as PyTorch's CPU kernels do: float16 in float32 and
+# float32 in float64, rounded once at the end (torch.var(tensor([1., 2., 4.])) is
+# 2.3333333, the float32 nearest 7/3; a float32 two-pass computation gives 2.3333335)
+_MOMENT_ACCUMULATOR = {_HALF: _SINGLE, _SINGLE: np.dtype(np.float64)}
+
+
+def _var(fn, x, ax, kd, correction, root=False):
+    """var (or std, with ``root``) computed in the accumulation type of x's dtype."""
+    def compute(t):
+        v = _var_any_float(t, fn, ax, kd, correction)
+        return _pow_zero_grad(v, 0.5) if root else v
+    acc = _MOMENT_ACCUMULATOR.get(x._d.dtype)
+    if acc is None:
+        return compute(x)
+    out = compute(P.astype(x, dtype=acc))
+    with np.errstate(over="ignore"):  # beyond float16's range is inf, silently as in PyTorch
+        return P.astype(out, dtype=x._d.dtype)
 
 
 def _var_any_float(x, fn, ax, kd, correction):
     n = int(np.prod([x.shape[i] for i in (range(x.ndim) if ax is None else ax)], dtype=np.int64))
-    centre = P.sum(x, axis=ax, keepdims=True) * (1.0 / n if n else np.nan)
+    total = P.sum(x, axis=ax, keepdims=True)
+    centre = total / n if n else total * np.nan     # divided, as torch.var
     dev = x - centre
     squares = P.sum(dev * dev, axis=ax, keepdims=kd)
     dof = n - correction
     if dof > 0:
-        return squares * (1.0 / dof)
+        return squares / dof
     warnings.warn(f"{fn}(): degrees of freedom is <= 0 (correction {correction} with {n} "
                   f"elements per reduction)", RuntimeWarning, stacklevel=3)
     with np.errstate(invalid="ignore"):
@@ -486,7 +502,7 @@ def std(x, axis=None, unbiased=None, keepdims=False, *, correction=None, dim=Non
         Tensor(1.2472191, dtype=float32)
     """
     x, ax, kd, c = _moment_args("std", x, axis, unbiased, keepdims, correction, dim, keepdim)
-    return _pow_zero_grad(_var("std", x, ax, kd, c), 0.5)
+    return _var("std", x, ax, kd, c, root=True)
 
 
 def var_mean(x, axis=None, unbiased=None, keepdims=False, *, correction=None, dim=None,
@@ -510,7 +526,7 @@ def std_mean(x, axis=None, unbiased=None, keepdims=False, *, correction=None, di
     """
     x, ax, kd, c = _moment_args("std_mean", x, axis, unbiased, keepdims, correction, dim,
                                 keepdim)
-    return _pow_zero_grad(_var("std_mean", x, ax, kd, c), 0.5), mean(x, ax, kd)
+    return _var("std_mean", x, ax, kd, c, root=True), mean(x, ax, kd)
 
 
 def norm(x, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):

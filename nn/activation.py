@@ -2,9 +2,10 @@
 names and defaults, with torch's ``repr``) and calls the ``nn.functional``
 function of the same name, so module and function always agree.
 
-``inplace=`` is accepted wherever torch has it, for compatibility; results are
-always new tensors (the engine records every op, and an in-place activation
-would buy nothing here). ``PReLU`` is the one activation with a parameter.
+``inplace=True`` (wherever torch has it) writes the result into the input
+tensor, as torch does: the same values, the input overwritten (refused on a
+leaf that requires grad). It saves no memory here: the engine computes the
+new value and copies it in. ``PReLU`` is the one activation with a parameter.
 """
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ class ReLU(_InplaceFlag):
     """
 
     def forward(self, x):
-        return F.relu(x)
+        return F.relu(x, inplace=self.inplace)
 
 
 class LeakyReLU(Module):
@@ -67,7 +68,7 @@ class LeakyReLU(Module):
         self.inplace = inplace
 
     def forward(self, x):
-        return F.leaky_relu(x, self.negative_slope)
+        return F.leaky_relu(x, self.negative_slope, inplace=self.inplace)
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}{_inplace(self, ', ')}"
@@ -207,7 +208,7 @@ class SiLU(_InplaceFlag):
     """
 
     def forward(self, x):
-        return F.silu(x)
+        return F.silu(x, inplace=self.inplace)
 
 
 class Mish(_InplaceFlag):
@@ -218,7 +219,7 @@ class Mish(_InplaceFlag):
     """
 
     def forward(self, x):
-        return F.mish(x)
+        return F.mish(x, inplace=self.inplace)
 
 
 class Hardswish(_InplaceFlag):
@@ -229,7 +230,7 @@ class Hardswish(_InplaceFlag):
     """
 
     def forward(self, x):
-        return F.hardswish(x)
+        return F.hardswish(x, inplace=self.inplace)
 
 
 class Hardsigmoid(_InplaceFlag):
@@ -240,7 +241,7 @@ class Hardsigmoid(_InplaceFlag):
     """
 
     def forward(self, x):
-        return F.hardsigmoid(x)
+        return F.hardsigmoid(x, inplace=self.inplace)
 
 
 class SELU(_InplaceFlag):
@@ -252,7 +253,7 @@ class SELU(_InplaceFlag):
     """
 
     def forward(self, x):
-        return F.selu(x)
+        return F.selu(x, inplace=self.inplace)
 
 
 class Softsign(Module):
@@ -307,7 +308,7 @@ class ELU(_Alpha):
     """
 
     def forward(self, x):
-        return F.elu(x, self.alpha)
+        return F.elu(x, self.alpha, inplace=self.inplace)
 
 
 class CELU(_Alpha):
@@ -318,7 +319,7 @@ class CELU(_Alpha):
     """
 
     def forward(self, x):
-        return F.celu(x, self.alpha)
+        return F.celu(x, self.alpha, inplace=self.inplace)
 
 
 class Hardtanh(Module):
@@ -347,7 +348,7 @@ class Hardtanh(Module):
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
     def forward(self, x):
-        return F.hardtanh(x, self.min_val, self.max_val)
+        return F.hardtanh(x, self.min_val, self.max_val, inplace=self.inplace)
 
     def extra_repr(self):
         return f"min_val={self.min_val}, max_val={self.max_val}{_inplace(self, ', ')}"
@@ -412,7 +413,7 @@ class Threshold(Module):
         self.threshold, self.value, self.inplace = threshold, value, inplace
 
     def forward(self, x):
-        return F.threshold(x, self.threshold, self.value)
+        return F.threshold(x, self.threshold, self.value, inplace=self.inplace)
 
     def extra_repr(self):
         return f"threshold={self.threshold}, value={self.value}{_inplace(self, ', ')}"

@@ -20,7 +20,7 @@ class Dropout1d(Dropout):
     """
 
     def forward(self, x):
-        return F.dropout1d(x, self.p, self.training, generator=self.generator)
+        return F.dropout1d(x, self.p, self.training, self.inplace, generator=self.generator)
 
 
 class Dropout2d(Dropout):
@@ -35,4 +35,4 @@ class Dropout2d(Dropout):
     """
 
     def forward(self, x):
-        return F.dropout2d(x, self.p, self.training, generator=self.generator)
+        return F.dropout2d(x, self.p, self.training, self.inplace, generator=self.generator)

@@ -12,6 +12,8 @@ Losses take ``reduction='mean' | 'sum' | 'none'`` (``kl_div`` also
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import numbers
 
@@ -50,6 +52,35 @@ def _channel_dropout(fn, x, p, training, generator, lead=2):
     return x * dropout(mask, p, training, generator=generator)
 
 
+# ====================================================================== in place
+
+def _honours_inplace(fn):
+    """torch's ``inplace=True`` for ``fn``: the input tensor itself is
+    overwritten with the result and returned (an in-place op: its version
+    changes, and on a leaf that requires grad it is refused, as in torch);
+    ``inplace=False`` returns the new tensor. An ndarray input is never written."""
+    names = list(inspect.signature(fn).parameters)
+    at = names.index("inplace")
+
+    @functools.wraps(fn)
+    def apply(*args, **kwargs):
+        inplace = kwargs.get("inplace", False) if len(args) <= at else args[at]
+        x = args[0] if args else kwargs.get("input")
+        if not inplace or not isinstance(x, Tensor):
+            return fn(*args, **kwargs)
+        # computed from a copy when the graph records it: the rule may save its
+        # input (silu's x · σ(x)), which the write below would otherwise change
+        src = x.clone() if x.requires_grad and ag.is_grad_enabled() else x
+        if args:
+            args = (src,) + args[1:]
+        else:
+            kwargs["input"] = src
+        out = fn(*args, **kwargs)
+        return x if out is src else x.copy_(out)
+    return apply
+
+
+@_honours_inplace
 def dropout1d(input, p=0.5, training=True, inplace=False, generator=None):  # noqa: A002
     """Channel dropout for (N, C, L) or unbatched (C, L) inputs, as
     ``torch.nn.functional.dropout1d``: each channel x[n, c, :] is zeroed with
@@ -66,6 +97,7 @@ def dropout1d(input, p=0.5, training=True, inplace=False, generator=None):  # no
     return _channel_dropout("dropout1d", x, p, training, generator, lead=x.ndim - 1)
 
 
+@_honours_inplace
 def dropout2d(input, p=0.5, training=True, inplace=False, generator=None):  # noqa: A002
     """Channel dropout for (N, C, H, W) inputs, as ``torch.nn.functional.dropout2d``:
     each feature map x[n, c] is zeroed with probability p and the survivors
@@ -108,11 +140,18 @@ _LOG_GRAD_FLOOR = 1e-12
 
 # ====================================================================== activations
 
+@_honours_inplace
 def relu(input, inplace=False):  # noqa: A002 - PyTorch's argument names
-    """max(x, 0). (``inplace`` is accepted for compatibility and ignored.)"""
+    """max(x, 0); with ``inplace=True`` written into ``input`` (as torch).
+
+        >>> h = ag.tensor([-1.0, 2.0]) * 1.0
+        >>> F.relu(h, inplace=True) is h, h
+        (True, Tensor([0., 2.], dtype=float32))
+    """
     return _to_tensor(input, fn="relu").relu()
 
 
+@_honours_inplace
 def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002
     """x for x > 0, negative_slope·x otherwise (the gradient at 0 is negative_slope, as PyTorch)."""
     x = _to_tensor(input, fn="leaky_relu")
@@ -192,6 +231,7 @@ def linear(input, weight, bias=None):  # noqa: A002
     return ag.linear(x, w, bias)
 
 
+@_honours_inplace
 def dropout(input, p=0.5, training=True, inplace=False, generator=None):  # noqa: A002
     """Inverted dropout: each element is zeroed with probability p and the
     survivors scaled by 1/(1−p), so the expectation is unchanged; the identity
@@ -1104,11 +1144,13 @@ def gelu(input, approximate="none"):  # noqa: A002
     return ag.gelu(_to_tensor(input, fn="gelu"), approximate)
 
 
+@_honours_inplace
 def silu(input, inplace=False):  # noqa: A002
-    """x·σ(x). (``inplace`` is accepted for compatibility and ignored.)"""
+    """x·σ(x)."""
     return ag.silu(_to_tensor(input, fn="silu"))
 
 
+@_honours_inplace
 def mish(input, inplace=False):  # noqa: A002
     """x·tanh(softplus(x))."""
     return ag.mish(_to_tensor(input, fn="mish"))
@@ -1119,26 +1161,31 @@ def logsigmoid(input):  # noqa: A002
     return ag.logsigmoid(_to_tensor(input, fn="logsigmoid"))
 
 
+@_honours_inplace
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):  # noqa: A002
     """x clipped to [min_val, max_val] (gradient 1 strictly inside, 0 elsewhere)."""
     return ag.hardtanh(_to_tensor(input, fn="hardtanh"), min_val, max_val)
 
 
+@_honours_inplace
 def relu6(input, inplace=False):  # noqa: A002
     """min(max(x, 0), 6)."""
     return ag.relu6(_to_tensor(input, fn="relu6"))
 
 
+@_honours_inplace
 def elu(input, alpha=1.0, inplace=False):  # noqa: A002
     """x for x > 0, else α(eˣ - 1)."""
     return ag.elu(_to_tensor(input, fn="elu"), alpha)
 
 
+@_honours_inplace
 def selu(input, inplace=False):  # noqa: A002
     """scale·elu(x, α) with the self-normalising constants."""
     return ag.selu(_to_tensor(input, fn="selu"))
 
 
+@_honours_inplace
 def celu(input, alpha=1.0, inplace=False):  # noqa: A002
     """x for x > 0, else α(e^{x/α} - 1)."""
     return ag.celu(_to_tensor(input, fn="celu"), alpha)
@@ -1149,11 +1196,13 @@ def softsign(input):  # noqa: A002
     return ag.softsign(_to_tensor(input, fn="softsign"))
 
 
+@_honours_inplace
 def hardsigmoid(input, inplace=False):  # noqa: A002
     """0 for x ≤ -3, 1 for x ≥ 3, x/6 + ½ between."""
     return ag.hardsigmoid(_to_tensor(input, fn="hardsigmoid"))
 
 
+@_honours_inplace
 def hardswish(input, inplace=False):  # noqa: A002
     """x·hardsigmoid(x)."""
     return ag.hardswish(_to_tensor(input, fn="hardswish"))
@@ -1719,6 +1768,7 @@ def tanhshrink(input):  # noqa: A002
     return x - x.tanh()
 
 
+@_honours_inplace
 def threshold(input, threshold, value, inplace=False):  # noqa: A002
     """x where x > threshold, else ``value``, as ``torch.nn.functional.threshold``."""
     x = _to_tensor(input, fn="threshold")

@@ -186,7 +186,7 @@ class Dropout(Module):
         self.generator = generator
 
     def forward(self, x):
-        return F.dropout(x, self.p, self.training, generator=self.generator)
+        return F.dropout(x, self.p, self.training, self.inplace, generator=self.generator)
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"

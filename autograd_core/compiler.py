@@ -1002,6 +1002,13 @@ class Program:
         self.runs = 0
 
     def guards_hold(self, leaves=()):
+        """Whether this program is still valid for a call whose flattened tensor
+        arguments are ``leaves``: the tensors it read from outside keep their
+        shape, dtype and ``requires_grad``, the modules it called their
+        train/eval mode, the gradients it read or wrote still exist (or not)
+        as at trace time, and every ``guard`` check returns its traced value.
+        Returns ``False`` at the first difference (the caller then retraces).
+        """
         for t, shape, dtype, rg in self.guards:
             if np.shape(t._d) != shape or np.result_type(t._d) != dtype or t._rg != rg:
                 return False
@@ -1019,11 +1026,21 @@ class Program:
         return True
 
     def run(self, tensors, arrays):
+        """Execute the generated code once and return its outputs as a tuple of
+        arrays, one per tensor of the result in flattening order.
+
+        ``tensors`` are the call's flattened arguments (the program writes
+        through them, e.g. an argument's ``.grad``), ``arrays`` their data
+        (a Tensor's array, or the argument itself). Counts the run in ``runs``.
+        Guards are not checked here: see ``guards_hold``.
+        """
         self.runs += 1
         return self._run(tensors, *arrays)
 
     @property
     def n_instructions(self):
+        """The number of instructions left after folding, dead-code removal and
+        fusion: ``len(self.instrs)``."""
         return len(self.instrs)
 
     def __repr__(self):
@@ -1131,6 +1148,8 @@ class CompiledFunction:
 
     @property
     def programs(self):
+        """The cached programs as a new list, least recently used first (so the
+        last one is the most recently used); at most ``cache_size`` of them."""
         return list(self.cache.values())
 
     def __get__(self, obj, objtype=None):  # as a method

@@ -304,17 +304,8 @@ def _shape_text(shape):
 class ModuleCall:
     """One call of one module during a recorded forward pass.
 
-    ``name``: the module's dotted name in the model ('' for the model itself,
-    '0', 'encoder.layer1'); ``type_name`` ('Linear'); ``extra`` (its
-    ``extra_repr()``); ``call`` (1 for its first call in the recording, 2 for
-    a second one…); ``parent`` (the call it ran inside, or None); ``start``
-    and ``end``: readings of the graph's creation clock (``graph.next_seq``)
-    when the call began and when it returned (or raised) — the nodes it
-    created have creation numbers strictly between them; ``end`` is None
-    while the call runs.
-    ``input_shapes``/``output_shapes``: shapes of the array arguments and
-    results; ``parameters``: (name in the model, shape) of the module's own
-    and its submodules' parameters.
+    The nodes a call created have creation numbers strictly between its
+    ``start`` and ``end`` (see ``contains``).
 
         >>> model = nn.Sequential(nn.Linear(2, 3), nn.Tanh())
         >>> with ag.viz.record_modules(model) as recording:
@@ -322,6 +313,25 @@ class ModuleCall:
         >>> call = recording.calls[1]
         >>> call.title(), call.depth, call.input_shapes, call.output_shapes, call.parameters
         ('0 · Linear', 1, ((4, 2),), ((4, 3),), [('0.weight', (3, 2)), ('0.bias', (3,))])
+
+    Attributes:
+        name: the module's dotted name in the model (``''`` for the model
+            itself, ``'0'``, ``'encoder.layer1'``).
+        type_name: the module's class name (``'Linear'``).
+        extra: the module's ``extra_repr()`` (``''`` if it has none).
+        call: which call of this module in the recording this is (1 for the
+            first, 2 for a second one, ...).
+        parent: the ``ModuleCall`` this call ran inside, or None for an
+            outermost call.
+        start: the reading of the graph's creation clock
+            (``graph.next_seq()``) when the call began.
+        end: the reading of that clock when the call returned (or raised);
+            None while the call runs.
+        input_shapes: a tuple of the shapes of the call's Tensor and ndarray
+            arguments (nested tuples, lists and dicts are searched), in order.
+        output_shapes: the same for its results (``()`` until it returns).
+        parameters: a list of (name in the model, shape) of the module's own
+            and its submodules' parameters.
     """
 
     __slots__ = ("name", "type_name", "extra", "call", "parent", "start", "end",
@@ -778,14 +788,24 @@ if _graphviz is not None:
         """
 
         def pipe(self, *args, **kwargs):
+            """``graphviz.Digraph.pipe``, same arguments: the rendered drawing as
+            bytes (str with ``encoding``); raises ``DotNotFoundError`` (how to
+            install ``dot``) when Graphviz's ``dot`` program is missing."""
             with _explain_missing_dot():
                 return super().pipe(*args, **kwargs)
 
         def render(self, *args, **kwargs):
+            """``graphviz.Digraph.render``, same arguments: saves the source and
+            the rendered file and returns the rendered file's path; raises
+            ``DotNotFoundError`` when Graphviz's ``dot`` program is missing."""
             with _explain_missing_dot():
                 return super().render(*args, **kwargs)
 
         def unflatten(self, *args, **kwargs):
+            """``graphviz.Digraph.unflatten``, same arguments: a new
+            ``graphviz.Source`` laid out by Graphviz's ``unflatten`` (which
+            staggers wide graphs); raises ``DotNotFoundError`` when Graphviz is
+            missing."""
             with _explain_missing_dot():
                 return super().unflatten(*args, **kwargs)
 else:  # pragma: no cover
@@ -1169,13 +1189,6 @@ def print_graph(root, **options):
 class BackwardFrame:
     """One step of the backward sweep, drawn (shows inline in Jupyter).
 
-    ``step`` (1 = the root) of ``steps``; ``tensor``: the tensor visited at
-    this step and ``label`` its label in the drawing; ``cotangent``: its v̄
-    (an ndarray, final: every child has sent its share); ``cotangents``: label
-    → v̄ of every tensor the sweep has reached so far, final for those
-    visited, a partial sum for the others; ``complete``: the labels whose v̄
-    is final; ``graph``: the drawing (a ``graphviz.Digraph``).
-
         >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
         >>> y = (x * x).sum()
         >>> frames = ag.viz.backward_frames(y)
@@ -1183,6 +1196,21 @@ class BackwardFrame:
         [(1, 3, 'v3'), (2, 3, 'v2'), (3, 3, 'v1')]
         >>> frames[-1].cotangent                          # x̄ = 2x, final
         array([2., 4.], dtype=float32)
+        >>> sorted(frames[-1].complete)
+        ['v1', 'v2', 'v3']
+
+    Attributes:
+        step: the number of this step, 1 for the root's.
+        steps: the number of steps of the sweep (the number of frames).
+        tensor: the tensor visited at this step.
+        label: that tensor's label in the drawing (``'v3'``).
+        cotangent: its v̄, an ndarray, final (every child has sent its share).
+        cotangents: a dict, label → v̄, of every drawn tensor the sweep has
+            reached so far: final for those visited, a partial sum for the
+            others.
+        complete: a frozenset of the labels whose v̄ is final (those visited
+            up to and including this step).
+        graph: the drawing, a ``graphviz.Digraph`` (a ``ComputationGraph``).
     """
 
     __slots__ = ("step", "steps", "tensor", "label", "cotangent", "cotangents", "complete", "graph")

@@ -213,10 +213,15 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """lr = base_lr · λ(last_epoch) for each group, with that group's function
+        (called by ``step``; called elsewhere it warns: read ``get_last_lr()``)."""
         self._warn_if_outside_step()
         return [base_lr * f(self.last_epoch) for base_lr, f in zip(self.base_lrs, self.lr_lambdas)]
 
     def state_dict(self):
+        """The attributes, as ``LRScheduler.state_dict``, without the functions: if
+        some ``lr_lambda`` is a callable object, ``'lr_lambdas'`` holds a copy of
+        each one's attributes (None for a plain function), as PyTorch saves."""
         state = super().state_dict()
         del state["lr_lambdas"]
         saved = [None if isinstance(f, types.FunctionType) or not hasattr(f, "__dict__")
@@ -226,6 +231,8 @@ class LambdaLR(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict):
+        """Restore what ``state_dict()`` saved; the functions stay this
+        scheduler's own, and callable objects get their saved attributes back."""
         state = dict(state_dict)
         saved = state.pop("lr_lambdas", None)
         lambdas = self.lr_lambdas
@@ -260,6 +267,8 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """Each group's current lr times gamma when ``last_epoch`` is a positive
+        multiple of ``step_size``, else unchanged (called by ``step``; called elsewhere it warns: read ``get_last_lr()``)."""
         self._warn_if_outside_step()
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return _group_values(self.optimizer, "lr")
@@ -303,6 +312,8 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """Each group's current lr times gamma^k when ``last_epoch`` is a milestone
+        listed k times, else unchanged (called by ``step``; called elsewhere it warns: read ``get_last_lr()``)."""
         self._warn_if_outside_step()
         if self.last_epoch not in self.milestones:
             return _group_values(self.optimizer, "lr")
@@ -315,6 +326,8 @@ class MultiStepLR(LRScheduler):
                 for base_lr in self.base_lrs]
 
     def load_state_dict(self, state_dict):
+        """Restore what ``state_dict()`` saved, ``milestones`` back to a Counter of
+        ints (a checkpoint may hold a plain dict with string keys)."""
         super().load_state_dict(state_dict)
         # A checkpoint stores the Counter as a plain dict (maybe with string keys).
         self.milestones = Counter({int(k): int(v) for k, v in dict(self.milestones).items()})
@@ -341,6 +354,8 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """Each group's current lr times gamma (unchanged at the constructor's
+        first step) (called by ``step``; called elsewhere it warns: read ``get_last_lr()``)."""
         self._warn_if_outside_step()
         if self._is_initial:
             return _group_values(self.optimizer, "lr")
@@ -379,6 +394,11 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        r"""The next rates, recursively from the current ones as PyTorch computes them:
+        lr_e = η_min + (lr_(e−1) − η_min)(1 + cos(πe/T_max)) / (1 + cos(π(e−1)/T_max)),
+        except on the step after a minimum (e − 1 = T_max, 3·T_max, ..., where that
+        ratio's denominator is 0): lr_e = lr_(e−1) + (base_lr − η_min)(1 − cos(π/T_max))/2;
+        the first step of a resumed scheduler uses the closed form (called by ``step``; called elsewhere it warns: read ``get_last_lr()``)."""
         self._warn_if_outside_step()
         groups = self.optimizer.param_groups
         e, T, eta = self.last_epoch, self.T_max, self.eta_min
@@ -513,6 +533,8 @@ class ReduceLROnPlateau(LRScheduler):
 
     @property
     def in_cooldown(self):
+        """Whether a reduction's ``cooldown`` epochs are still running
+        (``cooldown_counter > 0``): bad epochs are not counted meanwhile."""
         return self.cooldown_counter > 0
 
     def is_better(self, a, best):
@@ -528,6 +550,8 @@ class ReduceLROnPlateau(LRScheduler):
     _is_better = is_better           # PyTorch's name
 
     def load_state_dict(self, state_dict):
+        """Restore what ``state_dict()`` saved, checking ``mode`` and
+        ``threshold_mode`` again (ValueError on an unknown one)."""
         super().load_state_dict(state_dict)
         self._init_is_better(self.mode, self.threshold, self.threshold_mode)
 
@@ -633,6 +657,11 @@ class OneCycleLR(LRScheduler):
         return (end - start) * pct + start
 
     def get_lr(self):
+        """Each group's rate at step ``last_epoch``: its phase's start rate annealed
+        towards the phase's end rate by pct = (step − phase start)/(phase length),
+        with ``anneal_strategy``; with ``cycle_momentum`` it also sets the group's
+        momentum (or β₁) the same way. ValueError past ``total_steps``
+        (called by ``step``; called elsewhere it warns: read ``get_last_lr()``)."""
         self._warn_if_outside_step()
         step_num = self.last_epoch
         if step_num > self.total_steps:

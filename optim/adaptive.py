@@ -67,6 +67,9 @@ class Adagrad(PerParameterOptimizer):
         # creates them for every group, including the constructor's).
 
     def add_param_group(self, param_group):
+        """Add a group (as ``Optimizer.add_param_group``) and, as PyTorch, create its
+        parameters' state at once: ``step`` = 0 and ``sum`` filled with the group's
+        ``initial_accumulator_value``."""
         super().add_param_group(param_group)
         group = self.param_groups[-1]
         for p in group["params"]:

@@ -362,6 +362,16 @@ class Optimizer:
         zero_grad_(self._all_params(), set_to_none)
 
     def step(self, closure=None):
+        """Update every parameter from its ``.grad`` once; returns the closure's
+        loss (None without a closure).
+
+        Subclasses implement it (the base raises NotImplementedError).
+        ``closure``, as in PyTorch, is an optional callable that zeroes the
+        gradients, recomputes the loss, calls ``loss.backward()`` and returns
+        the loss: the step calls it (with gradient recording on) and uses the
+        gradients it leaves; optimisers that evaluate the loss several times
+        per step (LBFGS and the other line-search methods) require it.
+        """
         raise NotImplementedError
 
     def _eval_closure(self, closure):
@@ -735,6 +745,8 @@ class FlatStateOptimizer(Optimizer):
         self._params = self.param_groups[0]["params"]
 
     def add_param_group(self, param_group):
+        """Add the one parameter group (as ``Optimizer.add_param_group``); a
+        second group raises ValueError: these optimisers have a single group."""
         if self.param_groups:
             raise ValueError(
                 f"{type(self).__name__} doesn't support per-parameter options "
@@ -742,6 +754,9 @@ class FlatStateOptimizer(Optimizer):
         super().add_param_group(param_group)
 
     def load_state_dict(self, state_dict):
+        """Load a state dict made by ``state_dict()`` (as
+        ``Optimizer.load_state_dict``); its flat arrays must have the total
+        number of parameter elements (n, or n×n for a matrix such as BFGS's H)."""
         super().load_state_dict(state_dict)
         self._params = self.param_groups[0]["params"]
 

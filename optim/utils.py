@@ -80,6 +80,8 @@ class EarlyStopping:
         self.reset()
 
     def reset(self):
+        """Forget the history, keeping the settings: ``best`` back to ±inf (by
+        ``mode``), no best epoch or snapshot, no bad epochs, not stopped."""
         self.best = math.inf if self.mode == "min" else -math.inf
         self.best_epoch = -1
         self.best_state = None
@@ -89,6 +91,8 @@ class EarlyStopping:
         self.stopped_epoch = None
 
     def is_better(self, metric):
+        """Whether ``metric`` improves on ``best``: metric < best − min_delta
+        (``mode='min'``) or metric > best + min_delta (``'max'``)."""
         if self.mode == "min":
             return metric < self.best - self.min_delta
         return metric > self.best + self.min_delta
@@ -134,9 +138,12 @@ class EarlyStopping:
         return True
 
     def state_dict(self):
+        """A dict of every attribute (settings, counters, ``best_state``), copied
+        so that its arrays share no memory with the stopper or the model."""
         return {k: _snapshot(v) for k, v in self.__dict__.items()}
 
     def load_state_dict(self, state):
+        """Restore the attributes saved by ``state_dict()`` (a copy of them)."""
         self.__dict__.update({k: _snapshot(v) for k, v in state.items()})
 
 

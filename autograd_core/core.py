@@ -103,6 +103,10 @@ class TensorBase:
 
         >>> isinstance(ag.ones(1), ag.core.TensorBase)      # ag.Tensor adds the methods
         True
+
+    Attributes:
+        name: the user's name for the tensor (a str, or None): shown by
+            ``repr`` and used as the tensor's label in the ``viz`` drawings.
     """
 
     __slots__ = ("_d", "_grad", "_rg", "_op", "_parents", "_settings", "_seq",
@@ -423,6 +427,10 @@ class TensorBase:
         return self._d.item()
 
     def __array__(self, dtype=None, copy=None):
+        """The value as an ndarray, for ``np.asarray(t)`` / ``np.array(t)``:
+        cast to ``dtype`` if given; a copy if ``copy``, else sharing the
+        tensor's memory where NumPy can (no cast, not a 0-d value). Refused (CompileError) inside a step
+        being compiled."""
         if graph._specials:
             _escape(self, "conversion to a NumPy array (np.asarray)")
         if copy:

@@ -268,11 +268,6 @@ class Level:
     reused, so a tangent left from a closed level is never mistaken for one of
     a new level.
 
-    ``record``: whether the tangent computations are recorded for reverse
-    mode (so that a gradient of a jvp can be taken). On by default when grad
-    mode is on, as in PyTorch; ``functional.hvp`` turns it off (its backward
-    pass needs the tangents' values, not their history).
-
     ``ag.forward_ad`` is this class: ``with ag.forward_ad():`` opens a level.
 
         >>> with ag.forward_ad() as level:
@@ -280,6 +275,18 @@ class Level:
         (True, 0)
         >>> level.is_open
         False
+
+    Attributes:
+        id: the level's number, unique in the process (never reused).
+        depth: how many levels were open when this one was entered (0 for
+            the outermost); None before it is entered.
+        record: whether the tangent computations are recorded for reverse
+            mode (so that a gradient of a jvp can be taken). If not given, it
+            is set on entering to grad mode's state, as in PyTorch;
+            ``functional.hvp`` turns it off (its backward pass needs the
+            tangents' values, not their history).
+        touched: the tensors whose tangent was set in this level, whose
+            tangent for it is dropped when the level closes.
     """
 
     __slots__ = ("id", "depth", "record", "touched", "_open")
@@ -293,6 +300,7 @@ class Level:
 
     @property
     def is_open(self):
+        """Whether the level is entered and not yet exited."""
         return self._open
 
     def __enter__(self):

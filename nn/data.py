@@ -117,6 +117,7 @@ class DataLoader:
 
     @property
     def num_examples(self):
+        """The number of examples: the arrays' common first dimension."""
         return len(self.arrays[0])
 
     @property

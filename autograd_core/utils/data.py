@@ -385,6 +385,8 @@ class RandomSampler(Sampler):
 
     @property
     def num_samples(self):
+        """How many indices a pass yields (``len(sampler)``): the ``num_samples``
+        given, else the length of ``data_source``."""
         if self._num_samples is None:
             return _length(self.data_source, "RandomSampler", "data_source")
         return self._num_samples
